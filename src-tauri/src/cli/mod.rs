@@ -1,0 +1,247 @@
+//! The `switchyard` command line: argument definitions (clap) and the dispatch of each
+//! subcommand to the management layer or the gateway. Output formatting is in `output`.
+//! No logic lives here beyond parsing, calling and printing.
+
+mod output;
+
+use crate::gateway::{self, DEFAULT_PORT};
+use crate::manage::{AccountAdd, Manager, ProviderAdd};
+use crate::providers::{AuthStyle, ProviderKind};
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "switchyard", version, about = "A local AI model gateway for coding tools", long_about = None)]
+pub struct Cli {
+    /// Where the database and master key live [default: the OS data dir, e.g. ~/.local/share/switchyard]
+    #[arg(long, global = true, env = "SWITCHYARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the gateway headless (no tray, no window) until SIGINT/SIGTERM
+    Serve(ServeArgs),
+    /// Upstream providers: catalog ones (openai, anthropic, groq, ...) or your own base URL
+    #[command(subcommand)]
+    Provider(ProviderCmd),
+    /// Accounts (API keys) of a provider
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Gateway keys that clients present to Switchyard
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Settings (require-key, max-body-mb)
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback always requires a gateway key
+    #[arg(long, env = "SWITCHYARD_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, env = "SWITCHYARD_PORT", default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCmd {
+    /// Add a provider. Catalog ids need nothing else; custom ones need --kind and --base-url
+    Add {
+        id: String,
+        #[arg(long)]
+        kind: Option<ProviderKind>,
+        /// As the provider documents it: OpenAI-style URLs end in /v1, Anthropic and Gemini are the host root
+        #[arg(long)]
+        base_url: Option<String>,
+        /// bearer, x-api-key, x-goog-api-key, api-key or none [default: the kind's usual one]
+        #[arg(long)]
+        auth: Option<AuthStyle>,
+        /// Model ids this provider offers, comma-separated (listed in /v1/models)
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        /// Also add an account with this API key ('-' reads it from stdin)
+        #[arg(long)]
+        api_key: Option<String>,
+    },
+    /// List configured providers
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in catalog of providers
+    Catalog {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a provider and its accounts
+    Remove { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCmd {
+    /// Add an account (API key) to a provider; catalog providers are added on the way
+    Add {
+        provider: String,
+        /// The API key ('-' reads it from stdin, keeping it out of shell history)
+        #[arg(long)]
+        api_key: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Lower goes first
+        #[arg(long, default_value_t = 0)]
+        priority: i64,
+    },
+    /// List accounts (keys are shown as hints only)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account
+    Remove { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCmd {
+    /// Create a gateway key; it is printed once and only its hash is stored
+    Create {
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List gateway keys
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a gateway key
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCmd {
+    /// Set a setting: require-key true|false, max-body-mb N
+    Set { key: String, value: String },
+    /// Show the settings in force
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The default data directory: the OS data dir plus `switchyard`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("switchyard")
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Reads a secret given as '-' from stdin.
+fn secret_arg(value: Option<String>) -> anyhow::Result<Option<String>> {
+    match value.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            Ok(Some(s.trim().to_string()))
+        }
+        _ => Ok(value),
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let command = cli.command.unwrap_or_else(|| {
+        eprintln!("This build has no desktop shell; running the headless gateway (`switchyard serve`).");
+        Command::Serve(ServeArgs { host: "127.0.0.1".into(), port: DEFAULT_PORT })
+    });
+    if let Command::Serve(args) = &command {
+        init_logging("info");
+        return serve(&data_dir, args).await;
+    }
+    init_logging("warn");
+    let manager = Manager::open(&data_dir).await?;
+    match command {
+        Command::Serve(_) => unreachable!("handled above"),
+        Command::Provider(cmd) => match cmd {
+            ProviderCmd::Add { id, kind, base_url, auth, models, api_key } => {
+                let api_key = secret_arg(api_key)?;
+                let (record, account) = manager.provider_add(ProviderAdd { id, kind, base_url, auth, models, api_key }).await?;
+                output::provider_added(&record, account);
+            }
+            ProviderCmd::List { json } => output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?,
+            ProviderCmd::Catalog { json } => output::catalog(&manager.provider_catalog(), json)?,
+            ProviderCmd::Remove { id } => {
+                manager.provider_remove(&id).await?;
+                println!("removed provider {id} and its accounts");
+            }
+        },
+        Command::Account(cmd) => match cmd {
+            AccountCmd::Add { provider, api_key, label, priority } => {
+                let api_key = secret_arg(api_key)?;
+                let account = manager.account_add(AccountAdd { provider, api_key, label, priority }).await?;
+                println!("added account {} to {} (key {})", account.id, account.provider_id, account.key_hint);
+            }
+            AccountCmd::List { json } => output::accounts(&manager.account_list().await?, json)?,
+            AccountCmd::Remove { id } => {
+                manager.account_remove(id).await?;
+                println!("removed account {id}");
+            }
+        },
+        Command::Key(cmd) => match cmd {
+            KeyCmd::Create { name } => output::key_created(&manager.key_create(&name).await?),
+            KeyCmd::List { json } => output::keys(&manager.key_list().await?, json)?,
+            KeyCmd::Revoke { id } => {
+                manager.key_revoke(id).await?;
+                println!("revoked gateway key {id}");
+            }
+        },
+        Command::Settings(cmd) => match cmd {
+            SettingsCmd::Set { key, value } => {
+                manager.settings_set(&key, &value).await?;
+                println!("{key} = {value}");
+            }
+            SettingsCmd::List { json } => output::settings(&manager.settings_get().await?, json)?,
+        },
+    }
+    manager.store().close().await;
+    Ok(())
+}
+
+async fn serve(data_dir: &std::path::Path, args: &ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let manager = Manager::open(data_dir).await?;
+    let bound = gateway::bind(manager, &args.host, args.port).await?;
+    let addr = bound.local_addr()?;
+    tracing::info!(data_dir = %data_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "gateway ready");
+    output::listening(addr);
+    bound.run(gateway::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

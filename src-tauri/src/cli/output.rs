@@ -1,0 +1,120 @@
+//! How the CLI prints results: aligned tables for people, `--json` for scripts.
+
+use crate::manage::{CreatedKey, Settings};
+use crate::providers::catalog::CatalogEntry;
+use crate::store::accounts::AccountRecord;
+use crate::store::keys::GatewayKeyRecord;
+use crate::store::providers::ProviderRecord;
+use serde::Serialize;
+use std::io::Write;
+use std::net::SocketAddr;
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Prints rows as left-aligned columns under a header.
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row);
+    }
+}
+
+/// The line `serve` prints once it accepts connections (tests and scripts read it).
+pub fn listening(addr: SocketAddr) {
+    println!("Switchyard listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+}
+
+pub fn provider_added(p: &ProviderRecord, account: Option<i64>) {
+    println!("added provider {} ({}, {})", p.id, p.kind, p.base_url);
+    if let Some(id) = account {
+        println!("added account {id} to {}", p.id);
+    }
+}
+
+pub fn providers(list: &[ProviderRecord], accounts: &[AccountRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("no providers yet: `switchyard account add openai --api-key KEY` adds one from the catalog");
+        return Ok(());
+    }
+    let rows = list
+        .iter()
+        .map(|p| {
+            let n = accounts.iter().filter(|a| a.provider_id == p.id && a.enabled).count();
+            vec![p.id.clone(), p.kind.to_string(), p.base_url.clone(), p.auth.to_string(), n.to_string(), p.models.len().to_string()]
+        })
+        .collect();
+    table(&["ID", "KIND", "BASE URL", "AUTH", "ACCOUNTS", "MODELS"], rows);
+    Ok(())
+}
+
+pub fn catalog(entries: &[&CatalogEntry], json: bool) -> anyhow::Result<()> {
+    if json {
+        let list: Vec<_> = entries
+            .iter()
+            .map(|e| serde_json::json!({"id": e.id, "name": e.name, "kind": e.kind, "base_url": e.base_url, "auth": e.auth, "models": e.models}))
+            .collect();
+        return print_json(&list);
+    }
+    let rows = entries.iter().map(|e| vec![e.id.clone(), e.name.clone(), e.kind.to_string(), e.base_url.clone()]).collect();
+    table(&["ID", "NAME", "KIND", "BASE URL"], rows);
+    Ok(())
+}
+
+pub fn accounts(list: &[AccountRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let rows = list
+        .iter()
+        .map(|a| {
+            vec![a.id.to_string(), a.provider_id.clone(), a.label.clone(), a.priority.to_string(), a.enabled.to_string(), a.key_hint.clone()]
+        })
+        .collect();
+    table(&["ID", "PROVIDER", "LABEL", "PRIORITY", "ENABLED", "KEY"], rows);
+    Ok(())
+}
+
+pub fn key_created(created: &CreatedKey) {
+    println!("{}", created.key);
+    eprintln!("gateway key {} created; it is shown only this once", created.record.id);
+}
+
+pub fn keys(list: &[GatewayKeyRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let rows = list
+        .iter()
+        .map(|k| {
+            let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+            vec![k.id.to_string(), k.name.clone(), k.key_hint.clone(), state.into(), k.created_at.clone()]
+        })
+        .collect();
+    table(&["ID", "NAME", "KEY", "STATE", "CREATED"], rows);
+    Ok(())
+}
+
+pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(s);
+    }
+    table(&["SETTING", "VALUE"], vec![vec!["require-key".into(), s.require_key.to_string()], vec!["max-body-mb".into(), s.max_body_mb.to_string()]]);
+    Ok(())
+}

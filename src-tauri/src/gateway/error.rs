@@ -1,0 +1,86 @@
+//! The gateway's error answer: a status and a message that says what is wrong, rendered in the
+//! client's API shape (OpenAI's `{"error":{"message","type","param","code"}}` for the OpenAI
+//! endpoints).
+
+use crate::formats::openai_chat::EnvelopeError;
+use crate::providers::upstream::UpstreamError;
+use crate::routing::RouteError;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// OpenAI's error `type`: invalid_request_error, authentication_error, server_error, ...
+    pub error_type: &'static str,
+    pub code: Option<&'static str>,
+    pub param: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), error_type, code: None, param: None }
+    }
+
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    pub fn openai_body(&self) -> serde_json::Value {
+        serde_json::json!({"error": {"message": self.message, "type": self.error_type, "param": self.param, "code": self.code}})
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.openai_body())).into_response()
+    }
+}
+
+impl From<EnvelopeError> for ApiError {
+    fn from(e: EnvelopeError) -> Self {
+        let mut err = Self::bad_request(e.to_string());
+        err.param = e.param();
+        err.code = Some(match e {
+            EnvelopeError::InvalidJson(_) | EnvelopeError::NotAnObject => "invalid_json",
+            EnvelopeError::MissingModel => "missing_model",
+            EnvelopeError::WrongType(..) => "invalid_type",
+        });
+        err
+    }
+}
+
+impl From<RouteError> for ApiError {
+    fn from(e: RouteError) -> Self {
+        let (status, error_type, code) = match e {
+            RouteError::UnknownProvider { .. } | RouteError::UnknownModel { .. } => {
+                (StatusCode::NOT_FOUND, "invalid_request_error", "model_not_found")
+            }
+            RouteError::Ambiguous { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error", "ambiguous_model"),
+            RouteError::NoAccount { .. } => (StatusCode::SERVICE_UNAVAILABLE, "server_error", "no_account"),
+        };
+        let mut err = Self::new(status, error_type, e.to_string()).code(code);
+        err.param = Some("model");
+        err
+    }
+}
+
+impl From<UpstreamError> for ApiError {
+    fn from(e: UpstreamError) -> Self {
+        match e {
+            UpstreamError::Unreachable { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("upstream_unreachable")
+            }
+            UpstreamError::Timeout { .. } => {
+                Self::new(StatusCode::GATEWAY_TIMEOUT, "upstream_error", e.to_string()).code("upstream_timeout")
+            }
+            UpstreamError::BadCredential => Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_credential"),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The gateway: an axum server with one handler per inbound API, gateway-key auth, and a
+//! graceful shutdown that lets in-flight requests finish. `bind` then `run`: binding first lets
+//! callers report a taken port before anything else starts.
+
+mod auth;
+mod body;
+pub mod error;
+mod models;
+mod openai_chat;
+
+use crate::manage::Manager;
+use crate::providers::upstream::UpstreamClient;
+use crate::snapshot::{ConfigSnapshot, LiveConfig};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use axum::Router;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEFAULT_PORT: u16 = 20130;
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("port {port} on {host} is already in use (another Switchyard?): pick another with --port N")]
+    PortInUse { host: String, port: u16 },
+    #[error("cannot listen on {host}:{port}: {source}")]
+    Bind { host: String, port: u16, source: std::io::Error },
+    #[error("'{0}' is not an IP address or localhost")]
+    BadHost(String),
+    #[error("cannot load the configuration: {0}")]
+    Config(#[from] crate::store::StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What every handler reads: the live configuration and the upstream client.
+#[derive(Clone)]
+pub struct AppState {
+    pub live: Arc<LiveConfig>,
+    pub upstream: UpstreamClient,
+    /// Listening beyond loopback: a gateway key is then always required.
+    pub exposed: bool,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/models", get(models::list_models))
+        .route("/v1/chat/completions", post(openai_chat::chat_completions))
+        .fallback(models::not_found)
+        .with_state(state)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// A gateway whose socket is bound and whose configuration is loaded, ready to `run`.
+pub struct BoundGateway {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    manager: Manager,
+}
+
+pub fn parse_host(host: &str) -> Result<IpAddr, GatewayError> {
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    host.parse().map_err(|_| GatewayError::BadHost(host.to_string()))
+}
+
+pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGateway, GatewayError> {
+    let ip = parse_host(host)?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            GatewayError::PortInUse { host: host.to_string(), port }
+        } else {
+            GatewayError::Bind { host: host.to_string(), port, source }
+        }
+    })?;
+    let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
+    let state = AppState { live, upstream: UpstreamClient::new()?, exposed: !ip.is_loopback() };
+    Ok(BoundGateway { listener, state, manager })
+}
+
+impl BoundGateway {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to
+    /// `SHUTDOWN_GRACE`) and closes the store.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), GatewayError> {
+        let BoundGateway { listener, state, manager } = self;
+        if state.exposed && state.live.get().key_hashes.is_empty() {
+            tracing::warn!("listening beyond loopback with no gateway key: every request will be refused until you run `switchyard key create`");
+        }
+        let watcher = tokio::spawn(state.live.clone().watch(manager.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        });
+        let mut server = tokio::spawn(async move { server.await });
+        let result = tokio::select! {
+            done = &mut server => done,
+            () = shutdown => {
+                tracing::info!("shutting down: waiting up to {} s for in-flight requests", SHUTDOWN_GRACE.as_secs());
+                let _ = stop_tx.send(());
+                match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+                    Ok(done) => done,
+                    Err(_) => {
+                        tracing::warn!("in-flight requests did not finish in time; closing them");
+                        server.abort();
+                        Ok(Ok(()))
+                    }
+                }
+            }
+        };
+        watcher.abort();
+        manager.store().close().await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(GatewayError::Serve(e)),
+            Err(join) => Err(GatewayError::Serve(std::io::Error::other(join.to_string()))),
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

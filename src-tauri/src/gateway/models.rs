@@ -1,0 +1,45 @@
+//! GET /v1/models: every configured provider's models as `PROVIDER/MODEL`, in the OpenAI list
+//! shape.
+
+use super::error::ApiError;
+use super::{auth, AppState};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Uri};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct ModelEntry {
+    id: String,
+    object: &'static str,
+    created: u64,
+    owned_by: String,
+}
+
+pub async fn list_models(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let config = app.live.get();
+    if let Err(e) = auth::check(&config, app.exposed, &headers, &uri) {
+        return e.into_response();
+    }
+    let data: Vec<ModelEntry> = config
+        .provider_order
+        .iter()
+        .flat_map(|id| {
+            let provider = &config.providers[id.as_str()];
+            provider.models.iter().map(move |m| ModelEntry {
+                id: format!("{}/{}", provider.id, m),
+                object: "model",
+                created: 0,
+                owned_by: provider.id.clone(),
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
+}
+
+/// Any path the gateway does not serve: a 404 that names the path.
+pub async fn not_found(uri: Uri) -> Response {
+    ApiError::new(http::StatusCode::NOT_FOUND, "invalid_request_error", format!("unknown path '{}'", uri.path()))
+        .code("unknown_path")
+        .into_response()
+}

@@ -1,0 +1,19 @@
+//! Switchyard: a local AI model gateway for coding tools. The library holds all logic; the
+//! binary (`main.rs`) is wiring. Modules:
+//! - `gateway`: the axum server and its inbound API handlers
+//! - `formats`: wire formats of each API
+//! - `providers`: the catalog and upstream requests
+//! - `routing`: model name → provider, account, upstream model
+//! - `snapshot`: the live, atomically swapped configuration the gateway reads
+//! - `store`: SQLite through sqlx, migrations, sealed secrets
+//! - `manage`: every management operation, shared by the CLI, the desktop app and /api
+//! - `cli`: argument parsing and output of the `switchyard` command
+
+pub mod cli;
+pub mod formats;
+pub mod gateway;
+pub mod manage;
+pub mod providers;
+pub mod routing;
+pub mod snapshot;
+pub mod store;

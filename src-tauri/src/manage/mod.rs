@@ -1,0 +1,77 @@
+//! The management layer: every operation on providers, accounts, gateway keys and settings,
+//! once, typed. The CLI, the Tauri commands and the /api routes only call these functions and
+//! render their results; none of them holds logic of its own.
+
+mod accounts;
+mod keys;
+mod providers;
+pub mod settings;
+
+pub use accounts::AccountAdd;
+pub use keys::{hash_key as keys_hash, CreatedKey, KEY_PREFIX};
+pub use providers::ProviderAdd;
+pub use settings::{SettingKey, Settings};
+
+use crate::store::secrets::Sealer;
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<crate::store::secrets::SecretError> for ManageError {
+    fn from(e: crate::store::secrets::SecretError) -> Self {
+        Self::Store(StoreError::Secret(e))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ManageError>;
+
+/// The handle every caller uses: the store plus the sealer for secrets.
+#[derive(Clone)]
+pub struct Manager {
+    store: Store,
+    sealer: Sealer,
+    data_dir: PathBuf,
+}
+
+impl Manager {
+    /// Opens the data directory: database (migrated) and master key.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        let store = Store::open(data_dir).await?;
+        let sealer = Sealer::load_or_create(data_dir)?;
+        Ok(Self { store, sealer, data_dir: data_dir.to_path_buf() })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+/// A short, safe-to-show hint of a secret: its first 3 and last 4 characters.
+pub fn secret_hint(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return "…".into();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}

@@ -1,0 +1,141 @@
+//! Provider operations: add (from the catalog or custom), list, remove.
+
+use super::{ManageError, Manager, Result};
+use crate::providers::{catalog, validate_provider_id, AuthStyle, ProviderKind};
+use crate::store::{self, providers::ProviderRecord};
+
+/// What `provider add` asks for. Fields left `None` come from the catalog entry of the same id.
+#[derive(Debug, Default, Clone)]
+pub struct ProviderAdd {
+    pub id: String,
+    pub kind: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub auth: Option<AuthStyle>,
+    pub models: Vec<String>,
+    /// When given, an account with this key is added too.
+    pub api_key: Option<String>,
+}
+
+impl Manager {
+    pub async fn provider_add(&self, req: ProviderAdd) -> Result<(ProviderRecord, Option<i64>)> {
+        let record = provider_record(&req)?;
+        let mut tx = self.store.begin().await?;
+        if store::providers::exists(&mut tx, &record.id).await? {
+            return Err(ManageError::Conflict(format!("provider '{}' already exists; remove it first or add an account to it", record.id)));
+        }
+        store::providers::insert(&mut tx, &record).await?;
+        let account_id = match &req.api_key {
+            Some(key) => Some(self.insert_account(&mut tx, &record, Some(key), "", 0).await?),
+            None => None,
+        };
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok((record, account_id))
+    }
+
+    pub async fn provider_list(&self) -> Result<Vec<ProviderRecord>> {
+        Ok(store::providers::list(&self.store).await?)
+    }
+
+    pub fn provider_catalog(&self) -> Vec<&'static catalog::CatalogEntry> {
+        catalog::all().values().collect()
+    }
+
+    pub async fn provider_remove(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if !store::providers::remove(&mut tx, id).await? {
+            return Err(ManageError::NotFound(format!("no provider '{id}'")));
+        }
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
+    }
+}
+
+/// Builds the row for a new provider from the request and, where the id is in the catalog,
+/// the catalog's defaults.
+pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
+    validate_provider_id(&req.id).map_err(ManageError::Invalid)?;
+    let entry = catalog::get(&req.id);
+    let kind = req.kind.or(entry.map(|e| e.kind)).ok_or_else(|| {
+        ManageError::Invalid(format!("'{}' is not in the catalog: give --kind (openai, anthropic, gemini or responses) and --base-url", req.id))
+    })?;
+    let base_url = match (&req.base_url, entry) {
+        (Some(url), _) => url.clone(),
+        (None, Some(e)) if !e.needs_base_url => e.base_url.clone(),
+        (None, Some(e)) => {
+            return Err(ManageError::Invalid(format!("{} needs your own endpoint: give --base-url (e.g. {})", e.name, e.base_url)))
+        }
+        (None, None) => return Err(ManageError::Invalid(format!("'{}' is not in the catalog: give --base-url", req.id))),
+    };
+    let base_url = normalize_base_url(&base_url)?;
+    let auth = req.auth.or(entry.filter(|e| e.kind == kind).map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
+    let models = if req.models.is_empty() { entry.map(|e| e.models.clone()).unwrap_or_default() } else { req.models.clone() };
+    for m in &models {
+        if m.trim().is_empty() || m.chars().any(char::is_whitespace) {
+            return Err(ManageError::Invalid(format!("invalid model name '{m}': model names have no spaces")));
+        }
+    }
+    Ok(ProviderRecord {
+        id: req.id.clone(),
+        kind,
+        base_url,
+        auth,
+        models,
+        from_catalog: entry.is_some(),
+        created_at: store::now_rfc3339(),
+    })
+}
+
+/// Checks that a base URL is an absolute http(s) URL and drops a trailing slash.
+pub fn normalize_base_url(raw: &str) -> Result<String> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| ManageError::Invalid(format!("invalid base URL '{raw}': {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ManageError::Invalid(format!("invalid base URL '{raw}': it must start with http:// or https://")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ManageError::Invalid(format!("invalid base URL '{raw}': no query string or fragment")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_provider_needs_nothing_but_its_id() {
+        let r = provider_record(&ProviderAdd { id: "groq".into(), ..Default::default() }).unwrap();
+        assert_eq!(r.base_url, "https://api.groq.com/openai/v1");
+        assert_eq!(r.kind, ProviderKind::Openai);
+        assert_eq!(r.auth, AuthStyle::Bearer);
+        assert!(r.from_catalog && !r.models.is_empty());
+    }
+
+    #[test]
+    fn custom_provider_needs_kind_and_url() {
+        let err = provider_record(&ProviderAdd { id: "mine".into(), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("--kind"), "{err}");
+        let r = provider_record(&ProviderAdd {
+            id: "mine".into(),
+            kind: Some(ProviderKind::Anthropic),
+            base_url: Some("http://127.0.0.1:9/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(r.base_url, "http://127.0.0.1:9");
+        assert_eq!(r.auth, AuthStyle::XApiKey);
+    }
+
+    #[test]
+    fn bad_ids_and_urls_are_refused() {
+        for id in ["", "Has Caps", "a/b", "-x"] {
+            assert!(provider_record(&ProviderAdd { id: id.into(), kind: Some(ProviderKind::Openai), base_url: Some("http://x".into()), ..Default::default() }).is_err(), "{id}");
+        }
+        for url in ["ftp://x", "not a url", "http://x/v1?a=b"] {
+            assert!(normalize_base_url(url).is_err(), "{url}");
+        }
+        assert!(provider_record(&ProviderAdd { id: "azure".into(), ..Default::default() }).unwrap_err().to_string().contains("--base-url"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Settings: the typed view of the settings table, with validation of each value.
+
+use super::{ManageError, Manager, Result};
+use crate::store::{self, StoreError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Every setting a user can change, with its CLI name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKey {
+    /// Require a gateway key on loopback too (always required on other addresses).
+    RequireKey,
+    /// Largest request body accepted, in MiB.
+    MaxBodyMb,
+}
+
+impl SettingKey {
+    pub const ALL: [SettingKey; 2] = [Self::RequireKey, Self::MaxBodyMb];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RequireKey => "require-key",
+            Self::MaxBodyMb => "max-body-mb",
+        }
+    }
+}
+
+impl FromStr for SettingKey {
+    type Err = ManageError;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
+            ManageError::Invalid(format!("unknown setting '{s}': known settings are {}", names.join(", ")))
+        })
+    }
+}
+
+/// The settings in force, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    pub require_key: bool,
+    pub max_body_mb: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { require_key: false, max_body_mb: 32 }
+    }
+}
+
+impl Settings {
+    /// Reads the stored rows; a value that no longer parses falls back to its default.
+    pub fn from_rows(rows: &BTreeMap<String, String>) -> Self {
+        let mut s = Self::default();
+        for (k, v) in rows {
+            if let Ok(key) = k.parse::<SettingKey>() {
+                let _ = s.apply(key, v);
+            }
+        }
+        s
+    }
+
+    fn apply(&mut self, key: SettingKey, value: &str) -> Result<()> {
+        let invalid = |what: &str| ManageError::Invalid(format!("invalid value '{value}' for {}: {what}", key.name()));
+        match key {
+            SettingKey::RequireKey => self.require_key = value.parse().map_err(|_| invalid("expected true or false"))?,
+            SettingKey::MaxBodyMb => {
+                self.max_body_mb = value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| invalid("expected 1 to 1024"))?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        (self.max_body_mb as usize).saturating_mul(1024 * 1024)
+    }
+}
+
+impl Manager {
+    pub async fn settings_get(&self) -> Result<Settings> {
+        Ok(Settings::from_rows(&store::settings::all(&self.store).await?))
+    }
+
+    pub async fn settings_set(&self, key: &str, value: &str) -> Result<Settings> {
+        let key: SettingKey = key.parse()?;
+        let mut settings = self.settings_get().await?;
+        settings.apply(key, value.trim())?;
+        let mut tx = self.store.begin().await?;
+        store::settings::set(&mut tx, key.name(), value.trim()).await?;
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(settings)
+    }
+}

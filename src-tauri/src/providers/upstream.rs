@@ -1,0 +1,101 @@
+//! Upstream requests: one pooled HTTP client for every provider, the URL of each endpoint and
+//! the auth header each provider's API expects. Nothing here reads or writes bodies: callers
+//! hand over bytes and get the response back with its body still streaming.
+
+use super::AuthStyle;
+use crate::snapshot::{AccountRuntime, ProviderRuntime};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use std::time::Duration;
+
+pub const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("cannot reach provider '{provider}' at {url}: {reason}")]
+    Unreachable { provider: String, url: String, reason: String },
+    #[error("provider '{provider}' timed out: {reason}")]
+    Timeout { provider: String, reason: String },
+    #[error("the account's API key cannot be sent in an HTTP header (it holds characters headers forbid)")]
+    BadCredential,
+}
+
+#[derive(Clone)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+}
+
+impl UpstreamClient {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { http })
+    }
+
+    /// POSTs a JSON body to `{base_url}{path}` with the account's credential. The response's
+    /// body is left unread: it streams to the caller.
+    pub async fn post_json(
+        &self,
+        provider: &ProviderRuntime,
+        account: Option<&AccountRuntime>,
+        path: &str,
+        accept: &str,
+        body: Bytes,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let url = format!("{}{}", provider.base_url, path);
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(http::header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
+        if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
+            apply_auth(&mut headers, provider.auth, secret.expose())?;
+        }
+        self.http.post(&url).headers(headers).body(body).send().await.map_err(|e| classify(provider, &url, e))
+    }
+}
+
+fn apply_auth(headers: &mut HeaderMap, style: AuthStyle, key: &str) -> Result<(), UpstreamError> {
+    let value = |v: String| {
+        let mut v = HeaderValue::from_str(&v).map_err(|_| UpstreamError::BadCredential)?;
+        v.set_sensitive(true);
+        Ok::<_, UpstreamError>(v)
+    };
+    match style {
+        AuthStyle::Bearer => headers.insert(http::header::AUTHORIZATION, value(format!("Bearer {key}"))?),
+        AuthStyle::XApiKey => headers.insert("x-api-key", value(key.to_string())?),
+        AuthStyle::XGoogApiKey => headers.insert("x-goog-api-key", value(key.to_string())?),
+        AuthStyle::ApiKeyHeader => headers.insert("api-key", value(key.to_string())?),
+        AuthStyle::None => None,
+    };
+    Ok(())
+}
+
+fn classify(provider: &ProviderRuntime, url: &str, e: reqwest::Error) -> UpstreamError {
+    let reason = error_chain(&e);
+    if e.is_timeout() {
+        UpstreamError::Timeout { provider: provider.id.clone(), reason }
+    } else {
+        UpstreamError::Unreachable { provider: provider.id.clone(), url: url.to_string(), reason }
+    }
+}
+
+/// The innermost causes of an error, joined: reqwest's top-level message alone ("error sending
+/// request") does not say what went wrong.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,145 @@
+//! The configuration the gateway runs on: an immutable `ConfigSnapshot` built from the store
+//! (secrets opened once, here), held in a `LiveConfig` that request handlers read without
+//! locking. A watcher polls the store's configuration revision and swaps in a new snapshot
+//! when the CLI or the dashboard changed something, so changes apply within a second.
+
+use crate::manage::{self, Manager, Settings};
+use crate::providers::{AuthStyle, ProviderKind};
+use crate::store::{self, accounts::secret_purpose, StoreError};
+use arc_swap::ArcSwap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a running gateway checks the store for configuration changes.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A secret that never prints itself.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountRuntime {
+    pub id: i64,
+    pub label: String,
+    pub priority: i64,
+    pub secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderRuntime {
+    pub id: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub auth: AuthStyle,
+    pub models: Vec<String>,
+    /// Enabled accounts, in priority order.
+    pub accounts: Vec<AccountRuntime>,
+}
+
+#[derive(Debug, Default)]
+pub struct ConfigSnapshot {
+    pub rev: i64,
+    pub providers: HashMap<String, Arc<ProviderRuntime>>,
+    /// Provider ids, sorted, for stable listings.
+    pub provider_order: Vec<String>,
+    pub key_hashes: HashSet<[u8; 32]>,
+    pub settings: Settings,
+}
+
+impl ConfigSnapshot {
+    pub async fn load(manager: &Manager) -> Result<Self, StoreError> {
+        let store = manager.store();
+        let rev = store.config_rev().await?;
+        let settings = Settings::from_rows(&store::settings::all(store).await?);
+        let mut providers: HashMap<String, ProviderRuntime> = store::providers::list(store)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let rt = ProviderRuntime { id: p.id.clone(), kind: p.kind, base_url: p.base_url, auth: p.auth, models: p.models, accounts: vec![] };
+                (p.id, rt)
+            })
+            .collect();
+        for (account, sealed) in store::accounts::list_sealed(store).await? {
+            let Some(provider) = providers.get_mut(&account.provider_id) else { continue };
+            if !account.enabled {
+                continue;
+            }
+            let secret = match sealed {
+                Some(sealed) => Some(Secret(manager.sealer().open_string(&secret_purpose(&account.provider_id), &sealed)?)),
+                None => None,
+            };
+            provider.accounts.push(AccountRuntime { id: account.id, label: account.label, priority: account.priority, secret });
+        }
+        let mut key_hashes = HashSet::new();
+        for hex_hash in store::keys::active_hashes(store).await? {
+            let bytes: [u8; 32] = hex::decode(&hex_hash)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("gateway key hash '{hex_hash}'")))?;
+            key_hashes.insert(bytes);
+        }
+        let mut provider_order: Vec<String> = providers.keys().cloned().collect();
+        provider_order.sort();
+        let providers = providers.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        Ok(Self { rev, providers, provider_order, key_hashes, settings })
+    }
+
+    pub fn is_valid_key(&self, presented: &str) -> bool {
+        self.key_hashes.contains(&manage::keys_hash(presented))
+    }
+}
+
+/// The snapshot in force, swapped atomically.
+pub struct LiveConfig {
+    current: ArcSwap<ConfigSnapshot>,
+}
+
+impl LiveConfig {
+    pub fn new(snapshot: ConfigSnapshot) -> Arc<Self> {
+        Arc::new(Self { current: ArcSwap::from_pointee(snapshot) })
+    }
+
+    pub fn get(&self) -> Arc<ConfigSnapshot> {
+        self.current.load_full()
+    }
+
+    /// Polls the store and swaps in a new snapshot whenever the revision moved. Runs until
+    /// the task is aborted.
+    pub async fn watch(self: Arc<Self>, manager: Manager) {
+        let mut ticker = tokio::time::interval(POLL_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let rev = match manager.store().config_rev().await {
+                Ok(rev) => rev,
+                Err(e) => {
+                    tracing::warn!("cannot read the configuration revision: {e}");
+                    continue;
+                }
+            };
+            if rev == self.current.load().rev {
+                continue;
+            }
+            match ConfigSnapshot::load(&manager).await {
+                Ok(snapshot) => {
+                    tracing::info!(rev = snapshot.rev, providers = snapshot.providers.len(), "configuration reloaded");
+                    self.current.store(Arc::new(snapshot));
+                }
+                Err(e) => tracing::warn!("configuration changed but could not be loaded, keeping the previous one: {e}"),
+            }
+        }
+    }
+}

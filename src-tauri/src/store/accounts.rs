@@ -1,0 +1,78 @@
+//! Account rows: one credential of a provider, with label, priority and enabled flag. The
+//! secret column only ever holds a sealed value (see `secrets`).
+
+use super::{Store, StoreError};
+use serde::Serialize;
+use sqlx::{Row, Sqlite, Transaction};
+
+/// An account as shown to users: never the secret, only a hint of it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AccountRecord {
+    pub id: i64,
+    pub provider_id: String,
+    pub label: String,
+    pub priority: i64,
+    pub enabled: bool,
+    pub key_hint: String,
+    pub created_at: String,
+}
+
+pub struct NewAccount<'a> {
+    pub provider_id: &'a str,
+    pub label: &'a str,
+    pub priority: i64,
+    pub sealed_secret: Option<Vec<u8>>,
+    pub key_hint: String,
+}
+
+/// The associated data an account secret is sealed with: a sealed value copied to another
+/// provider's account does not open.
+pub fn secret_purpose(provider_id: &str) -> String {
+    format!("account-secret:{provider_id}")
+}
+
+pub async fn insert(tx: &mut Transaction<'static, Sqlite>, a: NewAccount<'_>) -> Result<i64, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO accounts (provider_id, label, priority, enabled, secret, key_hint, created_at) VALUES (?, ?, ?, 1, ?, ?, ?)",
+    )
+    .bind(a.provider_id)
+    .bind(a.label)
+    .bind(a.priority)
+    .bind(a.sealed_secret)
+    .bind(a.key_hint)
+    .bind(super::now_rfc3339())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.last_insert_rowid())
+}
+
+fn record(r: &sqlx::sqlite::SqliteRow) -> AccountRecord {
+    AccountRecord {
+        id: r.get("id"),
+        provider_id: r.get("provider_id"),
+        label: r.get("label"),
+        priority: r.get("priority"),
+        enabled: r.get("enabled"),
+        key_hint: r.get("key_hint"),
+        created_at: r.get("created_at"),
+    }
+}
+
+const COLUMNS: &str = "id, provider_id, label, priority, enabled, key_hint, created_at, secret";
+const ORDER: &str = "ORDER BY provider_id, priority, id";
+
+pub async fn list(store: &Store) -> Result<Vec<AccountRecord>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts {ORDER}")).fetch_all(store.pool()).await?;
+    Ok(rows.iter().map(record).collect())
+}
+
+/// Accounts with their sealed secrets, for building the runtime snapshot.
+pub async fn list_sealed(store: &Store) -> Result<Vec<(AccountRecord, Option<Vec<u8>>)>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts {ORDER}")).fetch_all(store.pool()).await?;
+    Ok(rows.iter().map(|r| (record(r), r.get::<Option<Vec<u8>>, _>("secret"))).collect())
+}
+
+pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() > 0)
+}

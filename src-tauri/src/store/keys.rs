@@ -1,0 +1,57 @@
+//! Gateway keys: the keys clients present to Switchyard. Only a SHA-256 hash and a short hint
+//! are stored; the key itself is shown once, at creation.
+
+use super::{Store, StoreError};
+use serde::Serialize;
+use sqlx::{Row, Sqlite, Transaction};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GatewayKeyRecord {
+    pub id: i64,
+    pub name: String,
+    pub key_hint: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+pub async fn insert(tx: &mut Transaction<'static, Sqlite>, name: &str, key_hash: &str, key_hint: &str) -> Result<i64, StoreError> {
+    let done = sqlx::query("INSERT INTO gateway_keys (name, key_hash, key_hint, created_at) VALUES (?, ?, ?, ?)")
+        .bind(name)
+        .bind(key_hash)
+        .bind(key_hint)
+        .bind(super::now_rfc3339())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.last_insert_rowid())
+}
+
+pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
+    let rows = sqlx::query("SELECT id, name, key_hint, created_at, revoked_at FROM gateway_keys ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| GatewayKeyRecord {
+            id: r.get("id"),
+            name: r.get("name"),
+            key_hint: r.get("key_hint"),
+            created_at: r.get("created_at"),
+            revoked_at: r.get("revoked_at"),
+        })
+        .collect())
+}
+
+/// Hashes of keys that are not revoked.
+pub async fn active_hashes(store: &Store) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT key_hash FROM gateway_keys WHERE revoked_at IS NULL").fetch_all(store.pool()).await?)
+}
+
+/// Revokes a key; returns false when no such active key exists.
+pub async fn revoke(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(super::now_rfc3339())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,64 @@
+//! Provider rows: id, wire kind, base URL, auth style and the model list shown in /v1/models.
+
+use super::{StoreError, Store};
+use crate::providers::{AuthStyle, ProviderKind};
+use serde::Serialize;
+use sqlx::{Row, Sqlite, Transaction};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProviderRecord {
+    pub id: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub auth: AuthStyle,
+    pub models: Vec<String>,
+    pub from_catalog: bool,
+    pub created_at: String,
+}
+
+pub async fn insert(tx: &mut Transaction<'static, Sqlite>, p: &ProviderRecord) -> Result<(), StoreError> {
+    let models = serde_json::to_string(&p.models).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("INSERT INTO providers (id, kind, base_url, auth, models, from_catalog, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(&p.id)
+        .bind(p.kind.as_str())
+        .bind(&p.base_url)
+        .bind(p.auth.as_str())
+        .bind(models)
+        .bind(p.from_catalog)
+        .bind(&p.created_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn exists(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE id = ?").bind(id).fetch_one(&mut **tx).await?;
+    Ok(n > 0)
+}
+
+pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
+    let rows = sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at FROM providers ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.get("id");
+            let corrupt = |what: String| StoreError::Corrupt(format!("provider {id}: {what}"));
+            Ok(ProviderRecord {
+                kind: r.get::<String, _>("kind").parse().map_err(corrupt)?,
+                auth: r.get::<String, _>("auth").parse().map_err(corrupt)?,
+                models: serde_json::from_str(&r.get::<String, _>("models")).map_err(|e| corrupt(e.to_string()))?,
+                base_url: r.get("base_url"),
+                from_catalog: r.get("from_catalog"),
+                created_at: r.get("created_at"),
+                id,
+            })
+        })
+        .collect()
+}
+
+/// Removes a provider and (by cascade) its accounts. Returns whether it existed.
+pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM providers WHERE id = ?").bind(id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() > 0)
+}
