@@ -68,7 +68,14 @@ impl ConfigSnapshot {
             .await?
             .into_iter()
             .map(|p| {
-                let rt = ProviderRuntime { id: p.id.clone(), kind: p.kind, base_url: p.base_url, auth: p.auth, models: p.models, accounts: vec![] };
+                let rt = ProviderRuntime {
+                    id: p.id.clone(),
+                    kind: p.kind,
+                    base_url: p.base_url,
+                    auth: p.auth,
+                    models: p.models,
+                    accounts: vec![],
+                };
                 (p.id, rt)
             })
             .collect();
@@ -78,10 +85,17 @@ impl ConfigSnapshot {
                 continue;
             }
             let secret = match sealed {
-                Some(sealed) => Some(Secret(manager.sealer().open_string(&secret_purpose(&account.provider_id), &sealed)?)),
+                Some(sealed) => {
+                    Some(Secret(manager.sealer().open_string(&secret_purpose(&account.provider_id), &sealed)?))
+                }
                 None => None,
             };
-            provider.accounts.push(AccountRuntime { id: account.id, label: account.label, priority: account.priority, secret });
+            provider.accounts.push(AccountRuntime {
+                id: account.id,
+                label: account.label,
+                priority: account.priority,
+                secret,
+            });
         }
         let mut key_hashes = HashSet::new();
         for hex_hash in store::keys::active_hashes(store).await? {
@@ -138,7 +152,9 @@ impl LiveConfig {
                     tracing::info!(rev = snapshot.rev, providers = snapshot.providers.len(), "configuration reloaded");
                     self.current.store(Arc::new(snapshot));
                 }
-                Err(e) => tracing::warn!("configuration changed but could not be loaded, keeping the previous one: {e}"),
+                Err(e) => {
+                    tracing::warn!("configuration changed but could not be loaded, keeping the previous one: {e}")
+                }
             }
         }
     }

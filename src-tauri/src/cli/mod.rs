@@ -192,10 +192,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Provider(cmd) => match cmd {
             ProviderCmd::Add { id, kind, base_url, auth, models, api_key } => {
                 let api_key = secret_arg(api_key)?;
-                let (record, account) = manager.provider_add(ProviderAdd { id, kind, base_url, auth, models, api_key }).await?;
+                let (record, account) =
+                    manager.provider_add(ProviderAdd { id, kind, base_url, auth, models, api_key }).await?;
                 output::provider_added(&record, account);
             }
-            ProviderCmd::List { json } => output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?,
+            ProviderCmd::List { json } => {
+                output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?
+            }
             ProviderCmd::Catalog { json } => output::catalog(&manager.provider_catalog(), json)?,
             ProviderCmd::Remove { id } => {
                 manager.provider_remove(&id).await?;

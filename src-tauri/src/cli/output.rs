@@ -57,7 +57,14 @@ pub fn providers(list: &[ProviderRecord], accounts: &[AccountRecord], json: bool
         .iter()
         .map(|p| {
             let n = accounts.iter().filter(|a| a.provider_id == p.id && a.enabled).count();
-            vec![p.id.clone(), p.kind.to_string(), p.base_url.clone(), p.auth.to_string(), n.to_string(), p.models.len().to_string()]
+            vec![
+                p.id.clone(),
+                p.kind.to_string(),
+                p.base_url.clone(),
+                p.auth.to_string(),
+                n.to_string(),
+                p.models.len().to_string(),
+            ]
         })
         .collect();
     table(&["ID", "KIND", "BASE URL", "AUTH", "ACCOUNTS", "MODELS"], rows);
@@ -72,7 +79,8 @@ pub fn catalog(entries: &[&CatalogEntry], json: bool) -> anyhow::Result<()> {
             .collect();
         return print_json(&list);
     }
-    let rows = entries.iter().map(|e| vec![e.id.clone(), e.name.clone(), e.kind.to_string(), e.base_url.clone()]).collect();
+    let rows =
+        entries.iter().map(|e| vec![e.id.clone(), e.name.clone(), e.kind.to_string(), e.base_url.clone()]).collect();
     table(&["ID", "NAME", "KIND", "BASE URL"], rows);
     Ok(())
 }
@@ -84,7 +92,14 @@ pub fn accounts(list: &[AccountRecord], json: bool) -> anyhow::Result<()> {
     let rows = list
         .iter()
         .map(|a| {
-            vec![a.id.to_string(), a.provider_id.clone(), a.label.clone(), a.priority.to_string(), a.enabled.to_string(), a.key_hint.clone()]
+            vec![
+                a.id.to_string(),
+                a.provider_id.clone(),
+                a.label.clone(),
+                a.priority.to_string(),
+                a.enabled.to_string(),
+                a.key_hint.clone(),
+            ]
         })
         .collect();
     table(&["ID", "PROVIDER", "LABEL", "PRIORITY", "ENABLED", "KEY"], rows);
@@ -115,6 +130,12 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(s);
     }
-    table(&["SETTING", "VALUE"], vec![vec!["require-key".into(), s.require_key.to_string()], vec!["max-body-mb".into(), s.max_body_mb.to_string()]]);
+    table(
+        &["SETTING", "VALUE"],
+        vec![
+            vec!["require-key".into(), s.require_key.to_string()],
+            vec!["max-body-mb".into(), s.max_body_mb.to_string()],
+        ],
+    );
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! value byte-for-byte as the client sent it: same-format pass-through never re-serialises
 //! messages, tools or anything a provider cache keys on.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
@@ -112,7 +112,7 @@ impl<'de> Deserialize<'de> for TopLevel<'de> {
                 Ok(TopLevel(fields))
             }
         }
-        deserializer.deserialize_map(FieldsVisitor).map_err(|e: D::Error| de::Error::custom(e))
+        deserializer.deserialize_map(FieldsVisitor)
     }
 }
 
@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(env.model(), "openai/gpt-5");
         assert!(env.stream());
         let out = String::from_utf8(env.with_model("gpt-5")).unwrap();
-        assert_eq!(out, r#"{"model":"gpt-5","messages":[{"role":"user","content":"h\u00e9 \"x\"","n":1.50}],"stream":true,"x":{"a" : [1, 2]}}"#);
+        assert_eq!(
+            out,
+            r#"{"model":"gpt-5","messages":[{"role":"user","content":"h\u00e9 \"x\"","n":1.50}],"stream":true,"x":{"a" : [1, 2]}}"#
+        );
     }
 
     #[test]
@@ -138,7 +141,10 @@ mod tests {
         assert_eq!(ChatEnvelope::parse(b"{}").err(), Some(EnvelopeError::MissingModel));
         assert_eq!(ChatEnvelope::parse(br#"{"model":""}"#).err(), Some(EnvelopeError::MissingModel));
         assert_eq!(ChatEnvelope::parse(br#"{"model":5}"#).err().and_then(|e| e.param()), Some("model"));
-        assert_eq!(ChatEnvelope::parse(br#"{"model":"a/b","stream":"yes"}"#).err().and_then(|e| e.param()), Some("stream"));
+        assert_eq!(
+            ChatEnvelope::parse(br#"{"model":"a/b","stream":"yes"}"#).err().and_then(|e| e.param()),
+            Some("stream")
+        );
         assert!(!ChatEnvelope::parse(br#"{"model":"a/b","stream":null}"#).unwrap().stream());
         assert!(matches!(ChatEnvelope::parse(b""), Err(EnvelopeError::InvalidJson(_))));
         assert!(matches!(ChatEnvelope::parse(b"\xff\xfe"), Err(EnvelopeError::InvalidJson(_))));

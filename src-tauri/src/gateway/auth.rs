@@ -14,9 +14,9 @@ pub fn presented_key<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str
             return Some(token);
         }
     }
-    header("x-api-key").or_else(|| header("x-goog-api-key")).or_else(|| {
-        uri.query()?.split('&').find_map(|pair| pair.strip_prefix("key=")).filter(|k| !k.is_empty())
-    })
+    header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| uri.query()?.split('&').find_map(|pair| pair.strip_prefix("key=")).filter(|k| !k.is_empty()))
 }
 
 /// Checks the key when one is required: always when the gateway listens beyond loopback, on

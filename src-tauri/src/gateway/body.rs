@@ -22,7 +22,8 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
         )
         .code("request_too_large")
     };
-    let declared = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
@@ -71,7 +72,8 @@ where
             Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(chunk))),
             Poll::Ready(Some(Err(e))) => {
                 self.finished = true;
-                let message = format!("the connection to provider '{}' broke mid-answer: {}", self.provider, error_chain(&e));
+                let message =
+                    format!("the connection to provider '{}' broke mid-answer: {}", self.provider, error_chain(&e));
                 tracing::warn!("{message}");
                 if self.sse {
                     Poll::Ready(Some(Ok(sse::openai_error_event(&message, "upstream_error"))))

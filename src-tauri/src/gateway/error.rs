@@ -80,7 +80,9 @@ impl From<UpstreamError> for ApiError {
             UpstreamError::Timeout { .. } => {
                 Self::new(StatusCode::GATEWAY_TIMEOUT, "upstream_error", e.to_string()).code("upstream_timeout")
             }
-            UpstreamError::BadCredential => Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_credential"),
+            UpstreamError::BadCredential => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_credential")
+            }
         }
     }
 }

@@ -21,20 +21,24 @@ impl Manager {
     /// `account add openai --api-key sk-...` is all a user types.
     pub async fn account_add(&self, req: AccountAdd) -> Result<AccountRecord> {
         let mut tx = self.store.begin().await?;
-        let provider = match store::providers::list(&self.store).await?.into_iter().find(|p| p.id == req.provider) {
-            Some(p) => p,
-            None => {
-                let record = provider_record(&ProviderAdd { id: req.provider.clone(), ..Default::default() }).map_err(|e| match e {
-                    ManageError::Invalid(msg) if crate::providers::catalog::get(&req.provider).is_none() => ManageError::NotFound(format!(
+        let provider =
+            match store::providers::list(&self.store).await?.into_iter().find(|p| p.id == req.provider) {
+                Some(p) => p,
+                None => {
+                    let record = provider_record(&ProviderAdd { id: req.provider.clone(), ..Default::default() })
+                        .map_err(|e| match e {
+                            ManageError::Invalid(msg) if crate::providers::catalog::get(&req.provider).is_none() => {
+                                ManageError::NotFound(format!(
                         "no provider '{}': add it with `switchyard provider add {} --kind KIND --base-url URL` ({msg})",
                         req.provider, req.provider
-                    )),
-                    other => other,
-                })?;
-                store::providers::insert(&mut tx, &record).await?;
-                record
-            }
-        };
+                    ))
+                            }
+                            other => other,
+                        })?;
+                    store::providers::insert(&mut tx, &record).await?;
+                    record
+                }
+            };
         let id = self.insert_account(&mut tx, &provider, req.api_key.as_deref(), &req.label, req.priority).await?;
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -64,7 +68,11 @@ impl Manager {
             None => None,
         };
         let key_hint = api_key.map(secret_hint).unwrap_or_default();
-        Ok(store::accounts::insert(tx, NewAccount { provider_id: &provider.id, label, priority, sealed_secret, key_hint }).await?)
+        Ok(store::accounts::insert(
+            tx,
+            NewAccount { provider_id: &provider.id, label, priority, sealed_secret, key_hint },
+        )
+        .await?)
     }
 
     pub async fn account_list(&self) -> Result<Vec<AccountRecord>> {

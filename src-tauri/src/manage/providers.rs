@@ -21,7 +21,10 @@ impl Manager {
         let record = provider_record(&req)?;
         let mut tx = self.store.begin().await?;
         if store::providers::exists(&mut tx, &record.id).await? {
-            return Err(ManageError::Conflict(format!("provider '{}' already exists; remove it first or add an account to it", record.id)));
+            return Err(ManageError::Conflict(format!(
+                "provider '{}' already exists; remove it first or add an account to it",
+                record.id
+            )));
         }
         store::providers::insert(&mut tx, &record).await?;
         let account_id = match &req.api_key {
@@ -58,19 +61,28 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
     validate_provider_id(&req.id).map_err(ManageError::Invalid)?;
     let entry = catalog::get(&req.id);
     let kind = req.kind.or(entry.map(|e| e.kind)).ok_or_else(|| {
-        ManageError::Invalid(format!("'{}' is not in the catalog: give --kind (openai, anthropic, gemini or responses) and --base-url", req.id))
+        ManageError::Invalid(format!(
+            "'{}' is not in the catalog: give --kind (openai, anthropic, gemini or responses) and --base-url",
+            req.id
+        ))
     })?;
     let base_url = match (&req.base_url, entry) {
         (Some(url), _) => url.clone(),
         (None, Some(e)) if !e.needs_base_url => e.base_url.clone(),
         (None, Some(e)) => {
-            return Err(ManageError::Invalid(format!("{} needs your own endpoint: give --base-url (e.g. {})", e.name, e.base_url)))
+            return Err(ManageError::Invalid(format!(
+                "{} needs your own endpoint: give --base-url (e.g. {})",
+                e.name, e.base_url
+            )))
         }
-        (None, None) => return Err(ManageError::Invalid(format!("'{}' is not in the catalog: give --base-url", req.id))),
+        (None, None) => {
+            return Err(ManageError::Invalid(format!("'{}' is not in the catalog: give --base-url", req.id)))
+        }
     };
     let base_url = normalize_base_url(&base_url)?;
     let auth = req.auth.or(entry.filter(|e| e.kind == kind).map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
-    let models = if req.models.is_empty() { entry.map(|e| e.models.clone()).unwrap_or_default() } else { req.models.clone() };
+    let models =
+        if req.models.is_empty() { entry.map(|e| e.models.clone()).unwrap_or_default() } else { req.models.clone() };
     for m in &models {
         if m.trim().is_empty() || m.chars().any(char::is_whitespace) {
             return Err(ManageError::Invalid(format!("invalid model name '{m}': model names have no spaces")));
@@ -89,8 +101,8 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
 
 /// Checks that a base URL is an absolute http(s) URL and drops a trailing slash.
 pub fn normalize_base_url(raw: &str) -> Result<String> {
-    let url = reqwest::Url::parse(raw.trim())
-        .map_err(|e| ManageError::Invalid(format!("invalid base URL '{raw}': {e}")))?;
+    let url =
+        reqwest::Url::parse(raw.trim()).map_err(|e| ManageError::Invalid(format!("invalid base URL '{raw}': {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ManageError::Invalid(format!("invalid base URL '{raw}': it must start with http:// or https://")));
     }
@@ -131,11 +143,23 @@ mod tests {
     #[test]
     fn bad_ids_and_urls_are_refused() {
         for id in ["", "Has Caps", "a/b", "-x"] {
-            assert!(provider_record(&ProviderAdd { id: id.into(), kind: Some(ProviderKind::Openai), base_url: Some("http://x".into()), ..Default::default() }).is_err(), "{id}");
+            assert!(
+                provider_record(&ProviderAdd {
+                    id: id.into(),
+                    kind: Some(ProviderKind::Openai),
+                    base_url: Some("http://x".into()),
+                    ..Default::default()
+                })
+                .is_err(),
+                "{id}"
+            );
         }
         for url in ["ftp://x", "not a url", "http://x/v1?a=b"] {
             assert!(normalize_base_url(url).is_err(), "{url}");
         }
-        assert!(provider_record(&ProviderAdd { id: "azure".into(), ..Default::default() }).unwrap_err().to_string().contains("--base-url"));
+        assert!(provider_record(&ProviderAdd { id: "azure".into(), ..Default::default() })
+            .unwrap_err()
+            .to_string()
+            .contains("--base-url"));
     }
 }

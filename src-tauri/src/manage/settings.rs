@@ -64,9 +64,15 @@ impl Settings {
     fn apply(&mut self, key: SettingKey, value: &str) -> Result<()> {
         let invalid = |what: &str| ManageError::Invalid(format!("invalid value '{value}' for {}: {what}", key.name()));
         match key {
-            SettingKey::RequireKey => self.require_key = value.parse().map_err(|_| invalid("expected true or false"))?,
+            SettingKey::RequireKey => {
+                self.require_key = value.parse().map_err(|_| invalid("expected true or false"))?
+            }
             SettingKey::MaxBodyMb => {
-                self.max_body_mb = value.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| invalid("expected 1 to 1024"))?
+                self.max_body_mb = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1024).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 1024"))?
             }
         }
         Ok(())

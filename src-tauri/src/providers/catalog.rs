@@ -46,8 +46,24 @@ mod tests {
     fn catalog_parses_and_names_the_product_providers() {
         let ids: Vec<&str> = all().keys().map(String::as_str).collect();
         for id in [
-            "openai", "anthropic", "gemini", "openrouter", "deepseek", "groq", "xai", "mistral", "together",
-            "fireworks", "cerebras", "nvidia", "siliconflow", "zai", "moonshot", "minimax", "dashscope", "azure",
+            "openai",
+            "anthropic",
+            "gemini",
+            "openrouter",
+            "deepseek",
+            "groq",
+            "xai",
+            "mistral",
+            "together",
+            "fireworks",
+            "cerebras",
+            "nvidia",
+            "siliconflow",
+            "zai",
+            "moonshot",
+            "minimax",
+            "dashscope",
+            "azure",
             "ollama",
         ] {
             assert!(ids.contains(&id), "catalog lacks {id}");
@@ -66,7 +82,12 @@ mod tests {
                 }
                 ProviderKind::Openai | ProviderKind::Responses => {
                     let last = e.base_url.rsplit('/').next().unwrap_or_default();
-                    assert!(last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()), "{}: {}", e.id, e.base_url)
+                    assert!(
+                        last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()),
+                        "{}: {}",
+                        e.id,
+                        e.base_url
+                    )
                 }
             }
         }

@@ -103,10 +103,9 @@ impl fmt::Display for AuthStyle {
 impl FromStr for AuthStyle {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| format!("unknown auth style '{s}': expected bearer, x-api-key, x-goog-api-key, api-key or none"))
+        Self::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            format!("unknown auth style '{s}': expected bearer, x-api-key, x-goog-api-key, api-key or none")
+        })
     }
 }
 

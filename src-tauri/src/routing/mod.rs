@@ -3,8 +3,8 @@
 //! configured provider lists. Account choice here is the first enabled account by priority;
 //! pools, combos, cooldowns and fallback grow here.
 
-use crate::snapshot::{AccountRuntime, ConfigSnapshot, ProviderRuntime};
 use crate::providers::AuthStyle;
+use crate::snapshot::{AccountRuntime, ConfigSnapshot, ProviderRuntime};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -22,7 +22,9 @@ pub enum RouteError {
     UnknownModel { model: String, hint: String },
     #[error("model '{model}' is offered by several providers ({providers}): write it as PROVIDER/{model}")]
     Ambiguous { model: String, providers: String },
-    #[error("provider '{provider}' has no enabled account: add one with `switchyard account add {provider} --api-key KEY`")]
+    #[error(
+        "provider '{provider}' has no enabled account: add one with `switchyard account add {provider} --api-key KEY`"
+    )]
     NoAccount { provider: String },
 }
 
@@ -56,8 +58,11 @@ pub fn resolve(config: &ConfigSnapshot, model: &str) -> Result<Target, RouteErro
 
 /// The one provider whose model list holds `model` exactly, if any.
 fn find_listed(config: &ConfigSnapshot, model: &str) -> Result<Option<Arc<ProviderRuntime>>, RouteError> {
-    let matches: Vec<&String> =
-        config.provider_order.iter().filter(|id| config.providers[id.as_str()].models.iter().any(|m| m == model)).collect();
+    let matches: Vec<&String> = config
+        .provider_order
+        .iter()
+        .filter(|id| config.providers[id.as_str()].models.iter().any(|m| m == model))
+        .collect();
     match matches.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(config.providers[one.as_str()].clone())),
@@ -97,11 +102,9 @@ mod tests {
     }
 
     fn config(ps: Vec<(String, Arc<ProviderRuntime>)>) -> ConfigSnapshot {
-        let mut c = ConfigSnapshot::default();
-        c.provider_order = ps.iter().map(|(k, _)| k.clone()).collect();
-        c.provider_order.sort();
-        c.providers = ps.into_iter().collect();
-        c
+        let mut provider_order: Vec<String> = ps.iter().map(|(k, _)| k.clone()).collect();
+        provider_order.sort();
+        ConfigSnapshot { provider_order, providers: ps.into_iter().collect(), ..Default::default() }
     }
 
     #[test]
@@ -128,7 +131,10 @@ mod tests {
     #[test]
     fn ambiguity_and_missing_accounts_are_explained() {
         let c = config(vec![provider("a", &["m"], 1, AuthStyle::Bearer), provider("b", &["m"], 0, AuthStyle::Bearer)]);
-        assert_eq!(resolve(&c, "m").unwrap_err(), RouteError::Ambiguous { model: "m".into(), providers: "a, b".into() });
+        assert_eq!(
+            resolve(&c, "m").unwrap_err(),
+            RouteError::Ambiguous { model: "m".into(), providers: "a, b".into() }
+        );
         assert_eq!(resolve(&c, "b/m").unwrap_err(), RouteError::NoAccount { provider: "b".into() });
     }
 }

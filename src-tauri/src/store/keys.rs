@@ -14,7 +14,12 @@ pub struct GatewayKeyRecord {
     pub revoked_at: Option<String>,
 }
 
-pub async fn insert(tx: &mut Transaction<'static, Sqlite>, name: &str, key_hash: &str, key_hint: &str) -> Result<i64, StoreError> {
+pub async fn insert(
+    tx: &mut Transaction<'static, Sqlite>,
+    name: &str,
+    key_hash: &str,
+    key_hint: &str,
+) -> Result<i64, StoreError> {
     let done = sqlx::query("INSERT INTO gateway_keys (name, key_hash, key_hint, created_at) VALUES (?, ?, ?, ?)")
         .bind(name)
         .bind(key_hash)

@@ -63,7 +63,8 @@ impl Store {
 
     /// The configuration revision: bumped by every configuration write.
     pub async fn config_rev(&self) -> Result<i64, StoreError> {
-        let rev: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'config_rev'").fetch_one(&self.pool).await?;
+        let rev: i64 =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'config_rev'").fetch_one(&self.pool).await?;
         Ok(rev)
     }
 

@@ -1,6 +1,6 @@
 //! Provider rows: id, wire kind, base URL, auth style and the model list shown in /v1/models.
 
-use super::{StoreError, Store};
+use super::{Store, StoreError};
 use crate::providers::{AuthStyle, ProviderKind};
 use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
@@ -32,14 +32,16 @@ pub async fn insert(tx: &mut Transaction<'static, Sqlite>, p: &ProviderRecord) -
 }
 
 pub async fn exists(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE id = ?").bind(id).fetch_one(&mut **tx).await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE id = ?").bind(id).fetch_one(&mut **tx).await?;
     Ok(n > 0)
 }
 
 pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
-    let rows = sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at FROM providers ORDER BY id")
-        .fetch_all(store.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at FROM providers ORDER BY id")
+            .fetch_all(store.pool())
+            .await?;
     rows.iter()
         .map(|r| {
             let id: String = r.get("id");

@@ -119,7 +119,8 @@ fn load_or_create_master_key(data_dir: &Path, use_keychain: bool) -> Result<([u8
             return Ok((key, KeyLocation::Keychain));
         }
     }
-    write_private_file(&key_file, hex::encode(key).as_bytes()).map_err(|source| SecretError::KeyFile { path: key_file.clone(), source })?;
+    write_private_file(&key_file, hex::encode(key).as_bytes())
+        .map_err(|source| SecretError::KeyFile { path: key_file.clone(), source })?;
     Ok((key, KeyLocation::File))
 }
 
@@ -129,7 +130,8 @@ fn keychain_account(data_dir: &Path) -> String {
 }
 
 fn read_key_file(path: &Path) -> Result<[u8; 32], SecretError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SecretError::KeyFile { path: path.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| SecretError::KeyFile { path: path.to_path_buf(), source })?;
     decode_key(text.trim()).ok_or_else(|| SecretError::KeyFileDamaged(path.to_path_buf()))
 }
 
@@ -160,15 +162,11 @@ mod keychain {
     use super::KEYCHAIN_SERVICE;
 
     pub fn get(account: &str) -> Result<String, String> {
-        keyring::Entry::new(KEYCHAIN_SERVICE, account)
-            .and_then(|e| e.get_password())
-            .map_err(|e| e.to_string())
+        keyring::Entry::new(KEYCHAIN_SERVICE, account).and_then(|e| e.get_password()).map_err(|e| e.to_string())
     }
 
     pub fn set(account: &str, value: &str) -> Result<(), String> {
-        keyring::Entry::new(KEYCHAIN_SERVICE, account)
-            .and_then(|e| e.set_password(value))
-            .map_err(|e| e.to_string())
+        keyring::Entry::new(KEYCHAIN_SERVICE, account).and_then(|e| e.set_password(value)).map_err(|e| e.to_string())
     }
 }
 

@@ -11,10 +11,12 @@ pub async fn all(store: &Store) -> Result<BTreeMap<String, String>, StoreError> 
 }
 
 pub async fn set(tx: &mut Transaction<'static, Sqlite>, key: &str, value: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-        .bind(key)
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -1,0 +1,15 @@
+//! Integration tests: the real `switchyard` binary (CLI and `serve`) against a mock
+//! OpenAI-compatible provider, each test in its own data directory.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cancel;
+mod cli;
+mod errors;
+mod keys;
+mod live_reload;
+mod passthrough;
+mod sdk;
+mod secrets;
+mod shutdown;
