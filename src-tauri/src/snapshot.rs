@@ -45,6 +45,8 @@ pub struct ProviderRuntime {
     pub base_url: String,
     pub auth: AuthStyle,
     pub models: Vec<String>,
+    /// `{base_url}/chat/completions`, parsed once.
+    pub chat_completions_url: reqwest::Url,
     /// Enabled accounts, in priority order.
     pub accounts: Vec<AccountRuntime>,
 }
@@ -68,17 +70,20 @@ impl ConfigSnapshot {
             .await?
             .into_iter()
             .map(|p| {
+                let chat_completions_url = reqwest::Url::parse(&format!("{}/chat/completions", p.base_url))
+                    .map_err(|e| StoreError::Corrupt(format!("provider {}: base URL: {e}", p.id)))?;
                 let rt = ProviderRuntime {
                     id: p.id.clone(),
                     kind: p.kind,
                     base_url: p.base_url,
                     auth: p.auth,
                     models: p.models,
+                    chat_completions_url,
                     accounts: vec![],
                 };
-                (p.id, rt)
+                Ok((p.id, rt))
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         for (account, sealed) in store::accounts::list_sealed(store).await? {
             let Some(provider) = providers.get_mut(&account.provider_id) else { continue };
             if !account.enabled {

@@ -1,1 +1,283 @@
-fn main() {}
+//! The gateway benchmark: added latency and throughput of `switchyard serve` against calling
+//! the same mock provider directly, plus RSS idle and under load and the time from start to
+//! the first served request. Runs from the project alone:
+//!
+//!     cargo bench --bench gateway             # full run (about two minutes)
+//!     cargo bench --bench gateway -- --quick  # a smoke run
+//!
+//! The mock provider (tests/common/mock_openai.rs) and the load driver (below: one keep-alive
+//! HTTP/1.1 connection per worker, each body read to its end) run in this process on one core's
+//! worth of threads each; the gateway is the release binary in its own process. Direct (A) and
+//! gateway (B) runs alternate, A B A B, and medians over rounds are reported, so slow drifts of
+//! the machine cancel out.
+
+#[path = "../common/mock_openai.rs"]
+mod mock_openai;
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use mock_openai::{MockConfig, MockProvider};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
+const CHUNKS: usize = 20;
+
+struct LoadResult {
+    ok: usize,
+    errors: usize,
+    elapsed: Duration,
+    total_us: Histogram<u64>,
+}
+
+impl LoadResult {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Sends `n` requests over `c` keep-alive connections and records each one's total latency.
+async fn load(
+    addr: SocketAddr,
+    path: &'static str,
+    body: Bytes,
+    expect: &'static str,
+    n: usize,
+    c: usize,
+) -> LoadResult {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..c {
+        let next = next.clone();
+        let body = body.clone();
+        workers.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let (mut ok, mut errors) = (0usize, 0usize);
+            let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+            tokio::spawn(conn);
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let req = hyper::Request::post(path)
+                    .header("host", addr.to_string())
+                    .header("content-type", "application/json")
+                    .body(Full::new(body.clone()))
+                    .expect("request");
+                let t0 = Instant::now();
+                let Ok(res) = sender.send_request(req).await else {
+                    errors += 1;
+                    break;
+                };
+                let status = res.status();
+                let Ok(collected) = res.into_body().collect().await else {
+                    errors += 1;
+                    break;
+                };
+                let bytes = collected.to_bytes();
+                let elapsed = t0.elapsed();
+                if status.is_success() && bytes.windows(expect.len()).any(|w| w == expect.as_bytes()) {
+                    ok += 1;
+                    hist.record(elapsed.as_micros().max(1) as u64).ok();
+                } else {
+                    errors += 1;
+                }
+            }
+            (hist, ok, errors)
+        }));
+    }
+    let mut total_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    let (mut ok, mut errors) = (0, 0);
+    for w in workers {
+        let (h, o, e) = w.await.expect("worker");
+        total_us.add(h).expect("merge");
+        ok += o;
+        errors += e;
+    }
+    LoadResult { ok, errors, elapsed: started.elapsed(), total_us }
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+struct Gateway {
+    child: tokio::process::Child,
+    addr: SocketAddr,
+}
+
+fn cli(data_dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("SWITCHYARD_KEYCHAIN", "off")
+        .output()
+        .expect("run switchyard");
+    assert!(out.status.success(), "switchyard {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+async fn start_gateway(data_dir: &std::path::Path) -> Gateway {
+    let mut child = tokio::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--port", "0"])
+        .env("SWITCHYARD_KEYCHAIN", "off")
+        .env("SWITCHYARD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = lines.next_line().await.expect("read").expect("serve printed nothing");
+    let addr = line.rsplit("http://").next().expect("url").parse().expect("addr");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Gateway { child, addr }
+}
+
+/// Time from spawning `serve` to the first answered chat completion, median of `runs`.
+async fn startup_ms(data_dir: &std::path::Path, runs: usize) -> f64 {
+    let first = body("instant/mock-model", false);
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let mut gw = start_gateway(data_dir).await;
+        let r = load(gw.addr, "/v1/chat/completions", first.clone(), "w19", 1, 1).await;
+        assert_eq!(r.ok, 1, "first request failed");
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let _ = gw.child.kill().await;
+    }
+    median(samples)
+}
+
+struct Scenario {
+    streaming: bool,
+    /// Against the paced mock (20 ms to first byte, 1 ms between chunks) rather than the
+    /// instant one.
+    paced: bool,
+    concurrency: usize,
+    requests: usize,
+}
+
+fn body(model: &str, stream: bool) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"model":"{model}","stream":{stream},"messages":[{{"role":"system","content":"You are a helpful coding assistant."}},{{"role":"user","content":"Write a haiku about gateways."}}],"max_tokens":64}}"#
+    ))
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 1 } else { 3 };
+    let scale = if quick { 10 } else { 1 };
+    // The mocks and the driver each get one worker thread: on a 2-core machine they share the
+    // CPU with the gateway, so the instant-mock numbers are bounded by the machine.
+    let mock_rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("mock runtime");
+    let instant =
+        mock_rt.block_on(MockProvider::start(MockConfig { chunks: CHUNKS, record: false, ..Default::default() }));
+    let paced = mock_rt.block_on(MockProvider::start(MockConfig {
+        chunks: CHUNKS,
+        record: false,
+        first_byte_delay: Duration::from_millis(20),
+        chunk_delay: Duration::from_millis(1),
+    }));
+    let driver =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("driver runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    for (id, mock) in [("instant", &instant), ("paced", &paced)] {
+        let base = mock.base_url();
+        let args = [
+            "provider",
+            "add",
+            id,
+            "--kind",
+            "openai",
+            "--base-url",
+            &base,
+            "--models",
+            "mock-model",
+            "--api-key",
+            "bench-key",
+        ];
+        cli(&data_dir, &args);
+    }
+
+    driver.block_on(async {
+        let startup = startup_ms(&data_dir, if quick { 3 } else { 11 }).await;
+        let mut gw = start_gateway(&data_dir).await;
+        let pid = gw.child.id().expect("pid");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let idle_rss = rss_kb(pid, "VmRSS:");
+
+        let scenarios = [
+            Scenario { streaming: false, paced: false, concurrency: 1, requests: 3000 / scale },
+            Scenario { streaming: true, paced: false, concurrency: 1, requests: 2000 / scale },
+            Scenario { streaming: false, paced: false, concurrency: 64, requests: 30000 / scale },
+            Scenario { streaming: true, paced: false, concurrency: 64, requests: 15000 / scale },
+            Scenario { streaming: false, paced: true, concurrency: 64, requests: 6000 / scale },
+            Scenario { streaming: true, paced: true, concurrency: 64, requests: 3000 / scale },
+        ];
+        println!("| upstream | answer | c | direct p50 µs | gateway p50 µs | added p50 µs | direct p99 µs | gateway p99 µs | added p99 µs | direct req/s | gateway req/s | ratio | errors |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let mut peak_rss = 0;
+        for s in scenarios {
+            let (mock, provider) = if s.paced { (&paced, "paced") } else { (&instant, "instant") };
+            let gw_body = body(&format!("{provider}/mock-model"), s.streaming);
+            let direct_body = body("mock-model", s.streaming);
+            let expect = if s.streaming { "[DONE]" } else { "w19" };
+            // Warm both paths (connection pools, allocator).
+            load(mock.addr, "/v1/chat/completions", direct_body.clone(), expect, 200, s.concurrency.min(16)).await;
+            load(gw.addr, "/v1/chat/completions", gw_body.clone(), expect, 200, s.concurrency.min(16)).await;
+            let mut rows: Vec<[f64; 9]> = Vec::new();
+            let mut errors = 0;
+            for _ in 0..rounds {
+                let d = load(mock.addr, "/v1/chat/completions", direct_body.clone(), expect, s.requests, s.concurrency).await;
+                let g = load(gw.addr, "/v1/chat/completions", gw_body.clone(), expect, s.requests, s.concurrency).await;
+                peak_rss = peak_rss.max(rss_kb(pid, "VmHWM:"));
+                errors += d.errors + g.errors;
+                let q = |r: &LoadResult, q: f64| r.total_us.value_at_quantile(q) as f64;
+                rows.push([
+                    q(&d, 0.5),
+                    q(&g, 0.5),
+                    q(&g, 0.5) - q(&d, 0.5),
+                    q(&d, 0.99),
+                    q(&g, 0.99),
+                    q(&g, 0.99) - q(&d, 0.99),
+                    d.rps(),
+                    g.rps(),
+                    g.rps() / d.rps(),
+                ]);
+            }
+            let m: Vec<f64> = (0..9).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
+            println!(
+                "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+                if s.paced { "paced (20 ms TTFB)" } else { "instant" },
+                if s.streaming { "stream, 20 chunks" } else { "JSON" },
+                s.concurrency, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], errors
+            );
+        }
+        println!();
+        println!("gateway RSS idle: {:.1} MB; peak under load: {:.1} MB", idle_rss as f64 / 1024.0, peak_rss as f64 / 1024.0);
+        println!("start to first served request: {startup:.1} ms (median)");
+        println!("rounds: {rounds}; machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+        let _ = gw.child.kill().await;
+    });
+    drop((instant, paced));
+}

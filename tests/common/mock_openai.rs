@@ -3,7 +3,8 @@
 //! that show whether a stream ran to its end or was cut off by the caller.
 //!
 //! Keys: a key containing `fail-NNN` answers status NNN with an OpenAI error body (`fail-429`
-//! adds `retry-after: 1`); `slow-MS` waits MS milliseconds before answering.
+//! adds `retry-after: 1`); `slow-MS` waits MS milliseconds before answering; `break-N` cuts a
+//! stream's connection after N events.
 
 #![allow(dead_code)]
 
@@ -25,13 +26,15 @@ pub struct MockConfig {
     pub chunks: usize,
     /// Pause between streamed chunks.
     pub chunk_delay: Duration,
+    /// Pause before answering (a provider's time to first token).
+    pub first_byte_delay: Duration,
     /// Keep a log of requests (off for benchmarks).
     pub record: bool,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        Self { chunks: 5, chunk_delay: Duration::ZERO, record: true }
+        Self { chunks: 5, chunk_delay: Duration::ZERO, first_byte_delay: Duration::ZERO, record: true }
     }
 }
 
@@ -73,6 +76,10 @@ impl MockProvider {
             .route("/v1/chat/completions", post(chat))
             .route("/v1/models", get(models))
             .with_state(state.clone());
+        // Without TCP_NODELAY, small SSE writes wait on delayed ACKs (~40 ms each).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -155,6 +162,9 @@ async fn chat(State(state): State<MockState>, headers: HeaderMap, body: Bytes) -
         }
     };
     let model = request["model"].as_str().unwrap_or("unknown").to_string();
+    if !state.config.first_byte_delay.is_zero() {
+        tokio::time::sleep(state.config.first_byte_delay).await;
+    }
     let chunks = state.config.chunks;
     let usage = serde_json::json!({"prompt_tokens": (body.len() / 4).max(1), "completion_tokens": chunks, "total_tokens": (body.len() / 4).max(1) + chunks});
     if request["stream"].as_bool() != Some(true) {
@@ -182,16 +192,23 @@ async fn chat(State(state): State<MockState>, headers: HeaderMap, body: Bytes) -
         events.push(Bytes::from(format!("data: {c}\n\n")));
     }
     events.push(Bytes::from_static(b"data: [DONE]\n\n"));
+    if let Some(n) = marker_number(&key, "break-") {
+        events.truncate(n as usize);
+    }
+    let breaks = marker_number(&key, "break-").is_some();
     let guard = StreamGuard { counters: state.counters.clone(), completed: false };
     let delay = state.config.chunk_delay;
     let stream = futures_util::stream::unfold(
-        (events.into_iter(), guard, true),
-        move |(mut events, mut guard, first)| async move {
+        (events.into_iter(), guard, true, breaks),
+        move |(mut events, mut guard, first, breaks)| async move {
             if !first && !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             match events.next() {
-                Some(event) => Some((Ok::<_, std::io::Error>(event), (events, guard, false))),
+                Some(event) => Some((Ok::<_, std::io::Error>(event), (events, guard, false, breaks))),
+                None if breaks => {
+                    Some((Err(std::io::Error::other("mock: connection cut")), (events, guard, false, false)))
+                }
                 None => {
                     guard.mark_completed();
                     None

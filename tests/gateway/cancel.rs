@@ -9,7 +9,8 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_disconnect_closes_the_upstream_stream() {
     let mock =
-        MockProvider::start(MockConfig { chunks: 40, chunk_delay: Duration::from_millis(100), record: true }).await;
+        MockProvider::start(MockConfig { chunks: 40, chunk_delay: Duration::from_millis(100), ..Default::default() })
+            .await;
     let env = Env::new();
     env.add_provider("mock", &mock.base_url(), "k", "m");
     let gw = env.serve().await;

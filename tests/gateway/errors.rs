@@ -4,6 +4,7 @@
 use crate::common::mock_openai::{MockConfig, MockProvider};
 use crate::common::{http, Env};
 use rand::{Rng, SeedableRng};
+use std::time::Duration;
 
 async fn post(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
     let res = http().post(url).header("content-type", "application/json").body(body).send().await.unwrap();
@@ -159,4 +160,25 @@ async fn garbage_and_truncated_bodies_never_break_the_gateway() {
     let res = client.get(format!("{}/health", gw.url)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(!gw.log().contains("panicked"), "{}", gw.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_breaking_mid_stream_ends_the_stream_with_an_error_event() {
+    let mock = MockProvider::start(MockConfig { chunk_delay: Duration::from_millis(30), ..Default::default() }).await;
+    let env = Env::new();
+    env.add_provider("flaky", &mock.base_url(), "acct-break-3", "m");
+    let gw = env.serve().await;
+    let res = http()
+        .post(gw.chat_url())
+        .json(&serde_json::json!({"model": "flaky/m", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("the client stream is closed properly, not cut");
+    let events: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+    assert_eq!(events.len(), 4, "3 relayed events and the error: {text}");
+    let last: serde_json::Value = serde_json::from_str(events[3]).unwrap();
+    assert_eq!(last["error"]["type"], "upstream_error");
+    assert!(last["error"]["message"].as_str().unwrap().contains("provider 'flaky' broke mid-answer"), "{last}");
 }

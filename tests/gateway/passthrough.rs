@@ -38,7 +38,8 @@ async fn non_streaming_request_passes_through_with_only_the_model_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_answer_arrives_chunk_by_chunk() {
     let mock =
-        MockProvider::start(MockConfig { chunks: 6, chunk_delay: Duration::from_millis(250), record: true }).await;
+        MockProvider::start(MockConfig { chunks: 6, chunk_delay: Duration::from_millis(250), ..Default::default() })
+            .await;
     let env = Env::new();
     env.add_provider("mock", &mock.base_url(), "k", "mock-model");
     let gw = env.serve().await;

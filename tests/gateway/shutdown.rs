@@ -8,7 +8,8 @@ use std::time::Duration;
 
 async fn in_flight_stream_survives(signal: i32) {
     let mock =
-        MockProvider::start(MockConfig { chunks: 8, chunk_delay: Duration::from_millis(150), record: true }).await;
+        MockProvider::start(MockConfig { chunks: 8, chunk_delay: Duration::from_millis(150), ..Default::default() })
+            .await;
     let env = Env::new();
     env.add_provider("mock", &mock.base_url(), "k", "m");
     let mut gw = env.serve().await;

@@ -8,7 +8,7 @@ use crate::gateway::{self, DEFAULT_PORT};
 use crate::manage::{AccountAdd, Manager, ProviderAdd};
 use crate::providers::{AuthStyle, ProviderKind};
 use clap::{Args, Parser, Subcommand};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -141,7 +141,11 @@ pub fn default_data_dir() -> PathBuf {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 /// Reads a secret given as '-' from stdin.

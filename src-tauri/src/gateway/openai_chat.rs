@@ -42,7 +42,13 @@ async fn handle(app: AppState, uri: Uri, headers: HeaderMap, body: Body) -> Resu
     let accept = if envelope.stream() { "text/event-stream" } else { "application/json" };
     let upstream = app
         .upstream
-        .post_json(&target.provider, target.account.as_ref(), "/chat/completions", accept, upstream_body)
+        .post_json(
+            &target.provider,
+            target.account.as_ref(),
+            &target.provider.chat_completions_url,
+            accept,
+            upstream_body,
+        )
         .await?;
     Ok(relay(upstream, &target.provider.id))
 }

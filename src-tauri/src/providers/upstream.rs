@@ -39,24 +39,29 @@ impl UpstreamClient {
         Ok(Self { http })
     }
 
-    /// POSTs a JSON body to `{base_url}{path}` with the account's credential. The response's
-    /// body is left unread: it streams to the caller.
+    /// POSTs a JSON body to one of the provider's endpoints with the account's credential. The
+    /// response's body is left unread: it streams to the caller.
     pub async fn post_json(
         &self,
         provider: &ProviderRuntime,
         account: Option<&AccountRuntime>,
-        path: &str,
-        accept: &str,
+        url: &reqwest::Url,
+        accept: &'static str,
         body: Bytes,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let url = format!("{}{}", provider.base_url, path);
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(http::header::ACCEPT, HeaderValue::from_str(accept).unwrap_or(HeaderValue::from_static("*/*")));
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
         if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
             apply_auth(&mut headers, provider.auth, secret.expose())?;
         }
-        self.http.post(&url).headers(headers).body(body).send().await.map_err(|e| classify(provider, &url, e))
+        self.http
+            .post(url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(provider, url.as_str(), e))
     }
 }
 
