@@ -34,6 +34,8 @@ struct LoadResult {
     errors: usize,
     elapsed: Duration,
     total_us: Histogram<u64>,
+    /// Time to the first body bytes.
+    ttfb_us: Histogram<u64>,
 }
 
 impl LoadResult {
@@ -59,6 +61,7 @@ async fn load(
         let body = body.clone();
         workers.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let mut ttfb = hist.clone();
             let (mut ok, mut errors) = (0usize, 0usize);
             let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
             stream.set_nodelay(true).expect("nodelay");
@@ -77,31 +80,49 @@ async fn load(
                     break;
                 };
                 let status = res.status();
-                let Ok(collected) = res.into_body().collect().await else {
+                let mut body = res.into_body();
+                let mut bytes = Vec::new();
+                let mut first_bytes = None;
+                let mut broken = false;
+                while let Some(frame) = body.frame().await {
+                    let Ok(frame) = frame else {
+                        broken = true;
+                        break;
+                    };
+                    if let Some(data) = frame.data_ref() {
+                        if first_bytes.is_none() && !data.is_empty() {
+                            first_bytes = Some(t0.elapsed());
+                        }
+                        bytes.extend_from_slice(data);
+                    }
+                }
+                if broken {
                     errors += 1;
                     break;
-                };
-                let bytes = collected.to_bytes();
+                }
                 let elapsed = t0.elapsed();
                 if status.is_success() && bytes.windows(expect.len()).any(|w| w == expect.as_bytes()) {
                     ok += 1;
                     hist.record(elapsed.as_micros().max(1) as u64).ok();
+                    ttfb.record(first_bytes.unwrap_or(elapsed).as_micros().max(1) as u64).ok();
                 } else {
                     errors += 1;
                 }
             }
-            (hist, ok, errors)
+            (hist, ttfb, ok, errors)
         }));
     }
     let mut total_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    let mut ttfb_us = total_us.clone();
     let (mut ok, mut errors) = (0, 0);
     for w in workers {
-        let (h, o, e) = w.await.expect("worker");
+        let (h, t, o, e) = w.await.expect("worker");
         total_us.add(h).expect("merge");
+        ttfb_us.add(t).expect("merge");
         ok += o;
         errors += e;
     }
-    LoadResult { ok, errors, elapsed: started.elapsed(), total_us }
+    LoadResult { ok, errors, elapsed: started.elapsed(), total_us, ttfb_us }
 }
 
 fn rss_kb(pid: u32, field: &str) -> u64 {
@@ -234,8 +255,8 @@ fn main() {
             Scenario { streaming: false, paced: true, concurrency: 64, requests: 6000 / scale },
             Scenario { streaming: true, paced: true, concurrency: 64, requests: 3000 / scale },
         ];
-        println!("| upstream | answer | c | direct p50 µs | gateway p50 µs | added p50 µs | direct p99 µs | gateway p99 µs | added p99 µs | direct req/s | gateway req/s | ratio | errors |");
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("| upstream | answer | c | direct p50 µs | gateway p50 µs | added p50 µs | direct p99 µs | gateway p99 µs | added p99 µs | added TTFB p50 µs | direct req/s | gateway req/s | ratio | errors |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         let mut peak_rss = 0;
         for s in scenarios {
             let (mock, provider) = if s.paced { (&paced, "paced") } else { (&instant, "instant") };
@@ -245,7 +266,7 @@ fn main() {
             // Warm both paths (connection pools, allocator).
             load(mock.addr, "/v1/chat/completions", direct_body.clone(), expect, 200, s.concurrency.min(16)).await;
             load(gw.addr, "/v1/chat/completions", gw_body.clone(), expect, 200, s.concurrency.min(16)).await;
-            let mut rows: Vec<[f64; 9]> = Vec::new();
+            let mut rows: Vec<[f64; 10]> = Vec::new();
             let mut errors = 0;
             for _ in 0..rounds {
                 let d = load(mock.addr, "/v1/chat/completions", direct_body.clone(), expect, s.requests, s.concurrency).await;
@@ -260,17 +281,18 @@ fn main() {
                     q(&d, 0.99),
                     q(&g, 0.99),
                     q(&g, 0.99) - q(&d, 0.99),
+                    g.ttfb_us.value_at_quantile(0.5) as f64 - d.ttfb_us.value_at_quantile(0.5) as f64,
                     d.rps(),
                     g.rps(),
                     g.rps() / d.rps(),
                 ]);
             }
-            let m: Vec<f64> = (0..9).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
+            let m: Vec<f64> = (0..10).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
             println!(
-                "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
                 if s.paced { "paced (20 ms TTFB)" } else { "instant" },
                 if s.streaming { "stream, 20 chunks" } else { "JSON" },
-                s.concurrency, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], errors
+                s.concurrency, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], errors
             );
         }
         println!();
