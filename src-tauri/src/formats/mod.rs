@@ -1,6 +1,13 @@
-//! Wire formats: one module per API. Each owns its request/response/stream types and the
-//! codecs to and from the canonical IR (arriving with translation). Today: the OpenAI Chat
-//! Completions envelope used for same-format pass-through, and SSE helpers.
+//! Wire formats: one module per API, each with request and response codecs and stateful
+//! stream transcoders to and from the canonical IR (`ir`). `envelope` is the same-format
+//! fast path: the client's bytes with only the model name changed. `translate` ties a pair of
+//! formats together.
 
+pub mod anthropic;
+pub mod codec;
+pub mod envelope;
+pub mod gemini;
+pub mod ir;
 pub mod openai_chat;
+pub mod responses;
 pub mod sse;

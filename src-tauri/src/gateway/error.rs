@@ -2,7 +2,7 @@
 //! client's API shape (OpenAI's `{"error":{"message","type","param","code"}}` for the OpenAI
 //! endpoints).
 
-use crate::formats::openai_chat::EnvelopeError;
+use crate::formats::envelope::EnvelopeError;
 use crate::providers::upstream::UpstreamError;
 use crate::routing::RouteError;
 use axum::response::{IntoResponse, Response};

@@ -5,7 +5,7 @@
 use super::body::{read_limited, RelayBody};
 use super::error::ApiError;
 use super::{auth, AppState};
-use crate::formats::openai_chat::ChatEnvelope;
+use crate::formats::envelope::ChatEnvelope;
 use crate::providers::ProviderKind;
 use crate::routing;
 use axum::body::Body;
