@@ -45,8 +45,8 @@ pub struct ProviderRuntime {
     pub base_url: String,
     pub auth: AuthStyle,
     pub models: Vec<String>,
-    /// `{base_url}/chat/completions`, parsed once.
-    pub chat_completions_url: reqwest::Url,
+    /// The endpoint requests go to, parsed once (Gemini's names the model: built per request).
+    pub endpoint: Option<reqwest::Url>,
     /// Enabled accounts, in priority order.
     pub accounts: Vec<AccountRuntime>,
 }
@@ -70,7 +70,7 @@ impl ConfigSnapshot {
             .await?
             .into_iter()
             .map(|p| {
-                let chat_completions_url = reqwest::Url::parse(&format!("{}/chat/completions", p.base_url))
+                let endpoint = crate::providers::upstream::fixed_endpoint(p.kind, &p.base_url)
                     .map_err(|e| StoreError::Corrupt(format!("provider {}: base URL: {e}", p.id)))?;
                 let rt = ProviderRuntime {
                     id: p.id.clone(),
@@ -78,7 +78,7 @@ impl ConfigSnapshot {
                     base_url: p.base_url,
                     auth: p.auth,
                     models: p.models,
-                    chat_completions_url,
+                    endpoint,
                     accounts: vec![],
                 };
                 Ok((p.id, rt))

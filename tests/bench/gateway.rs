@@ -5,20 +5,20 @@
 //!     cargo bench --bench gateway             # full run (about two minutes)
 //!     cargo bench --bench gateway -- --quick  # a smoke run
 //!
-//! The mock provider (tests/common/mock_openai.rs) and the load driver (below: one keep-alive
+//! The mock provider (tests/common/mock.rs) and the load driver (below: one keep-alive
 //! HTTP/1.1 connection per worker, each body read to its end) run in this process on one core's
 //! worth of threads each; the gateway is the release binary in its own process. Direct (A) and
 //! gateway (B) runs alternate, A B A B, and medians over rounds are reported, so slow drifts of
 //! the machine cancel out.
 
-#[path = "../common/mock_openai.rs"]
-mod mock_openai;
+#[path = "../common/mock/mod.rs"]
+mod mock;
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use mock_openai::{MockConfig, MockProvider};
+use mock::{MockConfig, MockProvider};
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};

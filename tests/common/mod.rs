@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod mock_openai;
+pub mod mock;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};

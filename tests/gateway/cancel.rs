@@ -1,7 +1,7 @@
 //! A client that goes away mid-stream cancels the upstream request: the provider's stream is
 //! dropped, not run to its end.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::{eventually, http, Env};
 use futures_util::StreamExt;
 use std::time::Duration;

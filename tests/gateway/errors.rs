@@ -1,7 +1,7 @@
 //! Bad input and failing upstreams: each answer is a clear error in the OpenAI shape, never a
 //! panic or a 500.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::{http, Env};
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
@@ -63,8 +63,8 @@ async fn client_mistakes_get_4xx_saying_what_is_wrong() {
     assert_eq!((s, v["error"]["param"].as_str()), (400, Some("stream")));
 
     let (s, v) = post(&url, r#"{"model":"claude/claude-x","messages":[]}"#).await;
-    assert_eq!(s, 501);
-    assert!(message(&v).contains("anthropic"), "{v}");
+    assert_eq!(s, 502, "translated to the unreachable Anthropic provider: {v}");
+    assert!(message(&v).contains("cannot reach provider 'claude'"), "{v}");
 
     let (s, v) = post(&url, r#"{"model":"keyless/m","messages":[]}"#).await;
     assert_eq!(s, 503);

@@ -1,7 +1,7 @@
 //! Gateway keys: required when the setting says so, always beyond loopback; hashed at rest;
 //! revocation applies to a running gateway.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::{http, Env};
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Changes made with the CLI while `serve` runs take effect within a second, no restart.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::{http, Env};
 use std::time::{Duration, Instant};
 

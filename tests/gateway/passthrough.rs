@@ -1,7 +1,7 @@
 //! Same-format pass-through: the client's bytes reach the provider with only the model name
 //! changed; answers come back whole or streamed chunk by chunk.
 
-use crate::common::mock_openai::{full_answer, MockConfig, MockProvider};
+use crate::common::mock::{full_answer, MockConfig, MockProvider};
 use crate::common::{http, Env};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The official OpenAI Python SDK as a client: chat completions streamed and not, model list,
 //! and an error surfacing as the SDK's own exception type.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::Env;
 
 fn python_has_openai() -> bool {

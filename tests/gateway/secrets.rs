@@ -1,7 +1,7 @@
 //! Secrets at rest: no API key or gateway key is ever written in clear to the data directory
 //! or to the log.
 
-use crate::common::mock_openai::{MockConfig, MockProvider};
+use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::{contains, data_files_bytes, http, Env};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! SIGTERM and SIGINT stop `serve` gracefully: a stream in flight finishes, then the process
 //! exits 0.
 
-use crate::common::mock_openai::{full_answer, MockConfig, MockProvider};
+use crate::common::mock::{full_answer, MockConfig, MockProvider};
 use crate::common::{http, Env};
 use futures_util::StreamExt;
 use std::time::Duration;

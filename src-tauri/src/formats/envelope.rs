@@ -1,7 +1,8 @@
-//! OpenAI Chat Completions. `ChatEnvelope` reads only what routing needs from a request (the
-//! model and whether it streams) and rewrites the model name, leaving every other top-level
-//! value byte-for-byte as the client sent it: same-format pass-through never re-serialises
-//! messages, tools or anything a provider cache keys on.
+//! The same-format fast path, for every format with a top-level `model` (OpenAI Chat,
+//! Anthropic, Responses). `Envelope` reads only what routing needs from a request (the model
+//! and whether it streams) and rewrites the model name, leaving every other top-level value
+//! byte-for-byte as the client sent it: pass-through never re-serialises messages, tools,
+//! thinking signatures or anything a provider cache keys on.
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -32,14 +33,14 @@ impl EnvelopeError {
 }
 
 /// The top level of a request body: keys with their raw, unparsed values, in order.
-pub struct ChatEnvelope<'a> {
+pub struct Envelope<'a> {
     fields: Vec<(String, &'a RawValue)>,
     model_index: usize,
     model: String,
     stream: bool,
 }
 
-impl<'a> ChatEnvelope<'a> {
+impl<'a> Envelope<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, EnvelopeError> {
         let TopLevel(fields) = serde_json::from_slice(body).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
@@ -123,7 +124,7 @@ mod tests {
     #[test]
     fn pass_through_changes_only_the_model() {
         let body = br#"{"model":"openai/gpt-5","messages":[{"role":"user","content":"h\u00e9 \"x\"","n":1.50}],"stream":true,"x":{"a" : [1, 2]}}"#;
-        let env = ChatEnvelope::parse(body).unwrap();
+        let env = Envelope::parse(body).unwrap();
         assert_eq!(env.model(), "openai/gpt-5");
         assert!(env.stream());
         let out = String::from_utf8(env.with_model("gpt-5")).unwrap();
@@ -135,18 +136,15 @@ mod tests {
 
     #[test]
     fn bad_bodies_say_what_is_wrong() {
-        assert!(matches!(ChatEnvelope::parse(b"{\"model\":"), Err(EnvelopeError::InvalidJson(_))));
-        assert!(matches!(ChatEnvelope::parse(b"[1,2]"), Err(EnvelopeError::NotAnObject)));
-        assert!(matches!(ChatEnvelope::parse(b"\"str\""), Err(EnvelopeError::NotAnObject)));
-        assert_eq!(ChatEnvelope::parse(b"{}").err(), Some(EnvelopeError::MissingModel));
-        assert_eq!(ChatEnvelope::parse(br#"{"model":""}"#).err(), Some(EnvelopeError::MissingModel));
-        assert_eq!(ChatEnvelope::parse(br#"{"model":5}"#).err().and_then(|e| e.param()), Some("model"));
-        assert_eq!(
-            ChatEnvelope::parse(br#"{"model":"a/b","stream":"yes"}"#).err().and_then(|e| e.param()),
-            Some("stream")
-        );
-        assert!(!ChatEnvelope::parse(br#"{"model":"a/b","stream":null}"#).unwrap().stream());
-        assert!(matches!(ChatEnvelope::parse(b""), Err(EnvelopeError::InvalidJson(_))));
-        assert!(matches!(ChatEnvelope::parse(b"\xff\xfe"), Err(EnvelopeError::InvalidJson(_))));
+        assert!(matches!(Envelope::parse(b"{\"model\":"), Err(EnvelopeError::InvalidJson(_))));
+        assert!(matches!(Envelope::parse(b"[1,2]"), Err(EnvelopeError::NotAnObject)));
+        assert!(matches!(Envelope::parse(b"\"str\""), Err(EnvelopeError::NotAnObject)));
+        assert_eq!(Envelope::parse(b"{}").err(), Some(EnvelopeError::MissingModel));
+        assert_eq!(Envelope::parse(br#"{"model":""}"#).err(), Some(EnvelopeError::MissingModel));
+        assert_eq!(Envelope::parse(br#"{"model":5}"#).err().and_then(|e| e.param()), Some("model"));
+        assert_eq!(Envelope::parse(br#"{"model":"a/b","stream":"yes"}"#).err().and_then(|e| e.param()), Some("stream"));
+        assert!(!Envelope::parse(br#"{"model":"a/b","stream":null}"#).unwrap().stream());
+        assert!(matches!(Envelope::parse(b""), Err(EnvelopeError::InvalidJson(_))));
+        assert!(matches!(Envelope::parse(b"\xff\xfe"), Err(EnvelopeError::InvalidJson(_))));
     }
 }

@@ -26,11 +26,25 @@ pub enum Part {
     Image(Image),
     /// Model reasoning. `signature` is Anthropic's (or Gemini's) proof of origin: kept
     /// byte-exact, and only ever sent back to the provider kind that issued it.
-    Thinking { text: String, signature: Option<String> },
+    Thinking {
+        text: String,
+        signature: Option<String>,
+    },
     /// Anthropic's encrypted reasoning.
-    RedactedThinking { data: String },
-    ToolCall { id: String, name: String, arguments: String },
-    ToolResult { call_id: String, name: Option<String>, content: Vec<Part>, is_error: bool },
+    RedactedThinking {
+        data: String,
+    },
+    ToolCall {
+        id: String,
+        name: String,
+        arguments: String,
+    },
+    ToolResult {
+        call_id: String,
+        name: Option<String>,
+        content: Vec<Part>,
+        is_error: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -196,18 +210,30 @@ pub struct Response {
 /// them into the client's events, keeping whatever state their format needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
-    Start { id: String, model: String },
+    Start {
+        id: String,
+        model: String,
+    },
     TextDelta(String),
     ThinkingDelta(String),
     ThinkingSignature(String),
     RedactedThinking(String),
     /// A tool call begins; `index` numbers the calls of this answer from 0.
-    ToolCallStart { index: usize, id: String, name: String },
-    ToolCallDelta { index: usize, arguments: String },
+    ToolCallStart {
+        index: usize,
+        id: String,
+        name: String,
+    },
+    ToolCallDelta {
+        index: usize,
+        arguments: String,
+    },
     Usage(Usage),
     Finish(StopReason),
     /// The upstream failed mid-answer.
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 /// Builds a whole response from stream events (a non-streaming client with a streaming

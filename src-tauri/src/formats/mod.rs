@@ -10,4 +10,5 @@ pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
 pub mod responses;
-pub mod sse;
+pub mod tokens;
+pub mod translate;

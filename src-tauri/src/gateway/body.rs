@@ -2,7 +2,7 @@
 //! bodies back to the client without buffering them.
 
 use super::error::ApiError;
-use crate::formats::sse;
+use crate::formats::translate::{self, Format};
 use crate::providers::upstream::error_chain;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
@@ -45,7 +45,9 @@ const COALESCE_LIMIT: usize = 64 * 1024;
 /// format; any other body is cut off so that the client sees the failure.
 pub struct RelayBody<S> {
     upstream: S,
-    sse: bool,
+    /// Where a mid-stream failure can be reported as an event: the client's format, and for
+    /// Gemini whether it streams SSE. `None` for whole (non-stream) bodies.
+    stream_format: Option<(Format, bool)>,
     provider: String,
     /// An upstream error seen while coalescing, reported on the next poll.
     pending_error: Option<reqwest::Error>,
@@ -57,8 +59,8 @@ impl<S> RelayBody<S>
 where
     S: Stream<Item = reqwest::Result<Bytes>> + Send + Unpin + 'static,
 {
-    pub fn new(upstream: S, sse: bool, provider: String) -> Self {
-        Self { upstream, sse, provider, pending_error: None, upstream_done: false, finished: false }
+    pub fn new(upstream: S, stream_format: Option<(Format, bool)>, provider: String) -> Self {
+        Self { upstream, stream_format, provider, pending_error: None, upstream_done: false, finished: false }
     }
 
     pub fn into_body(self) -> Body {
@@ -74,8 +76,8 @@ where
         self.finished = true;
         let message = format!("the connection to provider '{}' broke mid-answer: {}", self.provider, error_chain(&e));
         tracing::warn!("{message}");
-        if self.sse {
-            Poll::Ready(Some(Ok(sse::openai_error_event(&message, "upstream_error"))))
+        if let Some((format, gemini_sse)) = self.stream_format {
+            Poll::Ready(Some(Ok(Bytes::from(translate::stream_error_event(format, &message, gemini_sse)))))
         } else {
             Poll::Ready(Some(Err(std::io::Error::other(message))))
         }
@@ -158,7 +160,7 @@ mod tests {
     #[tokio::test]
     async fn ready_chunks_are_merged_and_nothing_waits_for_more() {
         let script = [Some("a"), Some("b"), None, Some("c"), None, Some("d"), Some("e"), Some("f")];
-        let relay = RelayBody::new(Scripted(script.into_iter().collect()), true, "p".into());
+        let relay = RelayBody::new(Scripted(script.into_iter().collect()), Some((Format::Openai, true)), "p".into());
         let out: Vec<String> = relay.map(|c| String::from_utf8(c.unwrap().to_vec()).unwrap()).collect::<Vec<_>>().await;
         assert_eq!(out, ["ab", "c", "def"]);
     }

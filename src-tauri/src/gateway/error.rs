@@ -1,8 +1,10 @@
 //! The gateway's error answer: a status and a message that says what is wrong, rendered in the
-//! client's API shape (OpenAI's `{"error":{"message","type","param","code"}}` for the OpenAI
-//! endpoints).
+//! client's own API shape (`render`): OpenAI's `{"error":{"message","type","param","code"}}`,
+//! Anthropic's `{"type":"error","error":{...}}`, Gemini's `{"error":{"code","message","status"}}`.
 
+use crate::formats::codec::DecodeError;
 use crate::formats::envelope::EnvelopeError;
+use crate::formats::translate::{self, Format};
 use crate::providers::upstream::UpstreamError;
 use crate::routing::RouteError;
 use axum::response::{IntoResponse, Response};
@@ -16,11 +18,13 @@ pub struct ApiError {
     pub error_type: &'static str,
     pub code: Option<&'static str>,
     pub param: Option<&'static str>,
+    /// Kept from an upstream's answer so that clients back off as the provider asked.
+    pub retry_after: Option<http::HeaderValue>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, error_type: &'static str, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), error_type, code: None, param: None }
+        Self { status, message: message.into(), error_type, code: None, param: None, retry_after: None }
     }
 
     pub fn code(mut self, code: &'static str) -> Self {
@@ -31,15 +35,34 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
     }
+}
 
-    pub fn openai_body(&self) -> serde_json::Value {
-        serde_json::json!({"error": {"message": self.message, "type": self.error_type, "param": self.param, "code": self.code}})
+impl ApiError {
+    /// The error as an HTTP response in `format`'s shape.
+    pub fn render(self, format: Format) -> Response {
+        let body =
+            translate::error_body(format, self.status.as_u16(), &self.message, self.error_type, self.code, self.param);
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(retry_after) = self.retry_after {
+            response.headers_mut().insert(http::header::RETRY_AFTER, retry_after);
+        }
+        response
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.openai_body())).into_response()
+        self.render(Format::Openai)
+    }
+}
+
+impl From<DecodeError> for ApiError {
+    fn from(e: DecodeError) -> Self {
+        let code = match e {
+            DecodeError::Json(_) => "invalid_json",
+            DecodeError::Invalid(_) => "invalid_request",
+        };
+        Self::bad_request(e.to_string()).code(code)
     }
 }
 
@@ -83,6 +106,7 @@ impl From<UpstreamError> for ApiError {
             UpstreamError::BadCredential => {
                 Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_credential")
             }
+            UpstreamError::BadUrl { .. } => Self::bad_request(e.to_string()).code("invalid_model"),
         }
     }
 }

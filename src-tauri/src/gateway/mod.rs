@@ -4,9 +4,11 @@
 
 mod auth;
 mod body;
+mod endpoints;
 pub mod error;
+mod inbound;
 mod models;
-mod openai_chat;
+mod transcode;
 
 use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
@@ -52,7 +54,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/v1/models", get(models::list_models))
-        .route("/v1/chat/completions", post(openai_chat::chat_completions))
+        .route("/v1/chat/completions", post(endpoints::chat_completions))
+        .route("/v1/messages", post(endpoints::messages))
+        .route("/v1/messages/count_tokens", post(endpoints::count_tokens))
+        .route("/v1/responses", post(endpoints::responses))
+        .route("/v1beta/models", get(models::list_gemini_models))
+        .route("/v1beta/models/{*rest}", post(endpoints::gemini))
+        .route("/v1/models/{*rest}", post(endpoints::gemini))
         .fallback(models::not_found)
         .with_state(state)
 }

@@ -37,6 +37,29 @@ pub async fn list_models(State(app): State<AppState>, uri: Uri, headers: HeaderM
     axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
 }
 
+/// GET /v1beta/models: the same models in Gemini's list shape (`models/PROVIDER/MODEL`).
+pub async fn list_gemini_models(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let config = app.live.get();
+    if let Err(e) = auth::check(&config, app.exposed, &headers, &uri) {
+        return e.render(crate::formats::translate::Format::Gemini);
+    }
+    let models: Vec<serde_json::Value> = config
+        .provider_order
+        .iter()
+        .flat_map(|id| {
+            let provider = &config.providers[id.as_str()];
+            provider.models.iter().map(move |m| {
+                serde_json::json!({
+                    "name": format!("models/{}/{}", provider.id, m),
+                    "displayName": format!("{} ({})", m, provider.id),
+                    "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+                })
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({"models": models})).into_response()
+}
+
 /// Any path the gateway does not serve: a 404 that names the path.
 pub async fn not_found(uri: Uri) -> Response {
     ApiError::new(http::StatusCode::NOT_FOUND, "invalid_request_error", format!("unknown path '{}'", uri.path()))

@@ -2,7 +2,7 @@
 //! the auth header each provider's API expects. Nothing here reads or writes bodies: callers
 //! hand over bytes and get the response back with its body still streaming.
 
-use super::AuthStyle;
+use super::{AuthStyle, ProviderKind};
 use crate::snapshot::{AccountRuntime, ProviderRuntime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
@@ -19,6 +19,8 @@ pub enum UpstreamError {
     Timeout { provider: String, reason: String },
     #[error("the account's API key cannot be sent in an HTTP header (it holds characters headers forbid)")]
     BadCredential,
+    #[error("cannot build the URL for provider '{provider}': {reason}")]
+    BadUrl { provider: String, reason: String },
 }
 
 #[derive(Clone)]
@@ -39,17 +41,20 @@ impl UpstreamClient {
         Ok(Self { http })
     }
 
-    /// POSTs a JSON body to one of the provider's endpoints with the account's credential. The
-    /// response's body is left unread: it streams to the caller.
+    /// POSTs a JSON body to the provider's endpoint with the account's credential and the
+    /// headers its API requires (`extra` carries what the client sent that must go along, such
+    /// as Anthropic's version and beta flags). The response's body is left unread: it streams
+    /// to the caller.
     pub async fn post_json(
         &self,
         provider: &ProviderRuntime,
         account: Option<&AccountRuntime>,
-        url: &reqwest::Url,
+        url: reqwest::Url,
         accept: &'static str,
+        extra: HeaderMap,
         body: Bytes,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let mut headers = HeaderMap::with_capacity(4);
+        let mut headers = extra;
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
         if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
@@ -63,6 +68,40 @@ impl UpstreamClient {
             .await
             .map_err(|e| classify(provider, url.as_str(), e))
     }
+}
+
+/// The endpoint of a provider kind that does not depend on the model.
+pub fn fixed_endpoint(kind: ProviderKind, base_url: &str) -> Result<Option<reqwest::Url>, String> {
+    let path = match kind {
+        ProviderKind::Openai => "/chat/completions",
+        ProviderKind::Responses => "/responses",
+        ProviderKind::Anthropic => "/v1/messages",
+        ProviderKind::Gemini => return Ok(None),
+    };
+    reqwest::Url::parse(&format!("{base_url}{path}")).map(Some).map_err(|e| e.to_string())
+}
+
+/// The URL a request for `model` goes to.
+pub fn endpoint(
+    provider: &ProviderRuntime,
+    model: &str,
+    stream: bool,
+    gemini_sse: bool,
+) -> Result<reqwest::Url, UpstreamError> {
+    if let Some(url) = &provider.endpoint {
+        return Ok(url.clone());
+    }
+    let method = if stream { "streamGenerateContent" } else { "generateContent" };
+    let query = if stream && gemini_sse { "?alt=sse" } else { "" };
+    let model: String = model.split('/').map(|seg| seg.replace(':', "%3A")).collect::<Vec<_>>().join("/");
+    reqwest::Url::parse(&format!("{}/v1beta/models/{model}:{method}{query}", provider.base_url))
+        .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })
+}
+
+/// The URL of Anthropic's token counter for a provider.
+pub fn count_tokens_endpoint(provider: &ProviderRuntime) -> Result<reqwest::Url, UpstreamError> {
+    reqwest::Url::parse(&format!("{}/v1/messages/count_tokens", provider.base_url))
+        .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })
 }
 
 fn apply_auth(headers: &mut HeaderMap, style: AuthStyle, key: &str) -> Result<(), UpstreamError> {

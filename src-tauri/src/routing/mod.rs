@@ -96,7 +96,7 @@ mod tests {
             base_url: "http://x/v1".into(),
             auth,
             models: models.iter().map(|s| s.to_string()).collect(),
-            chat_completions_url: reqwest::Url::parse("http://x/v1/chat/completions").unwrap(),
+            endpoint: None,
             accounts,
         };
         (id.to_string(), Arc::new(rt))

@@ -41,7 +41,13 @@ pub fn usage_json(u: &Usage) -> Value {
 pub fn parse_usage(v: &Value) -> Usage {
     let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
     let (cache_read, cache_write) = (n("cache_read_input_tokens"), n("cache_creation_input_tokens"));
-    Usage { input: n("input_tokens") + cache_read + cache_write, output: n("output_tokens"), cache_read, cache_write, reasoning: 0 }
+    Usage {
+        input: n("input_tokens") + cache_read + cache_write,
+        output: n("output_tokens"),
+        cache_read,
+        cache_write,
+        reasoning: 0,
+    }
 }
 
 /// Anthropic's error `type` for an HTTP status.

@@ -1,7 +1,7 @@
 //! Messages requests ↔ IR.
 
 use crate::formats::codec::{arguments_value, parse, parts_text, DecodeError};
-use crate::formats::ir::{Image, Message, Part, Reasoning, Request, ResponseFormat, Role, Tool, ToolChoice};
+use crate::formats::ir::{Image, Part, Reasoning, Request, ResponseFormat, Role, Tool, ToolChoice};
 use crate::formats::openai_chat::request::push_parts;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -70,7 +70,8 @@ fn block_part(b: &Value) -> Result<Option<Part>, DecodeError> {
                 _ => vec![],
             };
             Some(Part::ToolResult {
-                call_id: s("tool_use_id").ok_or_else(|| DecodeError::Invalid("a tool_result block needs tool_use_id".into()))?,
+                call_id: s("tool_use_id")
+                    .ok_or_else(|| DecodeError::Invalid("a tool_result block needs tool_use_id".into()))?,
                 name: None,
                 content,
                 is_error: b.get("is_error").and_then(Value::as_bool).unwrap_or(false),
@@ -84,7 +85,9 @@ fn block_part(b: &Value) -> Result<Option<Part>, DecodeError> {
 fn content_parts(c: Content) -> Result<Vec<Part>, DecodeError> {
     match c {
         Content::Text(t) => Ok(vec![Part::Text(t)]),
-        Content::Blocks(blocks) => Ok(blocks.iter().map(block_part).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect()),
+        Content::Blocks(blocks) => {
+            Ok(blocks.iter().map(block_part).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect())
+        }
     }
 }
 
@@ -177,10 +180,14 @@ fn encode_part(p: &Part) -> Option<Value> {
         Part::Image(Image::Url(url)) => json!({"type": "image", "source": {"type": "url", "url": url}}),
         // Anthropic verifies thinking by its signature: unsigned thinking (from another
         // provider) cannot be sent back and is dropped.
-        Part::Thinking { text, signature: Some(sig) } => json!({"type": "thinking", "thinking": text, "signature": sig}),
+        Part::Thinking { text, signature: Some(sig) } => {
+            json!({"type": "thinking", "thinking": text, "signature": sig})
+        }
         Part::Thinking { signature: None, .. } => return None,
         Part::RedactedThinking { data } => json!({"type": "redacted_thinking", "data": data}),
-        Part::ToolCall { id, name, arguments } => json!({"type": "tool_use", "id": id, "name": name, "input": arguments_value(arguments)}),
+        Part::ToolCall { id, name, arguments } => {
+            json!({"type": "tool_use", "id": id, "name": name, "input": arguments_value(arguments)})
+        }
         Part::ToolResult { call_id, content, is_error, .. } => {
             let blocks: Vec<Value> = content.iter().filter_map(encode_part).collect();
             json!({"type": "tool_result", "tool_use_id": call_id, "content": blocks, "is_error": is_error})
@@ -194,9 +201,8 @@ pub fn encode(r: &Request) -> Value {
         .iter()
         .filter_map(|m| {
             let content: Vec<Value> = m.parts.iter().filter_map(encode_part).collect();
-            (!content.is_empty()).then(|| {
-                json!({"role": if m.role == Role::User { "user" } else { "assistant" }, "content": content})
-            })
+            (!content.is_empty())
+                .then(|| json!({"role": if m.role == Role::User { "user" } else { "assistant" }, "content": content}))
         })
         .collect();
     let mut max_tokens = r.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
@@ -259,6 +265,7 @@ pub fn encode(r: &Request) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::ir::Message;
 
     #[test]
     fn decodes_blocks_tools_and_thinking() {
@@ -282,7 +289,10 @@ mod tests {
         assert_eq!(r.parallel_tool_calls, Some(false));
         assert_eq!(r.reasoning.unwrap().budget(), 2000);
         let encoded = encode(&r);
-        assert_eq!(encoded["messages"][1]["content"][0]["signature"], "EqQBCgIYAhIM==", "signatures survive byte-exact");
+        assert_eq!(
+            encoded["messages"][1]["content"][0]["signature"], "EqQBCgIYAhIM==",
+            "signatures survive byte-exact"
+        );
         assert_eq!(encoded["messages"][1]["content"][1]["input"], json!({"a": 1}));
         assert_eq!(encoded["messages"][2]["content"][0]["is_error"], true);
         assert_eq!(encoded["thinking"]["budget_tokens"], 2000);
@@ -295,7 +305,10 @@ mod tests {
             model: "m".into(),
             messages: vec![Message {
                 role: Role::Assistant,
-                parts: vec![Part::Thinking { text: "from elsewhere".into(), signature: None }, Part::Text("answer".into())],
+                parts: vec![
+                    Part::Thinking { text: "from elsewhere".into(), signature: None },
+                    Part::Text("answer".into()),
+                ],
             }],
             ..Default::default()
         };

@@ -7,13 +7,18 @@ use serde_json::{json, Value};
 
 pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
     let v: Value = parse(body)?;
-    let blocks = v.get("content").and_then(Value::as_array).ok_or_else(|| DecodeError::Invalid("the answer has no content".into()))?;
+    let blocks = v
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| DecodeError::Invalid("the answer has no content".into()))?;
     let s = |b: &Value, k: &str| b.get(k).and_then(Value::as_str).map(String::from);
     let parts = blocks
         .iter()
         .filter_map(|b| match b.get("type").and_then(Value::as_str)? {
             "text" => Some(Part::Text(s(b, "text")?)),
-            "thinking" => Some(Part::Thinking { text: s(b, "thinking").unwrap_or_default(), signature: s(b, "signature") }),
+            "thinking" => {
+                Some(Part::Thinking { text: s(b, "thinking").unwrap_or_default(), signature: s(b, "signature") })
+            }
             "redacted_thinking" => Some(Part::RedactedThinking { data: s(b, "data")? }),
             "tool_use" => Some(Part::ToolCall {
                 id: s(b, "id")?,

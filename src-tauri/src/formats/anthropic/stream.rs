@@ -36,7 +36,11 @@ impl Decoder {
                     Some("tool_use") => {
                         let tool_index = self.tool_blocks.len();
                         self.tool_blocks.insert(index, tool_index);
-                        out.push(StreamEvent::ToolCallStart { index: tool_index, id: s("/content_block/id"), name: s("/content_block/name") });
+                        out.push(StreamEvent::ToolCallStart {
+                            index: tool_index,
+                            id: s("/content_block/id"),
+                            name: s("/content_block/name"),
+                        });
                     }
                     Some("redacted_thinking") => out.push(StreamEvent::RedactedThinking(s("/content_block/data"))),
                     Some("text") => {
@@ -136,13 +140,21 @@ impl Encoder {
         self.close(out);
         let index = self.next_index;
         self.next_index += 1;
-        write_sse(out, Some("content_block_start"), &json!({"type": "content_block_start", "index": index, "content_block": start}));
+        write_sse(
+            out,
+            Some("content_block_start"),
+            &json!({"type": "content_block_start", "index": index, "content_block": start}),
+        );
         self.open = Some((block, index));
         index
     }
 
     fn delta(out: &mut Vec<u8>, index: usize, delta: Value) {
-        write_sse(out, Some("content_block_delta"), &json!({"type": "content_block_delta", "index": index, "delta": delta}));
+        write_sse(
+            out,
+            Some("content_block_delta"),
+            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
+        );
     }
 
     pub fn event(&mut self, e: StreamEvent, out: &mut Vec<u8>) {
@@ -168,12 +180,20 @@ impl Encoder {
                 self.close(out);
                 let index = self.next_index;
                 self.next_index += 1;
-                write_sse(out, Some("content_block_start"), &json!({"type": "content_block_start", "index": index, "content_block": {"type": "redacted_thinking", "data": data}}));
+                write_sse(
+                    out,
+                    Some("content_block_start"),
+                    &json!({"type": "content_block_start", "index": index, "content_block": {"type": "redacted_thinking", "data": data}}),
+                );
                 write_sse(out, Some("content_block_stop"), &json!({"type": "content_block_stop", "index": index}));
             }
             StreamEvent::ToolCallStart { index, id, name } => {
                 let id = if id.is_empty() { new_id("toolu_") } else { id };
-                let block = self.ensure(out, Block::Tool(index), json!({"type": "tool_use", "id": id, "name": name, "input": {}}));
+                let block = self.ensure(
+                    out,
+                    Block::Tool(index),
+                    json!({"type": "tool_use", "id": id, "name": name, "input": {}}),
+                );
                 self.tool_blocks.insert(index, block);
             }
             StreamEvent::ToolCallDelta { index, arguments } => {

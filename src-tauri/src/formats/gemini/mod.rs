@@ -22,7 +22,9 @@ pub fn finish_reason_str(stop: StopReason) -> &'static str {
 pub fn parse_finish_reason(s: &str, has_tool_calls: bool) -> StopReason {
     match s {
         "MAX_TOKENS" => StopReason::MaxTokens,
-        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => StopReason::ContentFilter,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
+            StopReason::ContentFilter
+        }
         _ if has_tool_calls => StopReason::ToolUse,
         _ => StopReason::EndTurn,
     }

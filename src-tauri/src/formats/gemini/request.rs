@@ -121,7 +121,9 @@ pub fn decode(body: &[u8], model: &str, stream: bool) -> Result<Request, DecodeE
     }
     let mut tools = Vec::new();
     for t in &w.tools {
-        for f in field(t, "functionDeclarations", "function_declarations").and_then(Value::as_array).into_iter().flatten() {
+        for f in
+            field(t, "functionDeclarations", "function_declarations").and_then(Value::as_array).into_iter().flatten()
+        {
             tools.push(Tool {
                 name: f.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
                 description: f.get("description").and_then(Value::as_str).map(String::from),
@@ -133,18 +135,21 @@ pub fn decode(body: &[u8], model: &str, stream: bool) -> Result<Request, DecodeE
             });
         }
     }
-    let tool_choice = w.tool_config.as_ref().and_then(|c| field(c, "functionCallingConfig", "function_calling_config")).and_then(|c| {
-        let allowed = field(c, "allowedFunctionNames", "allowed_function_names").and_then(Value::as_array);
-        match c.get("mode").and_then(Value::as_str)?.to_ascii_uppercase().as_str() {
-            "AUTO" => Some(ToolChoice::Auto),
-            "NONE" => Some(ToolChoice::None),
-            "ANY" => match allowed.map(Vec::as_slice) {
-                Some([one]) => one.as_str().map(|n| ToolChoice::Named(n.to_string())),
-                _ => Some(ToolChoice::Required),
+    let tool_choice =
+        w.tool_config.as_ref().and_then(|c| field(c, "functionCallingConfig", "function_calling_config")).and_then(
+            |c| {
+                let allowed = field(c, "allowedFunctionNames", "allowed_function_names").and_then(Value::as_array);
+                match c.get("mode").and_then(Value::as_str)?.to_ascii_uppercase().as_str() {
+                    "AUTO" => Some(ToolChoice::Auto),
+                    "NONE" => Some(ToolChoice::None),
+                    "ANY" => match allowed.map(Vec::as_slice) {
+                        Some([one]) => one.as_str().map(|n| ToolChoice::Named(n.to_string())),
+                        _ => Some(ToolChoice::Required),
+                    },
+                    _ => None,
+                }
             },
-            _ => None,
-        }
-    });
+        );
     let g = w.generation_config.unwrap_or(Value::Null);
     let num = |camel: &str, snake: &str| field(&g, camel, snake).and_then(Value::as_f64);
     let reasoning = field(&g, "thinkingConfig", "thinking_config").and_then(|t| {
@@ -157,8 +162,12 @@ pub fn decode(body: &[u8], model: &str, stream: bool) -> Result<Request, DecodeE
     });
     let response_format = match field(&g, "responseMimeType", "response_mime_type").and_then(Value::as_str) {
         Some("application/json") => Some(
-            match field(&g, "responseJsonSchema", "response_json_schema").or_else(|| field(&g, "responseSchema", "response_schema")) {
-                Some(schema) => ResponseFormat::JsonSchema { name: "response".into(), schema: schema.clone(), strict: None },
+            match field(&g, "responseJsonSchema", "response_json_schema")
+                .or_else(|| field(&g, "responseSchema", "response_schema"))
+            {
+                Some(schema) => {
+                    ResponseFormat::JsonSchema { name: "response".into(), schema: schema.clone(), strict: None }
+                }
                 None => ResponseFormat::JsonObject,
             },
         ),
@@ -188,14 +197,18 @@ pub fn decode(body: &[u8], model: &str, stream: bool) -> Result<Request, DecodeE
 fn encode_part(p: &Part, call_names: &HashMap<&str, &str>) -> Option<Value> {
     Some(match p {
         Part::Text(t) => json!({"text": t}),
-        Part::Image(Image::Base64 { media_type, data }) => json!({"inlineData": {"mimeType": media_type, "data": data}}),
+        Part::Image(Image::Base64 { media_type, data }) => {
+            json!({"inlineData": {"mimeType": media_type, "data": data}})
+        }
         Part::Image(Image::Url(url)) => {
             let mime = mime_from_url(url);
             json!({"fileData": {"mimeType": mime, "fileUri": url}})
         }
         // Signatures from another provider cannot be verified by Gemini: reasoning is not resent.
         Part::Thinking { .. } | Part::RedactedThinking { .. } => return None,
-        Part::ToolCall { name, arguments, .. } => json!({"functionCall": {"name": name, "args": arguments_value(arguments)}}),
+        Part::ToolCall { name, arguments, .. } => {
+            json!({"functionCall": {"name": name, "args": arguments_value(arguments)}})
+        }
         Part::ToolResult { call_id, name, content, is_error } => {
             let name = name.as_deref().or_else(|| call_names.get(call_id.as_str()).copied()).unwrap_or("tool");
             let text = parts_text(content);
@@ -234,7 +247,8 @@ pub fn encode(r: &Request) -> Value {
         .iter()
         .filter_map(|m: &Message| {
             let parts: Vec<Value> = m.parts.iter().filter_map(|p| encode_part(p, &call_names)).collect();
-            (!parts.is_empty()).then(|| json!({"role": if m.role == Role::User { "user" } else { "model" }, "parts": parts}))
+            (!parts.is_empty())
+                .then(|| json!({"role": if m.role == Role::User { "user" } else { "model" }, "parts": parts}))
         })
         .collect();
     let mut out = json!({"contents": contents});
@@ -311,11 +325,16 @@ mod tests {
             "generationConfig": {"maxOutputTokens": 50, "thinkingConfig": {"thinkingBudget": 3000}}
         });
         let r = decode(body.to_string().as_bytes(), "g", false).unwrap();
-        let ids: Vec<String> = r.messages.iter().flat_map(|m| &m.parts).filter_map(|p| match p {
-            Part::ToolCall { id, .. } => Some(id.clone()),
-            Part::ToolResult { call_id, .. } => Some(call_id.clone()),
-            _ => None,
-        }).collect();
+        let ids: Vec<String> = r
+            .messages
+            .iter()
+            .flat_map(|m| &m.parts)
+            .filter_map(|p| match p {
+                Part::ToolCall { id, .. } => Some(id.clone()),
+                Part::ToolResult { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(ids, ["call_0", "call_1", "call_1", "call_0"]);
         assert_eq!(r.system, ["be kind"]);
         assert_eq!(r.reasoning.unwrap().budget(), 3000);

@@ -16,7 +16,8 @@ pub fn candidate_parts(candidate: &Value, calls: &mut usize) -> Vec<Part> {
                 parts.push(Part::Text(text.to_string()));
             }
         } else if let Some(call) = p.get("functionCall") {
-            let id = call.get("id").and_then(Value::as_str).map(String::from).unwrap_or_else(|| format!("call_{calls}"));
+            let id =
+                call.get("id").and_then(Value::as_str).map(String::from).unwrap_or_else(|| format!("call_{calls}"));
             *calls += 1;
             parts.push(Part::ToolCall {
                 id,
@@ -52,7 +53,9 @@ pub fn encode_parts(parts: &[Part]) -> Vec<Value> {
         .filter_map(|p| match p {
             Part::Text(t) => Some(json!({"text": t})),
             Part::Thinking { text, .. } => Some(json!({"text": text, "thought": true})),
-            Part::ToolCall { name, arguments, .. } => Some(json!({"functionCall": {"name": name, "args": arguments_value(arguments)}})),
+            Part::ToolCall { name, arguments, .. } => {
+                Some(json!({"functionCall": {"name": name, "args": arguments_value(arguments)}}))
+            }
             _ => None,
         })
         .collect()

@@ -6,9 +6,28 @@
 use serde_json::{Map, Value};
 
 const ALLOWED: &[&str] = &[
-    "type", "format", "description", "nullable", "enum", "maxItems", "minItems", "properties", "required",
-    "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example", "anyOf", "propertyOrdering",
-    "default", "items", "minimum", "maximum", "title",
+    "type",
+    "format",
+    "description",
+    "nullable",
+    "enum",
+    "maxItems",
+    "minItems",
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "example",
+    "anyOf",
+    "propertyOrdering",
+    "default",
+    "items",
+    "minimum",
+    "maximum",
+    "title",
 ];
 
 pub fn clean(schema: &Value) -> Value {
@@ -26,7 +45,8 @@ pub fn clean(schema: &Value) -> Value {
             }
             "anyOf" | "oneOf" => {
                 if let Value::Array(options) = value {
-                    let options: Vec<Value> = options.iter().filter(|o| o.get("type") != Some(&Value::from("null"))).map(clean).collect();
+                    let options: Vec<Value> =
+                        options.iter().filter(|o| o.get("type") != Some(&Value::from("null"))).map(clean).collect();
                     if options.len() < value.as_array().map_or(0, Vec::len) {
                         out.insert("nullable".into(), Value::Bool(true));
                     }
@@ -60,10 +80,15 @@ pub fn clean(schema: &Value) -> Value {
             }
             "enum" => {
                 // Gemini takes string enums only.
-                let values: Vec<Value> = value.as_array().into_iter().flatten().map(|v| match v {
-                    Value::String(_) => v.clone(),
-                    other => Value::String(other.to_string().trim_matches('"').to_string()),
-                }).collect();
+                let values: Vec<Value> = value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| match v {
+                        Value::String(_) => v.clone(),
+                        other => Value::String(other.to_string().trim_matches('"').to_string()),
+                    })
+                    .collect();
                 out.insert("enum".into(), Value::Array(values));
             }
             k if ALLOWED.contains(&k) => {
@@ -75,7 +100,10 @@ pub fn clean(schema: &Value) -> Value {
     if let Some(Value::Array(required)) = out.get("required").cloned() {
         // `required` may only name properties that exist.
         let props = out.get("properties").and_then(Value::as_object);
-        let kept: Vec<Value> = required.into_iter().filter(|r| props.is_some_and(|p| r.as_str().is_some_and(|n| p.contains_key(n)))).collect();
+        let kept: Vec<Value> = required
+            .into_iter()
+            .filter(|r| props.is_some_and(|p| r.as_str().is_some_and(|n| p.contains_key(n))))
+            .collect();
         out.insert("required".into(), Value::Array(kept));
     }
     Value::Object(out)
@@ -100,16 +128,19 @@ mod tests {
             "required": ["path", "ghost"]
         });
         let clean = clean(&schema);
-        assert_eq!(clean, json!({
-            "type": "object",
-            "properties": {
-                "path": {"type": "string", "description": "file"},
-                "mode": {"type": "string", "nullable": true, "enum": ["r", "w"]},
-                "n": {"type": "integer", "nullable": true},
-                "kind": {"enum": ["x"]},
-                "tags": {"type": "array", "items": {"type": "string"}}
-            },
-            "required": ["path"]
-        }));
+        assert_eq!(
+            clean,
+            json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "file"},
+                    "mode": {"type": "string", "nullable": true, "enum": ["r", "w"]},
+                    "n": {"type": "integer", "nullable": true},
+                    "kind": {"enum": ["x"]},
+                    "tags": {"type": "array", "items": {"type": "string"}}
+                },
+                "required": ["path"]
+            })
+        );
     }
 }

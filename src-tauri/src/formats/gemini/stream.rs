@@ -22,7 +22,9 @@ impl Decoder {
         let v: Value = serde_json::from_str(&e.data).map_err(|e| DecodeError::Json(e.to_string()))?;
         let mut out = Vec::new();
         if let Some(err) = v.get("error") {
-            return Ok(vec![StreamEvent::Error { message: err.get("message").and_then(Value::as_str).unwrap_or("upstream error").to_string() }]);
+            return Ok(vec![StreamEvent::Error {
+                message: err.get("message").and_then(Value::as_str).unwrap_or("upstream error").to_string(),
+            }]);
         }
         if !self.started {
             self.started = true;
@@ -72,7 +74,16 @@ pub struct Encoder {
 impl Encoder {
     /// `sse`: the client asked `?alt=sse`; otherwise the answer is a streamed JSON array.
     pub fn new(model: &str, sse: bool) -> Self {
-        Self { model: model.to_string(), id: String::new(), sse, chunks: 0, calls: vec![], usage: Usage::default(), stop: StopReason::EndTurn, failed: false }
+        Self {
+            model: model.to_string(),
+            id: String::new(),
+            sse,
+            chunks: 0,
+            calls: vec![],
+            usage: Usage::default(),
+            stop: StopReason::EndTurn,
+            failed: false,
+        }
     }
 
     fn chunk(&mut self, out: &mut Vec<u8>, mut value: Value) {

@@ -46,8 +46,12 @@ enum Content {
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum WirePart {
-    Text { text: String },
-    ImageUrl { image_url: ImageUrl },
+    Text {
+        text: String,
+    },
+    ImageUrl {
+        image_url: ImageUrl,
+    },
     #[serde(other)]
     Other,
 }
@@ -164,8 +168,10 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
                 push_parts(&mut messages, Role::Assistant, parts);
             }
             "tool" | "function" => {
-                let call_id = m.tool_call_id.ok_or_else(|| DecodeError::Invalid("a tool message needs tool_call_id".into()))?;
-                let part = Part::ToolResult { call_id, name: m.name, content: content_parts(m.content), is_error: false };
+                let call_id =
+                    m.tool_call_id.ok_or_else(|| DecodeError::Invalid("a tool message needs tool_call_id".into()))?;
+                let part =
+                    Part::ToolResult { call_id, name: m.name, content: content_parts(m.content), is_error: false };
                 push_parts(&mut messages, Role::User, vec![part]);
             }
             other => return Err(DecodeError::Invalid(format!("unknown message role '{other}'"))),
@@ -196,8 +202,17 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
         top_p: w.top_p,
         stop,
         stream: w.stream.unwrap_or(false),
-        stream_usage: w.stream_options.as_ref().and_then(|o| o.get("include_usage")).and_then(Value::as_bool).unwrap_or(false),
-        reasoning: w.reasoning_effort.as_deref().and_then(Effort::parse).map(|e| Reasoning { effort: Some(e), budget_tokens: None }),
+        stream_usage: w
+            .stream_options
+            .as_ref()
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        reasoning: w
+            .reasoning_effort
+            .as_deref()
+            .and_then(Effort::parse)
+            .map(|e| Reasoning { effort: Some(e), budget_tokens: None }),
         response_format: w.response_format.as_ref().and_then(parse_response_format),
     })
 }
@@ -229,11 +244,13 @@ pub fn encode(r: &Request) -> Value {
                 for p in &m.parts {
                     if let Part::ToolResult { call_id, content, is_error, .. } = p {
                         let text = parts_text(content);
-                        let text = if *is_error && !text.starts_with("Error") { format!("Error: {text}") } else { text };
+                        let text =
+                            if *is_error && !text.starts_with("Error") { format!("Error: {text}") } else { text };
                         messages.push(json!({"role": "tool", "tool_call_id": call_id, "content": text}));
                     }
                 }
-                let rest: Vec<Part> = m.parts.iter().filter(|p| matches!(p, Part::Text(_) | Part::Image(_))).cloned().collect();
+                let rest: Vec<Part> =
+                    m.parts.iter().filter(|p| matches!(p, Part::Text(_) | Part::Image(_))).cloned().collect();
                 if !rest.is_empty() {
                     messages.push(json!({"role": "user", "content": user_content(&rest)}));
                 }
@@ -244,13 +261,14 @@ pub fn encode(r: &Request) -> Value {
                     .parts
                     .iter()
                     .filter_map(|p| match p {
-                        Part::ToolCall { id, name, arguments } => {
-                            Some(json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}))
-                        }
+                        Part::ToolCall { id, name, arguments } => Some(
+                            json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}),
+                        ),
                         _ => None,
                     })
                     .collect();
-                let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+                let mut msg =
+                    json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
                 if !calls.is_empty() {
                     msg["tool_calls"] = Value::Array(calls);
                 }
@@ -298,7 +316,8 @@ pub fn encode(r: &Request) -> Value {
     match &r.response_format {
         Some(ResponseFormat::JsonObject) => out["response_format"] = json!({"type": "json_object"}),
         Some(ResponseFormat::JsonSchema { name, schema, strict }) => {
-            out["response_format"] = json!({"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": strict}})
+            out["response_format"] =
+                json!({"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": strict}})
         }
         None => {}
     }
@@ -328,7 +347,10 @@ mod tests {
         let r = decode(body.to_string().as_bytes()).unwrap();
         assert_eq!(r.system, vec!["be brief"]);
         assert_eq!(r.messages.len(), 3, "tool result and next user text merge into one user turn");
-        assert_eq!(r.messages[0].parts[1], Part::Image(Image::Base64 { media_type: "image/png".into(), data: "AAA".into() }));
+        assert_eq!(
+            r.messages[0].parts[1],
+            Part::Image(Image::Base64 { media_type: "image/png".into(), data: "AAA".into() })
+        );
         assert!(matches!(&r.messages[2].parts[0], Part::ToolResult { call_id, .. } if call_id == "c1"));
         assert_eq!(r.tool_choice, Some(ToolChoice::Named("f".into())));
         assert!(r.stream && r.stream_usage);

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
     let v: Value = parse(body)?;
-    let message = v.pointer("/choices/0/message").ok_or_else(|| DecodeError::Invalid("the answer has no choices[0].message".into()))?;
+    let message = v
+        .pointer("/choices/0/message")
+        .ok_or_else(|| DecodeError::Invalid("the answer has no choices[0].message".into()))?;
     let mut parts = Vec::new();
     if let Some(t) = message.get("reasoning_content").or_else(|| message.get("reasoning")).and_then(Value::as_str) {
         if !t.is_empty() {
@@ -36,9 +38,13 @@ pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
 }
 
 pub fn encode(r: &Response) -> Value {
-    let text: String = r.parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.as_str()) } else { None }).collect();
-    let reasoning: String =
-        r.parts.iter().filter_map(|p| if let Part::Thinking { text, .. } = p { Some(text.as_str()) } else { None }).collect();
+    let text: String =
+        r.parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.as_str()) } else { None }).collect();
+    let reasoning: String = r
+        .parts
+        .iter()
+        .filter_map(|p| if let Part::Thinking { text, .. } = p { Some(text.as_str()) } else { None })
+        .collect();
     let calls: Vec<Value> = r
         .parts
         .iter()

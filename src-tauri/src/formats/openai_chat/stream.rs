@@ -82,7 +82,14 @@ pub struct Encoder {
 impl Encoder {
     /// `include_usage`: the client asked for `stream_options.include_usage`.
     pub fn new(model: &str, include_usage: bool) -> Self {
-        Self { id: String::new(), model: model.to_string(), created: now_unix(), include_usage, usage: None, finished: false }
+        Self {
+            id: String::new(),
+            model: model.to_string(),
+            created: now_unix(),
+            include_usage,
+            usage: None,
+            finished: false,
+        }
     }
 
     fn chunk(&self, out: &mut Vec<u8>, delta: Value, finish: Option<StopReason>) {

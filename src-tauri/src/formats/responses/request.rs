@@ -70,7 +70,8 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
                 &mut messages,
                 Role::Assistant,
                 vec![Part::ToolCall {
-                    id: s("call_id").ok_or_else(|| DecodeError::Invalid("a function_call item needs call_id".into()))?,
+                    id: s("call_id")
+                        .ok_or_else(|| DecodeError::Invalid("a function_call item needs call_id".into()))?,
                     name: s("name").unwrap_or_default(),
                     arguments: s("arguments").unwrap_or_default(),
                 }],
@@ -85,7 +86,8 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
                     &mut messages,
                     Role::User,
                     vec![Part::ToolResult {
-                        call_id: s("call_id").ok_or_else(|| DecodeError::Invalid("a function_call_output item needs call_id".into()))?,
+                        call_id: s("call_id")
+                            .ok_or_else(|| DecodeError::Invalid("a function_call_output item needs call_id".into()))?,
                         name: None,
                         content,
                         is_error: false,
@@ -100,7 +102,11 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
                     .flatten()
                     .filter_map(|s| s.get("text").and_then(Value::as_str))
                     .collect();
-                push_parts(&mut messages, Role::Assistant, vec![Part::Thinking { text: text.join("\n"), signature: None }]);
+                push_parts(
+                    &mut messages,
+                    Role::Assistant,
+                    vec![Part::Thinking { text: text.join("\n"), signature: None }],
+                );
             }
             _ => {}
         }
@@ -115,19 +121,23 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
             parameters: t.get("parameters").cloned().unwrap_or_else(|| json!({"type": "object", "properties": {}})),
         })
         .collect();
-    let reasoning = w.reasoning.as_ref().and_then(|r| r.get("effort")).and_then(Value::as_str).and_then(Effort::parse).map(|e| Reasoning {
-        effort: Some(e),
-        budget_tokens: None,
-    });
-    let response_format = w.text.as_ref().and_then(|t| t.get("format")).and_then(|f| match f.get("type").and_then(Value::as_str) {
-        Some("json_object") => Some(ResponseFormat::JsonObject),
-        Some("json_schema") => Some(ResponseFormat::JsonSchema {
-            name: f.get("name").and_then(Value::as_str).unwrap_or("response").to_string(),
-            schema: f.get("schema").cloned().unwrap_or(json!({})),
-            strict: f.get("strict").and_then(Value::as_bool),
-        }),
-        _ => None,
-    });
+    let reasoning = w
+        .reasoning
+        .as_ref()
+        .and_then(|r| r.get("effort"))
+        .and_then(Value::as_str)
+        .and_then(Effort::parse)
+        .map(|e| Reasoning { effort: Some(e), budget_tokens: None });
+    let response_format =
+        w.text.as_ref().and_then(|t| t.get("format")).and_then(|f| match f.get("type").and_then(Value::as_str) {
+            Some("json_object") => Some(ResponseFormat::JsonObject),
+            Some("json_schema") => Some(ResponseFormat::JsonSchema {
+                name: f.get("name").and_then(Value::as_str).unwrap_or("response").to_string(),
+                schema: f.get("schema").cloned().unwrap_or(json!({})),
+                strict: f.get("strict").and_then(Value::as_bool),
+            }),
+            _ => None,
+        });
     Ok(Request {
         model: w.model,
         system,
@@ -167,7 +177,9 @@ pub fn encode(r: &Request) -> Value {
                 }
                 Part::ToolResult { call_id, content: result, .. } => {
                     flush(&mut content, &mut input);
-                    input.push(json!({"type": "function_call_output", "call_id": call_id, "output": parts_text(result)}));
+                    input.push(
+                        json!({"type": "function_call_output", "call_id": call_id, "output": parts_text(result)}),
+                    );
                 }
                 Part::Thinking { .. } | Part::RedactedThinking { .. } => {}
             }

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 
 pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
     let v: Value = parse(body)?;
-    let output = v.get("output").and_then(Value::as_array).ok_or_else(|| DecodeError::Invalid("the answer has no output".into()))?;
+    let output = v
+        .get("output")
+        .and_then(Value::as_array)
+        .ok_or_else(|| DecodeError::Invalid("the answer has no output".into()))?;
     let mut parts = Vec::new();
     for item in output {
         let s = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -19,7 +22,9 @@ pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
                     }
                 }
             }
-            "function_call" => parts.push(Part::ToolCall { id: s("call_id"), name: s("name"), arguments: s("arguments") }),
+            "function_call" => {
+                parts.push(Part::ToolCall { id: s("call_id"), name: s("name"), arguments: s("arguments") })
+            }
             "reasoning" => {
                 let text: Vec<&str> = item
                     .get("summary")
@@ -58,10 +63,13 @@ pub fn stop_of(response: &Value, has_tool_calls: bool) -> StopReason {
 /// The output items of a response, as the Responses API lists them.
 pub fn output_items(r: &Response) -> Vec<Value> {
     let mut items = Vec::new();
-    let text: String = r.parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.as_str()) } else { None }).collect();
+    let text: String =
+        r.parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.as_str()) } else { None }).collect();
     for p in &r.parts {
         if let Part::Thinking { text, .. } = p {
-            items.push(json!({"type": "reasoning", "id": new_id("rs_"), "summary": [{"type": "summary_text", "text": text}]}));
+            items.push(
+                json!({"type": "reasoning", "id": new_id("rs_"), "summary": [{"type": "summary_text", "text": text}]}),
+            );
         }
     }
     if !text.is_empty() {
@@ -77,7 +85,14 @@ pub fn output_items(r: &Response) -> Vec<Value> {
 }
 
 /// A response object around `output` items.
-pub fn response_object(id: &str, model: &str, status: &str, output: Vec<Value>, usage: Option<Value>, stop: StopReason) -> Value {
+pub fn response_object(
+    id: &str,
+    model: &str,
+    status: &str,
+    output: Vec<Value>,
+    usage: Option<Value>,
+    stop: StopReason,
+) -> Value {
     let incomplete = match stop {
         StopReason::MaxTokens if status == "incomplete" => json!({"reason": "max_output_tokens"}),
         StopReason::ContentFilter if status == "incomplete" => json!({"reason": "content_filter"}),

@@ -27,7 +27,9 @@ impl Decoder {
         let mut out = Vec::new();
         match kind {
             "response.created" => out.push(StreamEvent::Start { id: s("/response/id"), model: s("/response/model") }),
-            "response.output_item.added" if v.pointer("/item/type").and_then(Value::as_str) == Some("function_call") => {
+            "response.output_item.added"
+                if v.pointer("/item/type").and_then(Value::as_str) == Some("function_call") =>
+            {
                 let index = self.tools.len();
                 self.tools.insert(v.get("output_index").and_then(Value::as_u64).unwrap_or(0), index);
                 self.tool_items.insert(s("/item/id"), index);
@@ -146,19 +148,39 @@ impl Encoder {
         let kind = self.items[index].value["type"].as_str().unwrap_or_default().to_string();
         match kind.as_str() {
             "message" => {
-                self.emit(out, "response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text}));
+                self.emit(
+                    out,
+                    "response.output_text.done",
+                    json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text}),
+                );
                 let part = json!({"type": "output_text", "text": text, "annotations": []});
-                self.emit(out, "response.content_part.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part}));
+                self.emit(
+                    out,
+                    "response.content_part.done",
+                    json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": part}),
+                );
                 self.items[index].value["content"] = json!([part]);
             }
             "reasoning" => {
-                self.emit(out, "response.reasoning_summary_text.done", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "text": text}));
+                self.emit(
+                    out,
+                    "response.reasoning_summary_text.done",
+                    json!({"item_id": item_id, "output_index": index, "summary_index": 0, "text": text}),
+                );
                 let part = json!({"type": "summary_text", "text": text});
-                self.emit(out, "response.reasoning_summary_part.done", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part}));
+                self.emit(
+                    out,
+                    "response.reasoning_summary_part.done",
+                    json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": part}),
+                );
                 self.items[index].value["summary"] = json!([part]);
             }
             _ => {
-                self.emit(out, "response.function_call_arguments.done", json!({"item_id": item_id, "output_index": index, "arguments": text}));
+                self.emit(
+                    out,
+                    "response.function_call_arguments.done",
+                    json!({"item_id": item_id, "output_index": index, "arguments": text}),
+                );
                 self.items[index].value["arguments"] = json!(text);
             }
         }
@@ -176,7 +198,11 @@ impl Encoder {
         }
         let index = match kind {
             Open::Message => {
-                let index = self.add_item(out, "msg_", json!({"type": "message", "status": "in_progress", "role": "assistant", "content": []}));
+                let index = self.add_item(
+                    out,
+                    "msg_",
+                    json!({"type": "message", "status": "in_progress", "role": "assistant", "content": []}),
+                );
                 let item_id = self.items[index].id.clone();
                 self.emit(out, "response.content_part.added", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}));
                 index
@@ -200,13 +226,21 @@ impl Encoder {
                 let index = self.ensure(out, Open::Message);
                 self.items[index].text.push_str(&t);
                 let item_id = self.items[index].id.clone();
-                self.emit(out, "response.output_text.delta", json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": t}));
+                self.emit(
+                    out,
+                    "response.output_text.delta",
+                    json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": t}),
+                );
             }
             StreamEvent::ThinkingDelta(t) => {
                 let index = self.ensure(out, Open::Reasoning);
                 self.items[index].text.push_str(&t);
                 let item_id = self.items[index].id.clone();
-                self.emit(out, "response.reasoning_summary_text.delta", json!({"item_id": item_id, "output_index": index, "summary_index": 0, "delta": t}));
+                self.emit(
+                    out,
+                    "response.reasoning_summary_text.delta",
+                    json!({"item_id": item_id, "output_index": index, "summary_index": 0, "delta": t}),
+                );
             }
             StreamEvent::ToolCallStart { index, id, name } => {
                 if let Some((_, open)) = self.open.take() {
@@ -220,7 +254,11 @@ impl Encoder {
                 if let Some(&output_index) = self.tools.get(&index) {
                     self.items[output_index].text.push_str(&arguments);
                     let item_id = self.items[output_index].id.clone();
-                    self.emit(out, "response.function_call_arguments.delta", json!({"item_id": item_id, "output_index": output_index, "delta": arguments}));
+                    self.emit(
+                        out,
+                        "response.function_call_arguments.delta",
+                        json!({"item_id": item_id, "output_index": output_index, "delta": arguments}),
+                    );
                 }
             }
             StreamEvent::Usage(u) => self.usage.merge(u),

@@ -1,0 +1,84 @@
+//! A translated stream: the upstream's SSE events are decoded into IR events and written as
+//! the client's format, event by event, never buffered whole. Whatever arrived together is
+//! written together. An upstream that breaks or sends garbage ends the client's stream with
+//! that format's error event and a proper end.
+
+use crate::formats::codec::SseEvent;
+use crate::formats::ir::StreamEvent;
+use crate::formats::translate::{StreamDecoder, StreamEncoder};
+use crate::providers::upstream::error_chain;
+use bytes::Bytes;
+use eventsource_stream::{Event, EventStreamError};
+use futures_util::Stream;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+const FLUSH_AT: usize = 64 * 1024;
+
+pub struct TranscodeBody<S> {
+    events: S,
+    decoder: StreamDecoder,
+    encoder: StreamEncoder,
+    provider: String,
+    done: bool,
+}
+
+impl<S> TranscodeBody<S> {
+    pub fn new(events: S, decoder: StreamDecoder, encoder: StreamEncoder, provider: String) -> Self {
+        Self { events, decoder, encoder, provider, done: false }
+    }
+
+    fn fail(&mut self, message: String, out: &mut Vec<u8>) {
+        tracing::warn!("{message}");
+        self.encoder.event(StreamEvent::Error { message }, out);
+        self.encoder.finish(out);
+        self.done = true;
+    }
+}
+
+impl<S> Stream for TranscodeBody<S>
+where
+    S: Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Unpin,
+{
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut out = Vec::new();
+        while !self.done && out.len() < FLUSH_AT {
+            match Pin::new(&mut self.events).poll_next(cx) {
+                Poll::Ready(Some(Ok(event))) => {
+                    let sse = SseEvent { event: event.event, data: event.data };
+                    match self.decoder.event(&sse) {
+                        Ok(events) => {
+                            for e in events {
+                                self.encoder.event(e, &mut out);
+                            }
+                        }
+                        Err(e) => {
+                            let message =
+                                format!("provider '{}' sent an event that cannot be read: {e}", self.provider);
+                            self.fail(message, &mut out);
+                        }
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    let message =
+                        format!("the connection to provider '{}' broke mid-answer: {}", self.provider, error_chain(&e));
+                    self.fail(message, &mut out);
+                }
+                Poll::Ready(None) => {
+                    self.encoder.finish(&mut out);
+                    self.done = true;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if !out.is_empty() {
+            Poll::Ready(Some(Ok(Bytes::from(out))))
+        } else if self.done {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
+    }
+}
