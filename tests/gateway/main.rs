@@ -6,6 +6,7 @@ mod common;
 
 mod cancel;
 mod cli;
+mod conformance;
 mod errors;
 mod keys;
 mod live_reload;

@@ -60,13 +60,11 @@ impl UpstreamClient {
         if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
             apply_auth(&mut headers, provider.auth, secret.expose())?;
         }
-        self.http
-            .post(url.clone())
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| classify(provider, url.as_str(), e))
+        if provider.kind == ProviderKind::Anthropic && !headers.contains_key("anthropic-version") {
+            headers.insert("anthropic-version", HeaderValue::from_static(crate::formats::anthropic::API_VERSION));
+        }
+        let shown = url.to_string();
+        self.http.post(url).headers(headers).body(body).send().await.map_err(|e| classify(provider, &shown, e))
     }
 }
 

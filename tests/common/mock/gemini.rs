@@ -45,8 +45,11 @@ pub async fn generate(
         }
         Some(parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(" "))
     });
-    let think =
-        req.pointer("/generationConfig/thinkingConfig/thinkingBudget").and_then(Value::as_i64).is_some_and(|b| b != 0);
+    // The API takes camelCase and snake_case alike (the google-genai SDK mixes them).
+    let budget = req
+        .pointer("/generationConfig/thinkingConfig/thinkingBudget")
+        .or_else(|| req.pointer("/generationConfig/thinkingConfig/thinking_budget"));
+    let think = budget.and_then(Value::as_i64).is_some_and(|b| b != 0);
     let stream = method == "streamGenerateContent";
     let ask = Ask::new(model.clone(), stream, tools, last_text, think, body.len());
     let chunks = state.config.chunks;
