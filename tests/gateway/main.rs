@@ -14,3 +14,4 @@ mod passthrough;
 mod sdk;
 mod secrets;
 mod shutdown;
+mod translation;

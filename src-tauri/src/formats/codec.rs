@@ -21,9 +21,22 @@ impl DecodeError {
     }
 }
 
-/// Parses a JSON body into a typed wire struct, with errors that name the field.
+/// Parses a JSON body into a typed wire struct, with errors that name the field
+/// (`messages[2].content: invalid type ...`).
 pub fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> {
-    serde_json::from_slice(body).map_err(DecodeError::from_serde)
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => {
+                DecodeError::Invalid(format!("invalid request: {path}: {inner}"))
+            }
+            _ => DecodeError::from_serde(inner),
+        }
+    })?;
+    de.end().map_err(DecodeError::from_serde)?;
+    Ok(value)
 }
 
 /// One server-sent event as a stream decoder sees it.

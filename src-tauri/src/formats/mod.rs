@@ -10,5 +10,7 @@ pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
 pub mod responses;
+#[cfg(test)]
+mod robustness;
 pub mod tokens;
 pub mod translate;

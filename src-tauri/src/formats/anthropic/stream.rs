@@ -98,6 +98,8 @@ pub struct Encoder {
     tool_blocks: HashMap<usize, usize>,
     usage: Usage,
     stop: Option<StopReason>,
+    /// An error event ended the stream: nothing may follow it.
+    failed: bool,
 }
 
 impl Encoder {
@@ -110,6 +112,7 @@ impl Encoder {
             tool_blocks: HashMap::new(),
             usage: Usage::default(),
             stop: None,
+            failed: false,
         }
     }
 
@@ -205,12 +208,16 @@ impl Encoder {
             StreamEvent::Finish(stop) => self.stop = Some(stop),
             StreamEvent::Error { message } => {
                 self.close(out);
+                self.failed = true;
                 write_sse(out, Some("error"), &error_json(500, &message));
             }
         }
     }
 
     pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.failed {
+            return;
+        }
         if !self.started {
             self.start(out, "");
         }
