@@ -47,7 +47,7 @@ impl LoadResult {
 /// Sends `n` requests over `c` keep-alive connections and records each one's total latency.
 async fn load(
     addr: SocketAddr,
-    path: &'static str,
+    path: &str,
     body: Bytes,
     expect: &'static str,
     n: usize,
@@ -56,8 +56,10 @@ async fn load(
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
+    let path: Arc<str> = Arc::from(path);
     for _ in 0..c {
         let next = next.clone();
+        let path = path.clone();
         let body = body.clone();
         workers.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
@@ -69,7 +71,7 @@ async fn load(
                 hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
             tokio::spawn(conn);
             while next.fetch_add(1, Ordering::Relaxed) < n {
-                let req = hyper::Request::post(path)
+                let req = hyper::Request::post(&*path)
                     .header("host", addr.to_string())
                     .header("content-type", "application/json")
                     .body(Full::new(body.clone()))
@@ -202,6 +204,59 @@ fn body(model: &str, stream: bool) -> Bytes {
     ))
 }
 
+fn anthropic_body(model: &str, stream: bool) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"model":"{model}","stream":{stream},"max_tokens":64,"system":"You are a helpful coding assistant.","messages":[{{"role":"user","content":"Write a haiku about gateways."}}]}}"#
+    ))
+}
+
+/// What translation costs: one client format against a same-format upstream (pass-through)
+/// and against another format (translated), same mock, same answer.
+async fn translation(gw: &Gateway, rounds: usize, requests: usize) {
+    println!("| client → upstream | answer | pass-through p50 µs | translated p50 µs | translation adds p50 µs | pass-through p99 µs | translated p99 µs |");
+    println!("|---|---|---|---|---|---|---|");
+    for stream in [false, true] {
+        let cases = [
+            (
+                "Anthropic → OpenAI",
+                "/v1/messages",
+                anthropic_body("instant-an/mock-model", stream),
+                anthropic_body("instant/mock-model", stream),
+                if stream { "message_stop" } else { "w19" },
+            ),
+            (
+                "OpenAI → Anthropic",
+                "/v1/chat/completions",
+                body("instant/mock-model", stream),
+                body("instant-an/mock-model", stream),
+                if stream { "[DONE]" } else { "w19" },
+            ),
+        ];
+        for (name, path, same, translated, expect) in cases {
+            load(gw.addr, path, same.clone(), expect, 200, 1).await;
+            load(gw.addr, path, translated.clone(), expect, 200, 1).await;
+            let mut rows: Vec<[f64; 4]> = Vec::new();
+            for _ in 0..rounds {
+                let a = load(gw.addr, path, same.clone(), expect, requests, 1).await;
+                let b = load(gw.addr, path, translated.clone(), expect, requests, 1).await;
+                assert_eq!(a.errors + b.errors, 0, "{name}: errors");
+                let q = |r: &LoadResult, q: f64| r.total_us.value_at_quantile(q) as f64;
+                rows.push([q(&a, 0.5), q(&b, 0.5), q(&a, 0.99), q(&b, 0.99)]);
+            }
+            let m: Vec<f64> = (0..4).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
+            let answer = if stream { "stream, 20 chunks" } else { "JSON" };
+            println!(
+                "| {name} | {answer} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                m[0],
+                m[1],
+                m[1] - m[0],
+                m[2],
+                m[3]
+            );
+        }
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 1 } else { 3 };
@@ -239,6 +294,21 @@ fn main() {
         ];
         cli(&data_dir, &args);
     }
+    let root = instant.root_url();
+    let args = [
+        "provider",
+        "add",
+        "instant-an",
+        "--kind",
+        "anthropic",
+        "--base-url",
+        &root,
+        "--models",
+        "mock-model",
+        "--api-key",
+        "bench-key",
+    ];
+    cli(&data_dir, &args);
 
     driver.block_on(async {
         let startup = startup_ms(&data_dir, if quick { 3 } else { 11 }).await;
@@ -295,6 +365,8 @@ fn main() {
                 s.concurrency, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], errors
             );
         }
+        println!();
+        translation(&gw, rounds, 2000 / scale).await;
         println!();
         println!("gateway RSS idle: {:.1} MB; peak under load: {:.1} MB", idle_rss as f64 / 1024.0, peak_rss as f64 / 1024.0);
         println!("start to first served request: {startup:.1} ms (median)");
