@@ -45,14 +45,7 @@ impl LoadResult {
 }
 
 /// Sends `n` requests over `c` keep-alive connections and records each one's total latency.
-async fn load(
-    addr: SocketAddr,
-    path: &str,
-    body: Bytes,
-    expect: &'static str,
-    n: usize,
-    c: usize,
-) -> LoadResult {
+async fn load(addr: SocketAddr, path: &str, body: Bytes, expect: &'static str, n: usize, c: usize) -> LoadResult {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();

@@ -5,7 +5,9 @@
 use super::{error_json, parse_stop_reason, parse_usage, stop_reason_str, usage_json};
 use crate::formats::codec::{write_sse, DecodeError, SseEvent};
 use crate::formats::ir::{new_id, StopReason, StreamEvent, Usage};
+use serde::Deserialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Default)]
@@ -14,37 +16,75 @@ pub struct Decoder {
     tool_blocks: HashMap<u64, usize>,
 }
 
+/// An event, read with borrowed strings; the rarer parts stay JSON values.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    index: Option<u64>,
+    #[serde(borrow)]
+    delta: Option<Delta<'a>>,
+    content_block: Option<Value>,
+    message: Option<Value>,
+    usage: Option<Value>,
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+}
+
+fn owned(s: Option<Cow<'_, str>>) -> String {
+    s.map(Cow::into_owned).unwrap_or_default()
+}
+
 impl Decoder {
     pub fn event(&mut self, e: &SseEvent) -> Result<Vec<StreamEvent>, DecodeError> {
         if e.data.trim().is_empty() {
             return Ok(vec![]);
         }
-        let v: Value = serde_json::from_str(&e.data).map_err(|e| DecodeError::Json(e.to_string()))?;
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or(e.event.as_str());
-        let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+        let v: Event = serde_json::from_str(&e.data).map_err(|e| DecodeError::Json(e.to_string()))?;
+        let kind = v.kind.as_deref().unwrap_or(e.event.as_str());
+        let text_at = |value: &Option<Value>, p: &str| {
+            value.as_ref().and_then(|v| v.pointer(p)).and_then(Value::as_str).unwrap_or_default().to_string()
+        };
         let mut out = Vec::new();
         match kind {
             "message_start" => {
-                out.push(StreamEvent::Start { id: s("/message/id"), model: s("/message/model") });
-                if let Some(u) = v.pointer("/message/usage") {
+                out.push(StreamEvent::Start { id: text_at(&v.message, "/id"), model: text_at(&v.message, "/model") });
+                if let Some(u) = v.message.as_ref().and_then(|m| m.get("usage")) {
                     out.push(StreamEvent::Usage(parse_usage(u)));
                 }
             }
             "content_block_start" => {
-                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                match v.pointer("/content_block/type").and_then(Value::as_str) {
+                let index = v.index.unwrap_or(0);
+                match v.content_block.as_ref().and_then(|b| b.get("type")).and_then(Value::as_str) {
                     Some("tool_use") => {
                         let tool_index = self.tool_blocks.len();
                         self.tool_blocks.insert(index, tool_index);
                         out.push(StreamEvent::ToolCallStart {
                             index: tool_index,
-                            id: s("/content_block/id"),
-                            name: s("/content_block/name"),
+                            id: text_at(&v.content_block, "/id"),
+                            name: text_at(&v.content_block, "/name"),
                         });
                     }
-                    Some("redacted_thinking") => out.push(StreamEvent::RedactedThinking(s("/content_block/data"))),
+                    Some("redacted_thinking") => {
+                        out.push(StreamEvent::RedactedThinking(text_at(&v.content_block, "/data")))
+                    }
                     Some("text") => {
-                        let t = s("/content_block/text");
+                        let t = text_at(&v.content_block, "/text");
                         if !t.is_empty() {
                             out.push(StreamEvent::TextDelta(t));
                         }
@@ -53,29 +93,31 @@ impl Decoder {
                 }
             }
             "content_block_delta" => {
-                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                match v.pointer("/delta/type").and_then(Value::as_str) {
-                    Some("text_delta") => out.push(StreamEvent::TextDelta(s("/delta/text"))),
-                    Some("thinking_delta") => out.push(StreamEvent::ThinkingDelta(s("/delta/thinking"))),
-                    Some("signature_delta") => out.push(StreamEvent::ThinkingSignature(s("/delta/signature"))),
-                    Some("input_json_delta") => {
-                        let arguments = s("/delta/partial_json");
-                        if let (Some(&tool), false) = (self.tool_blocks.get(&index), arguments.is_empty()) {
-                            out.push(StreamEvent::ToolCallDelta { index: tool, arguments });
+                let index = v.index.unwrap_or(0);
+                if let Some(d) = v.delta {
+                    match d.kind.as_deref() {
+                        Some("text_delta") => out.push(StreamEvent::TextDelta(owned(d.text))),
+                        Some("thinking_delta") => out.push(StreamEvent::ThinkingDelta(owned(d.thinking))),
+                        Some("signature_delta") => out.push(StreamEvent::ThinkingSignature(owned(d.signature))),
+                        Some("input_json_delta") => {
+                            let arguments = owned(d.partial_json);
+                            if let (Some(&tool), false) = (self.tool_blocks.get(&index), arguments.is_empty()) {
+                                out.push(StreamEvent::ToolCallDelta { index: tool, arguments });
+                            }
                         }
+                        _ => {}
                     }
-                    _ => {}
                 }
             }
             "message_delta" => {
-                if let Some(u) = v.get("usage") {
+                if let Some(u) = &v.usage {
                     out.push(StreamEvent::Usage(parse_usage(u)));
                 }
-                if let Some(reason) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                    out.push(StreamEvent::Finish(parse_stop_reason(reason)));
+                if let Some(reason) = v.delta.and_then(|d| d.stop_reason) {
+                    out.push(StreamEvent::Finish(parse_stop_reason(&reason)));
                 }
             }
-            "error" => out.push(StreamEvent::Error { message: s("/error/message") }),
+            "error" => out.push(StreamEvent::Error { message: text_at(&v.error, "/message") }),
             _ => {}
         }
         Ok(out)
@@ -169,7 +211,14 @@ impl Encoder {
             StreamEvent::Start { .. } => {}
             StreamEvent::TextDelta(t) => {
                 let i = self.ensure(out, Block::Text, json!({"type": "text", "text": ""}));
-                Self::delta(out, i, json!({"type": "text_delta", "text": t}));
+                // The hottest event, written without building a JSON tree.
+                out.extend_from_slice(
+                    b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":",
+                );
+                out.extend_from_slice(i.to_string().as_bytes());
+                out.extend_from_slice(b",\"delta\":{\"type\":\"text_delta\",\"text\":");
+                let _ = serde_json::to_writer(&mut *out, &t);
+                out.extend_from_slice(b"}}\n\n");
             }
             StreamEvent::ThinkingDelta(t) => {
                 let i = self.ensure(out, Block::Thinking, json!({"type": "thinking", "thinking": "", "signature": ""}));
