@@ -280,6 +280,8 @@ async fn images_reach_each_provider_in_its_shape() {
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
         {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.jpg"}}]);
     for model in ["m-an/mock-model", "m-re/mock-model", "m-ge/mock-model"] {
+        // Gemini gets only the inline image here: URLs are fetched for it (the next test).
+        let content = if model.starts_with("m-ge") { json!(content.as_array().unwrap()[..2]) } else { content.clone() };
         let body = json!({"model": model, "messages": [{"role": "user", "content": content}]});
         assert_eq!(post(format!("{}/v1/chat/completions", gw.url), &body.to_string(), &[]).await.0, 200);
     }
@@ -300,6 +302,27 @@ async fn images_reach_each_provider_in_its_shape() {
         gemini["contents"][0]["parts"][1]["inlineData"],
         json!({"mimeType": "image/png", "data": "iVBORw0KGgo="})
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_urls_are_fetched_and_inlined_for_gemini() {
+    use base64::Engine;
+    let (mock, _env, gw) = setup(MockConfig::default(), "k").await;
+    let image = |url: String| {
+        json!({"model": "m-ge/mock-model", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": url}}]}]})
+    };
+    let body = image(format!("http://{}/files/cat.png", mock.addr));
+    let (s, _, text) = post(format!("{}/v1/chat/completions", gw.url), &body.to_string(), &[]).await;
+    assert_eq!(s, 200, "{text}");
+    let sent = mock.requests().last().unwrap().json();
+    let data = base64::engine::general_purpose::STANDARD.encode(crate::common::mock::CAT_PNG);
+    assert_eq!(sent["contents"][0]["parts"][1]["inlineData"], json!({"mimeType": "image/png", "data": data}));
+
+    let body = image(format!("http://{}/files/page.html", mock.addr));
+    let (s, _, text) = post(format!("{}/v1/chat/completions", gw.url), &body.to_string(), &[]).await;
+    assert_eq!(s, 400, "{text}");
+    assert!(text.contains("not an image") && text.contains("image_fetch_failed"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

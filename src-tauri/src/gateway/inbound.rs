@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::transcode::TranscodeBody;
 use super::{auth, AppState};
 use crate::formats::envelope::Envelope;
+use crate::formats::ir::{Image, Part, Request};
 use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
 use crate::providers::upstream;
 use crate::routing::{self, Target};
@@ -92,6 +93,9 @@ async fn serve(
     }
     let mut request = translate::decode_request(inbound.format, &body, &model, stream)?;
     request.model = target.upstream_model.clone();
+    if upstream_format == Format::Gemini {
+        inline_image_urls(&app, &mut request).await?;
+    }
     let include_usage = request.stream_usage;
     let upstream_body =
         Bytes::from(serde_json::to_vec(&translate::encode_request(upstream_format, &request)).map_err(|e| {
@@ -127,6 +131,31 @@ async fn serve(
         answer.model = target.upstream_model.clone();
     }
     Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
+}
+
+/// Gemini takes no image URLs: fetch each and send it inline.
+async fn inline_image_urls(app: &AppState, request: &mut Request) -> Result<(), ApiError> {
+    use base64::Engine;
+    let images = request.messages.iter_mut().flat_map(|m| m.parts.iter_mut()).flat_map(|p| match p {
+        Part::ToolResult { content, .. } => content.iter_mut().collect::<Vec<_>>(),
+        other => vec![other],
+    });
+    for part in images {
+        if let Part::Image(Image::Url(url)) = part {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                continue;
+            }
+            let (media_type, bytes) = app.upstream.fetch_image(url).await.map_err(|why| {
+                ApiError::bad_request(format!("cannot fetch the image {url} to send it inline: {why}"))
+                    .code("image_fetch_failed")
+            })?;
+            *part = Part::Image(Image::Base64 {
+                media_type,
+                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn send(

@@ -102,6 +102,35 @@ pub fn count_tokens_endpoint(provider: &ProviderRuntime) -> Result<reqwest::Url,
         .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })
 }
 
+/// Largest image fetched to inline for a provider that takes no image URLs.
+const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+
+impl UpstreamClient {
+    /// Fetches an image URL for a provider that only takes inline images. Returns the media
+    /// type and the bytes; refuses what is not an image or is larger than 20 MiB.
+    pub async fn fetch_image(&self, url: &str) -> Result<(String, Bytes), String> {
+        let response = self.http.get(url).timeout(Duration::from_secs(30)).send().await.map_err(|e| error_chain(&e))?;
+        if !response.status().is_success() {
+            return Err(format!("it answered {}", response.status()));
+        }
+        let media_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+            .unwrap_or_default();
+        if !media_type.starts_with("image/") {
+            return Err(format!("it is not an image (content-type '{media_type}')"));
+        }
+        if response.content_length().is_some_and(|n| n as usize > MAX_IMAGE_BYTES) {
+            return Err("it is larger than 20 MiB".into());
+        }
+        let limited = http_body_util::Limited::new(reqwest::Body::from(response), MAX_IMAGE_BYTES);
+        let bytes = http_body_util::BodyExt::collect(limited).await.map_err(|e| error_chain(e.as_ref()))?.to_bytes();
+        Ok((media_type, bytes))
+    }
+}
+
 fn apply_auth(headers: &mut HeaderMap, style: AuthStyle, key: &str) -> Result<(), UpstreamError> {
     let value = |v: String| {
         let mut v = HeaderValue::from_str(&v).map_err(|_| UpstreamError::BadCredential)?;

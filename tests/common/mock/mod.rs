@@ -94,6 +94,7 @@ impl MockProvider {
             .route("/v1/responses", post(responses::responses))
             .route("/v1beta/models/{*rest}", post(gemini::generate))
             .route("/v1/models", get(models))
+            .route("/files/{name}", get(file))
             .with_state(state.clone());
         // Without TCP_NODELAY, small SSE writes wait on delayed ACKs (~40 ms each).
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -302,6 +303,16 @@ impl Drop for StreamGuard {
     fn drop(&mut self) {
         let counter = if self.completed { &self.counters.streams_completed } else { &self.counters.streams_cut };
         counter.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The bytes `/files/cat.png` serves (an image URL for providers that need images inline).
+pub const CAT_PNG: &[u8] = b"\x89PNG\r\n\x1a\nmock-image-bytes";
+
+async fn file(Path(name): Path<String>) -> Response {
+    match name.as_str() {
+        "cat.png" => ([("content-type", "image/png")], Bytes::from_static(CAT_PNG)).into_response(),
+        _ => ([("content-type", "text/html")], "<html>not an image</html>").into_response(),
     }
 }
 
