@@ -57,7 +57,7 @@ async fn run(inbound: &str, module: &str) {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let results: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(results.len(), UPSTREAMS.len() * 2 * 4, "{stdout}");
+    assert_eq!(results.len(), UPSTREAMS.len() * 2 * 5, "{stdout}");
     let mut failures = Vec::new();
     for r in &results {
         if let Err(why) = check(inbound, r) {
@@ -106,6 +106,20 @@ fn check(inbound: &str, r: &Value) -> Result<(), String> {
             expect("tool arguments", &calls[0][2], &serde_json::json!({"city": "Paris"}))?;
             if inbound != "gemini" && calls[0][0].as_str().is_none_or(str::is_empty) {
                 return Err("the tool call has no id".into());
+            }
+            expect("finish", &r["finish"], &Value::from(tool_finish))?;
+        }
+        "parallel" => {
+            let calls = r["calls"].as_array().ok_or("no calls")?;
+            let names: Vec<&str> = calls.iter().filter_map(|c| c[1].as_str()).collect();
+            if names != ["get_weather", "get_time"] {
+                return Err(format!("expected calls to get_weather and get_time in order, got {calls:?}"));
+            }
+            if calls.iter().any(|c| c[2] != serde_json::json!({"city": "Paris"})) {
+                return Err(format!("arguments: {calls:?}"));
+            }
+            if inbound != "gemini" && calls[0][0] == calls[1][0] {
+                return Err(format!("the calls share an id: {calls:?}"));
             }
             expect("finish", &r["finish"], &Value::from(tool_finish))?;
         }

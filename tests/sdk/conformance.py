@@ -13,7 +13,8 @@ import traceback
 
 URL, INBOUND, UPSTREAMS = sys.argv[1], sys.argv[2], sys.argv[3:]
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string", "description": "City name"}}, "required": ["city"], "additionalProperties": False}
-CASES = ["text", "tool", "followup", "think"]
+CASES = ["text", "tool", "followup", "think", "parallel"]
+PROMPT = {"tool": "please use the tool", "followup": "please use the tool", "parallel": "please use both tools"}
 
 
 def report(upstream, stream, case, **fields):
@@ -25,10 +26,10 @@ def openai_chat(model, stream, case):
     import openai
 
     c = openai.OpenAI(base_url=URL + "/v1", api_key="sk-unused", max_retries=0)
-    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": SCHEMA}}]
+    tools = [{"type": "function", "function": {"name": n, "description": "Weather of a city", "parameters": SCHEMA}} for n in ("get_weather", "get_time")]
     kw = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
-    if case in ("tool", "followup"):
-        kw.update(tools=tools, messages=[{"role": "user", "content": "please use the tool"}])
+    if case in PROMPT:
+        kw.update(tools=tools, messages=[{"role": "user", "content": PROMPT[case]}])
     if case == "followup":
         kw["messages"] += [
             {"role": "assistant", "content": None, "tool_calls": [{"id": "call_x1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
@@ -69,8 +70,9 @@ def responses(model, stream, case):
 
     c = openai.OpenAI(base_url=URL + "/v1", api_key="sk-unused", max_retries=0)
     kw = {"model": model, "input": "hi", "instructions": "Be brief."}
-    if case in ("tool", "followup"):
-        kw.update(tools=[{"type": "function", "name": "get_weather", "description": "Weather of a city", "parameters": SCHEMA, "strict": True}], input="please use the tool")
+    if case in PROMPT:
+        kw.update(tools=[{"type": "function", "name": n, "description": "Weather of a city", "parameters": SCHEMA, "strict": True} for n in ("get_weather", "get_time")],
+                  input=PROMPT[case])
     if case == "followup":
         kw["input"] = [
             {"role": "user", "content": "please use the tool"},
@@ -104,9 +106,9 @@ def anthropic_messages(model, stream, case):
 
     c = anthropic.Anthropic(base_url=URL, api_key="sk-unused", max_retries=0)
     kw = {"model": model, "max_tokens": 256, "system": "Be brief.", "messages": [{"role": "user", "content": "hi"}]}
-    if case in ("tool", "followup"):
-        kw.update(tools=[{"name": "get_weather", "description": "Weather of a city", "input_schema": SCHEMA}],
-                  messages=[{"role": "user", "content": "please use the tool"}])
+    if case in PROMPT:
+        kw.update(tools=[{"name": n, "description": "Weather of a city", "input_schema": SCHEMA} for n in ("get_weather", "get_time")],
+                  messages=[{"role": "user", "content": PROMPT[case]}])
     if case == "followup":
         kw["messages"] += [
             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_x1", "name": "get_weather", "input": {"city": "Paris"}}]},
@@ -134,11 +136,11 @@ def gemini(model, stream, case):
     c = genai.Client(api_key="unused", http_options=types.HttpOptions(base_url=URL, api_version="v1beta"))
     config = types.GenerateContentConfig(system_instruction="Be brief.")
     contents = "hi"
-    if case in ("tool", "followup"):
-        decl = types.FunctionDeclaration(name="get_weather", description="Weather of a city", parameters_json_schema=SCHEMA)
-        config.tools = [types.Tool(function_declarations=[decl])]
+    if case in PROMPT:
+        decls = [types.FunctionDeclaration(name=n, description="Weather of a city", parameters_json_schema=SCHEMA) for n in ("get_weather", "get_time")]
+        config.tools = [types.Tool(function_declarations=decls)]
         config.automatic_function_calling = types.AutomaticFunctionCallingConfig(disable=True)
-        contents = "please use the tool"
+        contents = PROMPT[case]
     if case == "followup":
         contents = [
             types.Content(role="user", parts=[types.Part(text="please use the tool")]),

@@ -247,6 +247,41 @@ mod tests {
         }
     }
 
+    /// A JSON-schema answer format reaches every upstream in its own terms.
+    #[test]
+    fn structured_output_maps_to_every_format() {
+        let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "city", "strict": true,
+                "schema": {"type": "object", "properties": {"name": {"type": "string"}}, "additionalProperties": false}}}});
+        let r = decode_request(Format::Openai, body.to_string().as_bytes(), "", false).unwrap();
+        let gemini = encode_request(Format::Gemini, &r);
+        assert_eq!(gemini["generationConfig"]["responseMimeType"], "application/json");
+        assert_eq!(
+            gemini["generationConfig"]["responseSchema"],
+            json!({"type": "object", "properties": {"name": {"type": "string"}}})
+        );
+        let responses = encode_request(Format::Responses, &r);
+        assert_eq!(responses["text"]["format"]["type"], "json_schema");
+        assert_eq!(responses["text"]["format"]["name"], "city");
+        let anthropic = encode_request(Format::Anthropic, &r);
+        assert!(anthropic["system"].as_str().unwrap().contains("JSON Schema"), "{anthropic}");
+        let back = decode_request(Format::Responses, responses.to_string().as_bytes(), "", false).unwrap();
+        assert_eq!(back.response_format, r.response_format);
+    }
+
+    /// Reasoning effort and thinking budgets translate both ways.
+    #[test]
+    fn reasoning_effort_and_budgets_translate() {
+        let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "reasoning_effort": "low"});
+        let r = decode_request(Format::Openai, body.to_string().as_bytes(), "", false).unwrap();
+        assert_eq!(encode_request(Format::Anthropic, &r)["thinking"]["budget_tokens"], 2048);
+        assert_eq!(encode_request(Format::Gemini, &r)["generationConfig"]["thinkingConfig"]["thinkingBudget"], 2048);
+        assert_eq!(encode_request(Format::Responses, &r)["reasoning"]["effort"], "low");
+        let body = json!({"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}], "thinking": {"type": "enabled", "budget_tokens": 20000}});
+        let r = decode_request(Format::Anthropic, body.to_string().as_bytes(), "", false).unwrap();
+        assert_eq!(encode_request(Format::Openai, &r)["reasoning_effort"], "high");
+    }
+
     #[test]
     fn errors_take_each_format_shape() {
         assert_eq!(

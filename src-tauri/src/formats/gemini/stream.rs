@@ -34,12 +34,14 @@ impl Decoder {
             });
         }
         if let Some(candidate) = v.pointer("/candidates/0") {
+            let mut next_call = self.calls;
             for part in candidate_parts(candidate, &mut self.calls) {
                 match part {
                     Part::Text(t) => out.push(StreamEvent::TextDelta(t)),
                     Part::Thinking { text, .. } => out.push(StreamEvent::ThinkingDelta(text)),
                     Part::ToolCall { id, name, arguments } => {
-                        let index = self.calls - 1;
+                        let index = next_call;
+                        next_call += 1;
                         out.push(StreamEvent::ToolCallStart { index, id, name });
                         out.push(StreamEvent::ToolCallDelta { index, arguments });
                     }
