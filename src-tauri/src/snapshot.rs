@@ -5,6 +5,7 @@
 
 use crate::manage::{self, Manager, Settings};
 use crate::providers::{AuthStyle, ProviderKind};
+use crate::routing::{ComboStrategy, Strategy};
 use crate::store::{self, accounts::secret_purpose, StoreError};
 use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
@@ -47,6 +48,8 @@ pub struct ProviderRuntime {
     pub models: Vec<String>,
     /// The endpoint requests go to, parsed once (Gemini's names the model: built per request).
     pub endpoint: Option<reqwest::Url>,
+    pub strategy: Strategy,
+    pub sticky_uses: i64,
     /// Enabled accounts, in priority order.
     pub accounts: Vec<AccountRuntime>,
 }
@@ -59,6 +62,15 @@ pub struct ConfigSnapshot {
     pub provider_order: Vec<String>,
     pub key_hashes: HashSet<[u8; 32]>,
     pub settings: Settings,
+    pub combos: HashMap<String, ComboRuntime>,
+    /// Alias → the model name it stands for.
+    pub aliases: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComboRuntime {
+    pub strategy: ComboStrategy,
+    pub members: Vec<String>,
 }
 
 impl ConfigSnapshot {
@@ -79,6 +91,8 @@ impl ConfigSnapshot {
                     auth: p.auth,
                     models: p.models,
                     endpoint,
+                    strategy: p.strategy,
+                    sticky_uses: p.sticky_uses,
                     accounts: vec![],
                 };
                 Ok((p.id, rt))
@@ -86,7 +100,7 @@ impl ConfigSnapshot {
             .collect::<Result<_, StoreError>>()?;
         for (account, sealed) in store::accounts::list_sealed(store).await? {
             let Some(provider) = providers.get_mut(&account.provider_id) else { continue };
-            if !account.enabled {
+            if !account.enabled || account.needs_attention.is_some() {
                 continue;
             }
             let secret = match sealed {
@@ -113,7 +127,14 @@ impl ConfigSnapshot {
         let mut provider_order: Vec<String> = providers.keys().cloned().collect();
         provider_order.sort();
         let providers = providers.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
-        Ok(Self { rev, providers, provider_order, key_hashes, settings })
+        let mut combos = HashMap::new();
+        for c in store::routing::list_combos(store).await? {
+            let strategy =
+                c.strategy.parse().map_err(|e: String| StoreError::Corrupt(format!("combo {}: {e}", c.name)))?;
+            combos.insert(c.name, ComboRuntime { strategy, members: c.members });
+        }
+        let aliases = store::routing::list_aliases(store).await?.into_iter().map(|a| (a.name, a.target)).collect();
+        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases })
     }
 
     pub fn is_valid_key(&self, presented: &str) -> bool {

@@ -11,6 +11,7 @@ mod errors;
 mod keys;
 mod live_reload;
 mod passthrough;
+mod routing;
 mod sdk;
 mod secrets;
 mod shutdown;

@@ -7,6 +7,7 @@ mod output;
 use crate::gateway::{self, DEFAULT_PORT};
 use crate::manage::{AccountAdd, Manager, ProviderAdd};
 use crate::providers::{AuthStyle, ProviderKind};
+use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -31,6 +32,12 @@ pub enum Command {
     /// Accounts (API keys) of a provider
     #[command(subcommand)]
     Account(AccountCmd),
+    /// Combos: named, ordered fallback chains usable as a model name
+    #[command(subcommand)]
+    Combo(ComboCmd),
+    /// Aliases: short model names that stand for PROVIDER/MODEL (or a combo)
+    #[command(subcommand)]
+    Alias(AliasCmd),
     /// Gateway keys that clients present to Switchyard
     #[command(subcommand)]
     Key(KeyCmd),
@@ -79,8 +86,51 @@ pub enum ProviderCmd {
         #[arg(long)]
         json: bool,
     },
+    /// How requests spread over the provider's accounts
+    Set {
+        id: String,
+        /// fill-first, round-robin, sticky-round-robin (sticky) or least-used
+        #[arg(long)]
+        strategy: Strategy,
+        /// sticky-round-robin: requests per account before moving on [default: 3]
+        #[arg(long)]
+        sticky: Option<i64>,
+    },
     /// Remove a provider and its accounts
     Remove { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ComboCmd {
+    /// Create or replace a combo: its members in order (PROVIDER/MODEL, other combos, aliases)
+    Set {
+        name: String,
+        #[arg(required = true)]
+        models: Vec<String>,
+        /// fallback (in order) or round-robin (each request starts at the next member)
+        #[arg(long, default_value = "fallback")]
+        strategy: ComboStrategy,
+    },
+    /// List combos
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a combo
+    Remove { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AliasCmd {
+    /// Create or replace an alias
+    Set { name: String, target: String },
+    /// List aliases
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an alias
+    Remove { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +151,16 @@ pub enum AccountCmd {
     List {
         #[arg(long)]
         json: bool,
+    },
+    /// Change an account: priority (lower goes first), enabled, label. Also clears "needs attention".
+    Set {
+        id: i64,
+        #[arg(long)]
+        priority: Option<i64>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        label: Option<String>,
     },
     /// Remove an account
     Remove { id: i64 },
@@ -124,7 +184,7 @@ pub enum KeyCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum SettingsCmd {
-    /// Set a setting: require-key true|false, max-body-mb N
+    /// Set a setting: require-key true|false, max-body-mb N, first-byte-timeout-secs N, stall-timeout-secs N
     Set { key: String, value: String },
     /// Show the settings in force
     List {
@@ -204,9 +264,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?
             }
             ProviderCmd::Catalog { json } => output::catalog(&manager.provider_catalog(), json)?,
+            ProviderCmd::Set { id, strategy, sticky } => {
+                manager.provider_set(&id, strategy, sticky).await?;
+                println!("provider {id}: strategy {strategy}");
+            }
             ProviderCmd::Remove { id } => {
                 manager.provider_remove(&id).await?;
                 println!("removed provider {id} and its accounts");
+            }
+        },
+        Command::Combo(cmd) => match cmd {
+            ComboCmd::Set { name, models, strategy } => {
+                manager.combo_set(&name, strategy, &models).await?;
+                println!("combo {name} ({}): {}", strategy.as_str(), models.join(" → "));
+            }
+            ComboCmd::List { json } => output::combos(&manager.combo_list().await?, json)?,
+            ComboCmd::Remove { name } => {
+                manager.combo_remove(&name).await?;
+                println!("removed combo {name}");
+            }
+        },
+        Command::Alias(cmd) => match cmd {
+            AliasCmd::Set { name, target } => {
+                manager.alias_set(&name, &target).await?;
+                println!("alias {name} → {target}");
+            }
+            AliasCmd::List { json } => output::aliases(&manager.alias_list().await?, json)?,
+            AliasCmd::Remove { name } => {
+                manager.alias_remove(&name).await?;
+                println!("removed alias {name}");
             }
         },
         Command::Account(cmd) => match cmd {
@@ -216,6 +302,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 println!("added account {} to {} (key {})", account.id, account.provider_id, account.key_hint);
             }
             AccountCmd::List { json } => output::accounts(&manager.account_list().await?, json)?,
+            AccountCmd::Set { id, priority, enabled, label } => {
+                manager.account_set(id, priority, enabled, label.as_deref()).await?;
+                println!("updated account {id}");
+            }
             AccountCmd::Remove { id } => {
                 manager.account_remove(id).await?;
                 println!("removed account {id}");

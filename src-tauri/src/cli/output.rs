@@ -5,6 +5,7 @@ use crate::providers::catalog::CatalogEntry;
 use crate::store::accounts::AccountRecord;
 use crate::store::keys::GatewayKeyRecord;
 use crate::store::providers::ProviderRecord;
+use crate::store::routing::{AliasRecord, ComboRecord};
 use serde::Serialize;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -64,10 +65,11 @@ pub fn providers(list: &[ProviderRecord], accounts: &[AccountRecord], json: bool
                 p.auth.to_string(),
                 n.to_string(),
                 p.models.len().to_string(),
+                p.strategy.to_string(),
             ]
         })
         .collect();
-    table(&["ID", "KIND", "BASE URL", "AUTH", "ACCOUNTS", "MODELS"], rows);
+    table(&["ID", "KIND", "BASE URL", "AUTH", "ACCOUNTS", "MODELS", "STRATEGY"], rows);
     Ok(())
 }
 
@@ -92,17 +94,22 @@ pub fn accounts(list: &[AccountRecord], json: bool) -> anyhow::Result<()> {
     let rows = list
         .iter()
         .map(|a| {
+            let state = match (&a.needs_attention, a.enabled) {
+                (Some(why), _) => format!("needs attention: {why}"),
+                (None, true) => "enabled".into(),
+                (None, false) => "disabled".into(),
+            };
             vec![
                 a.id.to_string(),
                 a.provider_id.clone(),
                 a.label.clone(),
                 a.priority.to_string(),
-                a.enabled.to_string(),
+                state,
                 a.key_hint.clone(),
             ]
         })
         .collect();
-    table(&["ID", "PROVIDER", "LABEL", "PRIORITY", "ENABLED", "KEY"], rows);
+    table(&["ID", "PROVIDER", "LABEL", "PRIORITY", "STATE", "KEY"], rows);
     Ok(())
 }
 
@@ -130,12 +137,30 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(s);
     }
-    table(
-        &["SETTING", "VALUE"],
-        vec![
-            vec!["require-key".into(), s.require_key.to_string()],
-            vec!["max-body-mb".into(), s.max_body_mb.to_string()],
-        ],
-    );
+    let rows = vec![
+        vec!["require-key".into(), s.require_key.to_string()],
+        vec!["max-body-mb".into(), s.max_body_mb.to_string()],
+        vec!["first-byte-timeout-secs".into(), s.first_byte_timeout_secs.to_string()],
+        vec!["stall-timeout-secs".into(), s.stall_timeout_secs.to_string()],
+    ];
+    table(&["SETTING", "VALUE"], rows);
+    Ok(())
+}
+
+pub fn combos(list: &[ComboRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let rows = list.iter().map(|c| vec![c.name.clone(), c.strategy.clone(), c.members.join(" → ")]).collect();
+    table(&["NAME", "STRATEGY", "MEMBERS"], rows);
+    Ok(())
+}
+
+pub fn aliases(list: &[AliasRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let rows = list.iter().map(|a| vec![a.name.clone(), a.target.clone()]).collect();
+    table(&["ALIAS", "TARGET"], rows);
     Ok(())
 }

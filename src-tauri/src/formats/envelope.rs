@@ -95,6 +95,29 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// A hash of a conversation's beginning: its system prompt and its first message (of
+/// `messages`, `input` or `contents`; at most 4 KiB of each). As the conversation grows, only
+/// its end changes, so every request of one conversation gets the same hash.
+pub fn conversation_hash(body: &[u8]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let TopLevel(fields) = serde_json::from_slice(body).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut any = false;
+    for key in ["system", "instructions", "systemInstruction", "messages", "input", "contents"] {
+        if let Some((_, raw)) = fields.iter().find(|(k, _)| k == key) {
+            let first = serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok().and_then(|items| items.first().copied());
+            let text = first.unwrap_or(raw).get();
+            let mut end = text.len().min(4096);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text[..end].hash(&mut hasher);
+            any = true;
+        }
+    }
+    any.then(|| hasher.finish())
+}
+
 struct TopLevel<'a>(Vec<(String, &'a RawValue)>);
 
 impl<'de> Deserialize<'de> for TopLevel<'de> {
@@ -132,6 +155,22 @@ mod tests {
             out,
             r#"{"model":"gpt-5","messages":[{"role":"user","content":"h\u00e9 \"x\"","n":1.50}],"stream":true,"x":{"a" : [1, 2]}}"#
         );
+    }
+
+    #[test]
+    fn a_growing_conversation_keeps_its_hash() {
+        let long = "x".repeat(5000);
+        let turn1 = format!(r#"{{"model":"a","system":"s","messages":[{{"role":"user","content":"{long}"}}]}}"#);
+        let short1 = r#"{"model":"a","messages":[{"role":"user","content":"hi"}]}"#;
+        let short2 = r#"{"model":"a","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"},{"role":"user","content":"more"}]}"#;
+        assert_eq!(conversation_hash(short1.as_bytes()), conversation_hash(short2.as_bytes()));
+        let turn2 = format!(
+            r#"{{"model":"b","system":"s","messages":[{{"role":"user","content":"{long}"}},{{"role":"assistant","content":"y"}}]}}"#
+        );
+        let other = format!(r#"{{"model":"a","system":"t","messages":[{{"role":"user","content":"{long}"}}]}}"#);
+        assert_eq!(conversation_hash(turn1.as_bytes()), conversation_hash(turn2.as_bytes()));
+        assert_ne!(conversation_hash(turn1.as_bytes()), conversation_hash(other.as_bytes()));
+        assert_eq!(conversation_hash(b"{}"), None);
     }
 
     #[test]

@@ -50,14 +50,14 @@ pub struct RelayBody<S> {
     stream_format: Option<(Format, bool)>,
     provider: String,
     /// An upstream error seen while coalescing, reported on the next poll.
-    pending_error: Option<reqwest::Error>,
+    pending_error: Option<std::io::Error>,
     upstream_done: bool,
     finished: bool,
 }
 
 impl<S> RelayBody<S>
 where
-    S: Stream<Item = reqwest::Result<Bytes>> + Send + Unpin + 'static,
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Unpin + 'static,
 {
     pub fn new(upstream: S, stream_format: Option<(Format, bool)>, provider: String) -> Self {
         Self { upstream, stream_format, provider, pending_error: None, upstream_done: false, finished: false }
@@ -70,9 +70,9 @@ where
 
 impl<S> RelayBody<S>
 where
-    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
 {
-    fn fail(&mut self, e: reqwest::Error) -> Poll<Option<Result<Bytes, std::io::Error>>> {
+    fn fail(&mut self, e: std::io::Error) -> Poll<Option<Result<Bytes, std::io::Error>>> {
         self.finished = true;
         let message = format!("the connection to provider '{}' broke mid-answer: {}", self.provider, error_chain(&e));
         tracing::warn!("{message}");
@@ -108,7 +108,7 @@ where
 
 impl<S> Stream for RelayBody<S>
 where
-    S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
 {
     type Item = Result<Bytes, std::io::Error>;
 
@@ -144,7 +144,7 @@ mod tests {
     struct Scripted(std::collections::VecDeque<Option<&'static str>>);
 
     impl Stream for Scripted {
-        type Item = reqwest::Result<Bytes>;
+        type Item = Result<Bytes, std::io::Error>;
         fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
             match self.0.pop_front() {
                 Some(Some(text)) => Poll::Ready(Some(Ok(Bytes::from_static(text.as_bytes())))),

@@ -77,20 +77,17 @@ async fn count(app: AppState, uri: Uri, headers: HeaderMap, body: Body) -> Resul
     auth::check(&config, app.exposed, &headers, &uri)?;
     let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
     let envelope = Envelope::parse(&body)?;
-    let target = routing::resolve(&config, envelope.model())?;
+    let candidates = routing::plan(&config, &app.routing, envelope.model())?;
+    let target = candidates
+        .first()
+        .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "no candidate"))?;
     if target.provider.kind == Format::Anthropic {
         let url = upstream::count_tokens_endpoint(&target.provider)?;
         let upstream_body = bytes::Bytes::from(envelope.with_model(&target.upstream_model));
+        let (ready, _) = app.routing.order_accounts(&target.provider, &target.upstream_model, None);
         let response = app
             .upstream
-            .post_json(
-                &target.provider,
-                target.account.as_ref(),
-                url,
-                "application/json",
-                HeaderMap::new(),
-                upstream_body,
-            )
+            .post_json(&target.provider, ready.first(), url, "application/json", HeaderMap::new(), upstream_body)
             .await?;
         let status = response.status();
         let bytes = response

@@ -87,6 +87,7 @@ impl From<RouteError> for ApiError {
             }
             RouteError::Ambiguous { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error", "ambiguous_model"),
             RouteError::NoAccount { .. } => (StatusCode::SERVICE_UNAVAILABLE, "server_error", "no_account"),
+            RouteError::Cycle { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "combo_cycle"),
         };
         let mut err = Self::new(status, error_type, e.to_string()).code(code);
         err.param = Some("model");

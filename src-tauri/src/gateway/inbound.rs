@@ -1,26 +1,34 @@
-//! The one request path every inbound API shares: key check, body, model, route, then either
-//! same-format pass-through (the client's bytes with only the model name changed) or
-//! translation through the IR, and the answer relayed or transcoded as it streams. Errors are
-//! rendered in the client's format.
+//! The one request path every inbound API shares: key check, body, model, then the attempt
+//! loop over the routing plan. Each attempt is same-format pass-through (the client's bytes
+//! with only the model name changed) or translation through the IR; failures before the first
+//! byte are classified (cool down, set the account aside, retry, next candidate, or the
+//! client's own mistake returned at once). The answer is relayed or transcoded as it streams.
+//! Errors are rendered in the client's format.
 
 use super::body::{read_limited, RelayBody};
 use super::error::ApiError;
+use super::stall::StallGuard;
 use super::transcode::TranscodeBody;
 use super::{auth, AppState};
-use crate::formats::envelope::Envelope;
+use crate::formats::envelope::{conversation_hash, Envelope};
 use crate::formats::ir::{Image, Part, Request};
 use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
 use crate::providers::upstream;
-use crate::routing::{self, Target};
+use crate::routing::classify::{classify, Failure};
+use crate::routing::{self, Candidate};
+use crate::snapshot::AccountRuntime;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use http_body_util::BodyExt;
+use std::time::{Duration, SystemTime};
 
 /// Largest upstream answer read whole (non-streaming translation, error bodies).
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+/// Extra tries of the same account after a transient failure (5xx, connection, timeout).
+const TRANSIENT_RETRIES: usize = 1;
 
 /// What the route tells about a request before its body is read.
 #[derive(Debug, Clone)]
@@ -52,7 +60,6 @@ pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMa
 fn model_and_stream(inbound: &Inbound, body: &[u8]) -> Result<(String, bool), ApiError> {
     match &inbound.path_model {
         Some(model) => {
-            // The body must still be a JSON object.
             if !body.is_empty() {
                 serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body).map_err(|e| {
                     ApiError::bad_request(format!("the request body is not a valid JSON object: {e}"))
@@ -68,6 +75,98 @@ fn model_and_stream(inbound: &Inbound, body: &[u8]) -> Result<(String, bool), Ap
     }
 }
 
+/// Headers coding tools send to name their conversation.
+const SESSION_HEADERS: [&str; 5] =
+    ["x-session-id", "session_id", "x-claude-code-session-id", "conversation_id", "x-conversation-id"];
+
+/// The conversation a request belongs to: the tool's own session header, else a hash of the
+/// conversation's beginning (which stays the same as it grows).
+fn session_key(headers: &HeaderMap, body: &[u8]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    for name in SESSION_HEADERS {
+        if let Some(v) = headers.get(name).filter(|v| !v.is_empty()) {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            v.as_bytes().hash(&mut h);
+            return Some(h.finish());
+        }
+    }
+    conversation_hash(body)
+}
+
+/// The latest failure, kept to answer with when no candidate succeeds.
+struct LastFailure {
+    error: ApiError,
+    /// Same-format upstream: its own status and body go back unchanged.
+    raw: Option<(StatusCode, Bytes)>,
+}
+
+impl LastFailure {
+    fn respond(self, format: Format) -> Response {
+        match self.raw {
+            Some((status, body)) => (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+            None => self.error.render(format),
+        }
+    }
+}
+
+/// One upstream request, ready to send.
+struct Prepared {
+    url: reqwest::Url,
+    body: Bytes,
+    extra: HeaderMap,
+    translated: bool,
+}
+
+/// State shared by the attempts of one request.
+struct Attempts<'a> {
+    app: &'a AppState,
+    inbound: &'a Inbound,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+    model: &'a str,
+    stream: bool,
+    /// The request in the IR, decoded once when a first candidate needs translation.
+    decoded: Option<Request>,
+    session: Option<Option<u64>>,
+}
+
+impl Attempts<'_> {
+    fn session(&mut self) -> Option<u64> {
+        *self.session.get_or_insert_with(|| session_key(self.headers, self.body))
+    }
+
+    async fn prepare(&mut self, candidate: &Candidate) -> Result<Prepared, ApiError> {
+        let upstream_format = candidate.provider.kind;
+        let extra = forwarded_headers(self.headers, self.inbound.format, upstream_format);
+        if upstream_format == self.inbound.format {
+            let body = match self.inbound.format {
+                Format::Gemini => self.body.clone(),
+                _ => Bytes::from(Envelope::parse(self.body)?.with_model(&candidate.upstream_model)),
+            };
+            let url = upstream::endpoint(
+                &candidate.provider,
+                &candidate.upstream_model,
+                self.stream,
+                self.inbound.gemini_sse,
+            )?;
+            return Ok(Prepared { url, body, extra, translated: false });
+        }
+        if self.decoded.is_none() {
+            self.decoded = Some(translate::decode_request(self.inbound.format, self.body, self.model, self.stream)?);
+        }
+        let mut request = self.decoded.clone().unwrap_or_default();
+        request.model = candidate.upstream_model.clone();
+        if upstream_format == Format::Gemini {
+            inline_image_urls(self.app, &mut request).await?;
+        }
+        let body = serde_json::to_vec(&translate::encode_request(upstream_format, &request)).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("cannot encode the request: {e}"))
+        })?;
+        let url = upstream::endpoint(&candidate.provider, &candidate.upstream_model, self.stream, true)?;
+        Ok(Prepared { url, body: Bytes::from(body), extra, translated: true })
+    }
+}
+
 async fn serve(
     app: AppState,
     inbound: Inbound,
@@ -79,38 +178,192 @@ async fn serve(
     auth::check(&config, app.exposed, &headers, &uri)?;
     let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
     let (model, stream) = model_and_stream(&inbound, &body)?;
-    let target = routing::resolve(&config, &model)?;
-    let upstream_format = target.provider.kind;
-    let extra = forwarded_headers(&headers, inbound.format, upstream_format);
-    if upstream_format == inbound.format {
-        let upstream_body = match inbound.format {
-            Format::Gemini => body,
-            _ => Bytes::from(Envelope::parse(&body)?.with_model(&target.upstream_model)),
-        };
-        let url = upstream::endpoint(&target.provider, &target.upstream_model, stream, inbound.gemini_sse)?;
-        let response = send(&app, &target, url, stream, extra, upstream_body).await?;
-        return Ok(relay(response, &target, &inbound, stream));
+    let candidates = routing::plan(&config, &app.routing, &model)?;
+    let first_byte = Duration::from_secs(config.settings.first_byte_timeout_secs);
+    let stall = Duration::from_secs(config.settings.stall_timeout_secs);
+    let mut attempts = Attempts {
+        app: &app,
+        inbound: &inbound,
+        headers: &headers,
+        body: &body,
+        model: &model,
+        stream,
+        decoded: None,
+        session: None,
+    };
+    let mut last: Option<LastFailure> = None;
+    let mut earliest_reset: Option<SystemTime> = None;
+    let mut chain: Vec<String> = Vec::new();
+    for candidate in &candidates {
+        let provider = &candidate.provider;
+        let session = if provider.accounts.len() > 1 { attempts.session() } else { None };
+        let (ready, cooling) = app.routing.order_accounts(provider, &candidate.upstream_model, session);
+        for (account, cooldown) in &cooling {
+            earliest_reset = Some(earliest_reset.map_or(cooldown.until, |e| e.min(cooldown.until)));
+            chain.push(format!(
+                "{}#{} {}: cooling down ({})",
+                provider.id, account.id, candidate.upstream_model, cooldown.reason
+            ));
+        }
+        let accounts: Vec<Option<AccountRuntime>> =
+            if provider.accounts.is_empty() { vec![None] } else { ready.into_iter().map(Some).collect() };
+        'accounts: for account in accounts {
+            let account_id = account.as_ref().map(|a| a.id);
+            let who = format!(
+                "{}#{} {}",
+                provider.id,
+                account_id.map_or("-".into(), |id| id.to_string()),
+                candidate.upstream_model
+            );
+            for try_no in 0..=TRANSIENT_RETRIES {
+                let prepared = attempts.prepare(candidate).await?;
+                let accept = if stream { "text/event-stream" } else { "application/json" };
+                let translated = prepared.translated;
+                let sent = app.upstream.post_json(
+                    provider,
+                    account.as_ref(),
+                    prepared.url,
+                    accept,
+                    prepared.extra,
+                    prepared.body,
+                );
+                let response = match tokio::time::timeout(first_byte, sent).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(e)) => {
+                        chain.push(format!("{who}: {e}"));
+                        last = Some(LastFailure { error: ApiError::from(e), raw: None });
+                        if try_no < TRANSIENT_RETRIES {
+                            continue;
+                        }
+                        continue 'accounts;
+                    }
+                    Err(_) => {
+                        let message = format!(
+                            "provider '{}' sent nothing for {} s (setting first-byte-timeout-secs)",
+                            provider.id,
+                            first_byte.as_secs()
+                        );
+                        chain.push(format!("{who}: {message}"));
+                        last = Some(LastFailure {
+                            error: ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_error", message)
+                                .code("upstream_timeout"),
+                            raw: None,
+                        });
+                        continue 'accounts;
+                    }
+                };
+                if response.status().is_success() {
+                    app.routing.on_success(account_id, &candidate.upstream_model, session);
+                    if !chain.is_empty() {
+                        tracing::info!(model = %model, answered_by = %who, "fell back after: {}", chain.join("; "));
+                    }
+                    return answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall).await;
+                }
+                let status = response.status();
+                let response_headers = response.headers().clone();
+                let bytes = read_upstream(response, candidate).await.unwrap_or_default();
+                let message = translate::upstream_error_message(&bytes);
+                let failure = classify(status.as_u16(), &response_headers, &bytes, &message);
+                chain.push(format!("{who}: {}", failure.reason()));
+                let mut error = upstream_error(status, &response_headers, &message, candidate);
+                let raw = (!translated).then(|| (status, bytes.clone()));
+                match failure {
+                    Failure::Client => return Ok(LastFailure { error, raw }.respond(inbound.format)),
+                    Failure::RateLimited { reset, reason } => {
+                        if let Some(id) = account_id {
+                            let cooldown = app.routing.cool_down(id, &candidate.upstream_model, reset, &reason);
+                            earliest_reset = Some(earliest_reset.map_or(cooldown.until, |e| e.min(cooldown.until)));
+                        }
+                        last = Some(LastFailure { error, raw });
+                        continue 'accounts;
+                    }
+                    Failure::Auth { reason } => {
+                        if let Some(id) = account_id {
+                            set_aside(&app, id, &reason);
+                        }
+                        error.message = format!(
+                            "{} (account {} set aside: fix its key, then `switchyard account set {} --enabled true`)",
+                            error.message,
+                            account_id.unwrap_or(0),
+                            account_id.unwrap_or(0)
+                        );
+                        last = Some(LastFailure { error, raw });
+                        continue 'accounts;
+                    }
+                    Failure::ModelNotFound { .. } => {
+                        last = Some(LastFailure { error, raw });
+                        break 'accounts;
+                    }
+                    Failure::Transient { .. } => {
+                        last = Some(LastFailure { error, raw });
+                        if try_no < TRANSIENT_RETRIES {
+                            continue;
+                        }
+                        continue 'accounts;
+                    }
+                }
+            }
+        }
     }
-    let mut request = translate::decode_request(inbound.format, &body, &model, stream)?;
-    request.model = target.upstream_model.clone();
-    if upstream_format == Format::Gemini {
-        inline_image_urls(&app, &mut request).await?;
+    tracing::warn!(model = %model, "no candidate answered: {}", chain.join("; "));
+    let now = SystemTime::now();
+    match (earliest_reset, last) {
+        (Some(reset), last) if last.as_ref().is_none_or(|l| l.error.status == StatusCode::TOO_MANY_REQUESTS) => {
+            let wait = reset.duration_since(now).unwrap_or_default().as_secs_f64().ceil().max(1.0) as u64;
+            let why = last.map(|l| format!(" (last: {})", l.error.message)).unwrap_or_default();
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                format!("every account that can serve '{model}' is rate-limited or out of quota; the first is ready again in {wait} s{why}"),
+            )
+            .code("all_cooling_down");
+            error.retry_after = HeaderValue::from_str(&wait.to_string()).ok();
+            Err(error)
+        }
+        (_, Some(last)) => Ok(last.respond(inbound.format)),
+        (_, None) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            format!("no account can serve '{model}' now"),
+        )
+        .code("no_account")),
     }
-    let include_usage = request.stream_usage;
-    let upstream_body =
-        Bytes::from(serde_json::to_vec(&translate::encode_request(upstream_format, &request)).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("cannot encode the request: {e}"))
-        })?);
-    let url = upstream::endpoint(&target.provider, &target.upstream_model, stream, true)?;
-    let response = send(&app, &target, url, stream, extra, upstream_body).await?;
-    if !response.status().is_success() {
-        return Err(upstream_error(response, &target).await);
+}
+
+/// Marks an account as needing attention, off the request path.
+fn set_aside(app: &AppState, account: i64, reason: &str) {
+    tracing::warn!(account, "account set aside: {reason}");
+    let store = app.store.clone();
+    let reason = reason.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = crate::store::routing::set_needs_attention(&store, account, Some(&reason)).await {
+            tracing::warn!("cannot mark account {account}: {e}");
+        }
+    });
+}
+
+/// The answer of a successful attempt, relayed (same format) or translated.
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    response: reqwest::Response,
+    candidate: &Candidate,
+    inbound: &Inbound,
+    stream: bool,
+    translated: bool,
+    model: &str,
+    attempts: &Attempts<'_>,
+    stall: Duration,
+) -> Result<Response, ApiError> {
+    if !translated {
+        return Ok(relay(response, candidate, inbound, stream, stall));
     }
+    let upstream_format = candidate.provider.kind;
     if stream {
+        let include_usage = attempts.decoded.as_ref().is_some_and(|r| r.stream_usage);
         let decoder = StreamDecoder::new(upstream_format);
-        let encoder = StreamEncoder::new(inbound.format, &model, include_usage, inbound.gemini_sse);
-        let events = response.bytes_stream().eventsource();
-        let body = TranscodeBody::new(events, decoder, encoder, target.provider.id.clone());
+        let encoder = StreamEncoder::new(inbound.format, model, include_usage, inbound.gemini_sse);
+        let events = StallGuard::new(response.bytes_stream(), stall).eventsource();
+        let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone());
         let content_type = if inbound.format == Format::Gemini && !inbound.gemini_sse {
             "application/json"
         } else {
@@ -119,16 +372,16 @@ async fn serve(
         let headers = [(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-cache")];
         return Ok((headers, Body::from_stream(body)).into_response());
     }
-    let bytes = read_upstream(response, &target).await?;
+    let bytes = read_upstream(response, candidate).await?;
     let mut answer = translate::decode_response(upstream_format, &bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
             "upstream_error",
-            format!("provider '{}' sent an answer that cannot be read: {e}", target.provider.id),
+            format!("provider '{}' sent an answer that cannot be read: {e}", candidate.provider.id),
         )
     })?;
     if answer.model.is_empty() {
-        answer.model = target.upstream_model.clone();
+        answer.model = candidate.upstream_model.clone();
     }
     Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
 }
@@ -158,18 +411,6 @@ async fn inline_image_urls(app: &AppState, request: &mut Request) -> Result<(), 
     Ok(())
 }
 
-async fn send(
-    app: &AppState,
-    target: &Target,
-    url: reqwest::Url,
-    stream: bool,
-    extra: HeaderMap,
-    body: Bytes,
-) -> Result<reqwest::Response, ApiError> {
-    let accept = if stream { "text/event-stream" } else { "application/json" };
-    Ok(app.upstream.post_json(&target.provider, target.account.as_ref(), url, accept, extra, body).await?)
-}
-
 /// Client headers that must reach a same-family upstream: Anthropic's API version and beta
 /// flags (Claude Code relies on them).
 fn forwarded_headers(headers: &HeaderMap, inbound: Format, upstream: Format) -> HeaderMap {
@@ -184,7 +425,7 @@ fn forwarded_headers(headers: &HeaderMap, inbound: Format, upstream: Format) -> 
     extra
 }
 
-async fn read_upstream(response: reqwest::Response, target: &Target) -> Result<Bytes, ApiError> {
+async fn read_upstream(response: reqwest::Response, candidate: &Candidate) -> Result<Bytes, ApiError> {
     let limited = http_body_util::Limited::new(reqwest::Body::from(response), MAX_UPSTREAM_BODY);
     limited.collect().await.map(|c| c.to_bytes()).map_err(|e| {
         ApiError::new(
@@ -192,24 +433,16 @@ async fn read_upstream(response: reqwest::Response, target: &Target) -> Result<B
             "upstream_error",
             format!(
                 "cannot read the answer of provider '{}': {}",
-                target.provider.id,
+                candidate.provider.id,
                 upstream::error_chain(e.as_ref())
             ),
         )
     })
 }
 
-/// An upstream's error answer, re-rendered in the client's format with the same status.
-async fn upstream_error(response: reqwest::Response, target: &Target) -> ApiError {
-    let status = response.status();
-    let retry_after = response.headers().get(http::header::RETRY_AFTER).cloned();
-    let body = read_upstream(response, target).await.unwrap_or_default();
-    let message = format!(
-        "provider '{}' answered {}: {}",
-        target.provider.id,
-        status.as_u16(),
-        translate::upstream_error_message(&body)
-    );
+/// An upstream's error answer as the gateway's error, with the same status.
+fn upstream_error(status: StatusCode, headers: &HeaderMap, message: &str, candidate: &Candidate) -> ApiError {
+    let message = format!("provider '{}' answered {}: {}", candidate.provider.id, status.as_u16(), message);
     let error_type = match status.as_u16() {
         401 => "authentication_error",
         403 => "permission_error",
@@ -218,7 +451,7 @@ async fn upstream_error(response: reqwest::Response, target: &Target) -> ApiErro
         _ => "upstream_error",
     };
     let mut err = ApiError::new(status, error_type, message);
-    err.retry_after = retry_after;
+    err.retry_after = headers.get(http::header::RETRY_AFTER).cloned();
     err
 }
 
@@ -234,7 +467,13 @@ fn keep_header(name: &HeaderName) -> bool {
 }
 
 /// Relays a same-format answer as it streams.
-fn relay(upstream: reqwest::Response, target: &Target, inbound: &Inbound, stream: bool) -> Response {
+fn relay(
+    upstream: reqwest::Response,
+    candidate: &Candidate,
+    inbound: &Inbound,
+    stream: bool,
+    stall: Duration,
+) -> Response {
     let status = upstream.status();
     let mut headers = HeaderMap::with_capacity(8);
     for (name, value) in upstream.headers() {
@@ -250,6 +489,7 @@ fn relay(upstream: reqwest::Response, target: &Target, inbound: &Inbound, stream
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     }
     let stream_format = (status.is_success() && (sse || stream)).then_some((inbound.format, sse));
-    let body = RelayBody::new(Box::pin(upstream.bytes_stream()), stream_format, target.provider.id.clone()).into_body();
+    let guarded = StallGuard::new(upstream.bytes_stream(), stall);
+    let body = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone()).into_body();
     (status, headers, body).into_response()
 }

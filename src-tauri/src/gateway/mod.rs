@@ -8,10 +8,12 @@ mod endpoints;
 pub mod error;
 mod inbound;
 mod models;
+mod stall;
 mod transcode;
 
 use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
+use crate::routing::RoutingState;
 use crate::snapshot::{ConfigSnapshot, LiveConfig};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -48,6 +50,10 @@ pub struct AppState {
     pub upstream: UpstreamClient,
     /// Listening beyond loopback: a gateway key is then always required.
     pub exposed: bool,
+    /// Cooldowns, rotation counters, conversation affinity.
+    pub routing: Arc<RoutingState>,
+    /// For the gateway's own writes (cooldowns, accounts set aside).
+    pub store: crate::store::Store,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -93,7 +99,14 @@ pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGatewa
         }
     })?;
     let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
-    let state = AppState { live, upstream: UpstreamClient::new()?, exposed: !ip.is_loopback() };
+    let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
+    let state = AppState {
+        live,
+        upstream: UpstreamClient::new()?,
+        exposed: !ip.is_loopback(),
+        routing,
+        store: manager.store().clone(),
+    };
     Ok(BoundGateway { listener, state, manager })
 }
 

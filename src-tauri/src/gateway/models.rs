@@ -21,19 +21,24 @@ pub async fn list_models(State(app): State<AppState>, uri: Uri, headers: HeaderM
     if let Err(e) = auth::check(&config, app.exposed, &headers, &uri) {
         return e.into_response();
     }
-    let data: Vec<ModelEntry> = config
-        .provider_order
-        .iter()
-        .flat_map(|id| {
-            let provider = &config.providers[id.as_str()];
-            provider.models.iter().map(move |m| ModelEntry {
-                id: format!("{}/{}", provider.id, m),
-                object: "model",
-                created: 0,
-                owned_by: provider.id.clone(),
-            })
+    let routed = config.combos.keys().chain(config.aliases.keys()).map(|name| ModelEntry {
+        id: name.clone(),
+        object: "model",
+        created: 0,
+        owned_by: "switchyard".into(),
+    });
+    let mut data: Vec<ModelEntry> = routed.collect();
+    data.sort_by(|a, b| a.id.cmp(&b.id));
+    let listed = config.provider_order.iter().flat_map(|id| {
+        let provider = &config.providers[id.as_str()];
+        provider.models.iter().map(move |m| ModelEntry {
+            id: format!("{}/{}", provider.id, m),
+            object: "model",
+            created: 0,
+            owned_by: provider.id.clone(),
         })
-        .collect();
+    });
+    data.extend(listed);
     axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
 }
 

@@ -38,7 +38,7 @@ impl<S> TranscodeBody<S> {
 
 impl<S> Stream for TranscodeBody<S>
 where
-    S: Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Unpin,
+    S: Stream<Item = Result<Event, EventStreamError<std::io::Error>>> + Unpin,
 {
     type Item = Result<Bytes, std::io::Error>;
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod keys;
 mod providers;
+mod routing;
 pub mod settings;
 
 pub use accounts::AccountAdd;

@@ -96,6 +96,8 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
         models,
         from_catalog: entry.is_some(),
         created_at: store::now_rfc3339(),
+        strategy: crate::routing::Strategy::FillFirst,
+        sticky_uses: 3,
     })
 }
 

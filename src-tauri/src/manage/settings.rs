@@ -13,15 +13,22 @@ pub enum SettingKey {
     RequireKey,
     /// Largest request body accepted, in MiB.
     MaxBodyMb,
+    /// Seconds to wait for an upstream's answer to begin.
+    FirstByteTimeoutSecs,
+    /// Seconds a streaming answer may go silent before it is ended.
+    StallTimeoutSecs,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 2] = [Self::RequireKey, Self::MaxBodyMb];
+    pub const ALL: [SettingKey; 4] =
+        [Self::RequireKey, Self::MaxBodyMb, Self::FirstByteTimeoutSecs, Self::StallTimeoutSecs];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::RequireKey => "require-key",
             Self::MaxBodyMb => "max-body-mb",
+            Self::FirstByteTimeoutSecs => "first-byte-timeout-secs",
+            Self::StallTimeoutSecs => "stall-timeout-secs",
         }
     }
 }
@@ -41,11 +48,13 @@ impl FromStr for SettingKey {
 pub struct Settings {
     pub require_key: bool,
     pub max_body_mb: u64,
+    pub first_byte_timeout_secs: u64,
+    pub stall_timeout_secs: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { require_key: false, max_body_mb: 32 }
+        Self { require_key: false, max_body_mb: 32, first_byte_timeout_secs: 120, stall_timeout_secs: 300 }
     }
 }
 
@@ -73,6 +82,20 @@ impl Settings {
                     .ok()
                     .filter(|n| (1..=1024).contains(n))
                     .ok_or_else(|| invalid("expected 1 to 1024"))?
+            }
+            SettingKey::FirstByteTimeoutSecs => {
+                self.first_byte_timeout_secs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 3600"))?
+            }
+            SettingKey::StallTimeoutSecs => {
+                self.stall_timeout_secs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 3600"))?
             }
         }
         Ok(())

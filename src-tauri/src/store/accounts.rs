@@ -15,6 +15,8 @@ pub struct AccountRecord {
     pub enabled: bool,
     pub key_hint: String,
     pub created_at: String,
+    /// Why the gateway stopped using this account (a rejected key), until the user acts.
+    pub needs_attention: Option<String>,
 }
 
 pub struct NewAccount<'a> {
@@ -55,10 +57,11 @@ fn record(r: &sqlx::sqlite::SqliteRow) -> AccountRecord {
         enabled: r.get("enabled"),
         key_hint: r.get("key_hint"),
         created_at: r.get("created_at"),
+        needs_attention: r.get("needs_attention"),
     }
 }
 
-const COLUMNS: &str = "id, provider_id, label, priority, enabled, key_hint, created_at, secret";
+const COLUMNS: &str = "id, provider_id, label, priority, enabled, key_hint, created_at, secret, needs_attention";
 const ORDER: &str = "ORDER BY provider_id, priority, id";
 
 pub async fn list(store: &Store) -> Result<Vec<AccountRecord>, StoreError> {
@@ -70,6 +73,28 @@ pub async fn list(store: &Store) -> Result<Vec<AccountRecord>, StoreError> {
 pub async fn list_sealed(store: &Store) -> Result<Vec<(AccountRecord, Option<Vec<u8>>)>, StoreError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts {ORDER}")).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(|r| (record(r), r.get::<Option<Vec<u8>>, _>("secret"))).collect())
+}
+
+/// Changes an account's priority, enabled flag or label; a change clears "needs attention".
+/// Returns whether it exists.
+pub async fn update(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    priority: Option<i64>,
+    enabled: Option<bool>,
+    label: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE accounts SET priority = COALESCE(?, priority), enabled = COALESCE(?, enabled), label = COALESCE(?, label),
+         needs_attention = NULL WHERE id = ?",
+    )
+    .bind(priority)
+    .bind(enabled)
+    .bind(label)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {

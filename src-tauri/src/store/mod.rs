@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod keys;
 pub mod providers;
+pub mod routing;
 pub mod secrets;
 pub mod settings;
 

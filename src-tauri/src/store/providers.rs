@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::providers::{AuthStyle, ProviderKind};
+use crate::routing::Strategy;
 use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -14,6 +15,10 @@ pub struct ProviderRecord {
     pub models: Vec<String>,
     pub from_catalog: bool,
     pub created_at: String,
+    /// How requests spread over the provider's accounts.
+    pub strategy: Strategy,
+    /// Sticky round-robin: uses of one account before moving on.
+    pub sticky_uses: i64,
 }
 
 pub async fn insert(tx: &mut Transaction<'static, Sqlite>, p: &ProviderRecord) -> Result<(), StoreError> {
@@ -39,7 +44,7 @@ pub async fn exists(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<b
 
 pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
     let rows =
-        sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at FROM providers ORDER BY id")
+        sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at, strategy, sticky_uses FROM providers ORDER BY id")
             .fetch_all(store.pool())
             .await?;
     rows.iter()
@@ -53,10 +58,28 @@ pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
                 base_url: r.get("base_url"),
                 from_catalog: r.get("from_catalog"),
                 created_at: r.get("created_at"),
+                strategy: r.get::<String, _>("strategy").parse().map_err(corrupt)?,
+                sticky_uses: r.get("sticky_uses"),
                 id,
             })
         })
         .collect()
+}
+
+/// Sets how requests spread over a provider's accounts. Returns whether it exists.
+pub async fn set_strategy(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    strategy: Strategy,
+    sticky_uses: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE providers SET strategy = ?, sticky_uses = ? WHERE id = ?")
+        .bind(strategy.as_str())
+        .bind(sticky_uses)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Removes a provider and (by cascade) its accounts. Returns whether it existed.

@@ -11,7 +11,8 @@
 //! (signed `sig-mock-1` in Anthropic's format).
 //!
 //! Keys (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`): `fail-NNN`
-//! answers status NNN in the route's error shape (`fail-429` adds `retry-after: 1`);
+//! answers status NNN in the route's error shape (429s carry `retry-after: 1`, or N with
+//! `ra-N`); `first-429-N` answers 429 to the first N requests with that key, then serves;
 //! `slow-MS` waits first; `break-N` cuts a stream's connection after N events.
 
 #![allow(dead_code)]
@@ -74,6 +75,8 @@ pub struct MockState {
     pub config: MockConfig,
     pub log: Arc<Mutex<Vec<Recorded>>>,
     pub counters: Arc<Counters>,
+    /// Requests seen per key (for `first-429-N`).
+    pub per_key: Arc<Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 pub struct MockProvider {
@@ -86,7 +89,7 @@ impl MockProvider {
     pub async fn start(config: MockConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock");
         let addr = listener.local_addr().expect("mock addr");
-        let state = MockState { config, log: Arc::default(), counters: Arc::default() };
+        let state = MockState { config, log: Arc::default(), counters: Arc::default(), per_key: Arc::default() };
         let app = Router::new()
             .route("/v1/chat/completions", post(openai::chat))
             .route("/v1/messages", post(anthropic::messages))
@@ -190,6 +193,11 @@ pub const TOOL_ARG_PIECES: [&str; 3] = [r#"{"ci"#, r#"ty":"Pa"#, r#"ris"}"#];
 pub const THINKING: &str = "thinking...";
 pub const SIGNATURE: &str = "sig-mock-1";
 
+/// The key a recorded request carried.
+pub fn recorded_key(r: &Recorded) -> String {
+    key_of(&r.headers, None)
+}
+
 pub fn key_of(headers: &HeaderMap, query: Option<&str>) -> String {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(String::from);
     header("authorization")
@@ -227,12 +235,21 @@ pub async fn intake(
     if let Some(ms) = marker_number(&key, "slow-") {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    if let Some(code) = marker_number(&key, "fail-") {
+    let seen = {
+        let mut per_key = state.per_key.lock().unwrap();
+        let n = per_key.entry(key.clone()).or_default();
+        *n += 1;
+        *n
+    };
+    let first_429 = marker_number(&key, "first-429-").is_some_and(|n| seen <= n);
+    let fail = if first_429 { Some(429) } else { marker_number(&key, "fail-") };
+    if let Some(code) = fail {
         let status = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response =
             (status, axum::Json(error_body(code as u16, &format!("mock failure {code}")))).into_response();
         if code == 429 {
-            response.headers_mut().insert("retry-after", "1".parse().unwrap());
+            let after = marker_number(&key, "ra-").unwrap_or(1);
+            response.headers_mut().insert("retry-after", after.to_string().parse().unwrap());
         }
         return Err(response);
     }

@@ -1,0 +1,190 @@
+//! The gateway's routing memory, shared by all requests: cooldowns per (account, upstream
+//! model), rotation counters per provider and combo, requests served per account, and the
+//! account each conversation last used. Cooldowns are also written to the store (off the
+//! request path) and read back at start, so a known quota reset survives a restart.
+
+use super::strategy::{ComboStrategy, Strategy};
+use crate::snapshot::{AccountRuntime, ProviderRuntime};
+use crate::store::routing::CooldownRecord;
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Conversations remembered for account affinity, at most.
+const AFFINITY_CAPACITY: usize = 10_000;
+/// How long a conversation keeps its account after its last request.
+const AFFINITY_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cooldown {
+    pub until: SystemTime,
+    pub failures: u32,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct RoutingState {
+    cooldowns: Mutex<HashMap<(i64, String), Cooldown>>,
+    counters: Mutex<HashMap<String, u64>>,
+    served: Mutex<HashMap<i64, u64>>,
+    affinity: Mutex<HashMap<u64, (i64, SystemTime)>>,
+    /// Where cooldowns are persisted (absent in unit tests).
+    store: Option<Store>,
+    pub plans_built: AtomicU64,
+}
+
+pub fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl RoutingState {
+    /// Routing memory backed by the store, with the cooldowns still in force loaded back.
+    pub async fn load(store: Store) -> Result<Self, crate::store::StoreError> {
+        let now = SystemTime::now();
+        let mut cooldowns = HashMap::new();
+        for c in crate::store::routing::active_cooldowns(&store, unix_ms(now)).await? {
+            let until = UNIX_EPOCH + Duration::from_millis(c.until_ms.max(0) as u64);
+            cooldowns.insert(
+                (c.account_id, c.model),
+                Cooldown { until, failures: c.failures.max(1) as u32, reason: c.reason },
+            );
+        }
+        Ok(Self { cooldowns: Mutex::new(cooldowns), store: Some(store), ..Default::default() })
+    }
+
+    /// The cooldown of (account, model) still in force, if any.
+    pub fn cooling(&self, account: i64, model: &str, now: SystemTime) -> Option<Cooldown> {
+        let map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(account, model.to_string())).filter(|c| c.until > now).cloned()
+    }
+
+    /// Cools (account, model) down for `wait` (the provider's reset) or by backoff; returns the
+    /// cooldown set.
+    pub fn cool_down(&self, account: i64, model: &str, wait: Option<Duration>, reason: &str) -> Cooldown {
+        let now = SystemTime::now();
+        let mut map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (account, model.to_string());
+        let failures = map.get(&key).map_or(1, |c| c.failures + 1);
+        let wait = wait.unwrap_or_else(|| super::classify::backoff(failures));
+        let cooldown = Cooldown { until: now + wait, failures, reason: reason.to_string() };
+        map.insert(key, cooldown.clone());
+        drop(map);
+        if let Some(store) = self.store.clone() {
+            let record = CooldownRecord {
+                account_id: account,
+                model: model.to_string(),
+                until_ms: unix_ms(cooldown.until),
+                failures: failures as i64,
+                reason: reason.to_string(),
+            };
+            tokio::spawn(async move {
+                if let Err(e) = crate::store::routing::save_cooldown(&store, &record).await {
+                    tracing::warn!("cannot save a cooldown: {e}");
+                }
+            });
+        }
+        cooldown
+    }
+
+    /// A success ends the (account, model) cooldown history and counts the request.
+    pub fn on_success(&self, account: Option<i64>, model: &str, session: Option<u64>) {
+        let Some(account) = account else { return };
+        *self.served.lock().unwrap_or_else(|e| e.into_inner()).entry(account).or_default() += 1;
+        let removed =
+            self.cooldowns.lock().unwrap_or_else(|e| e.into_inner()).remove(&(account, model.to_string())).is_some();
+        if removed {
+            if let Some(store) = self.store.clone() {
+                let model = model.to_string();
+                tokio::spawn(async move {
+                    let _ = crate::store::routing::clear_cooldown(&store, account, &model).await;
+                });
+            }
+        }
+        if let Some(session) = session {
+            let mut affinity = self.affinity.lock().unwrap_or_else(|e| e.into_inner());
+            let now = SystemTime::now();
+            if affinity.len() >= AFFINITY_CAPACITY {
+                affinity.retain(|_, (_, at)| now.duration_since(*at).unwrap_or_default() < AFFINITY_TTL);
+                if affinity.len() >= AFFINITY_CAPACITY {
+                    affinity.clear();
+                }
+            }
+            affinity.insert(session, (account, now));
+        }
+    }
+
+    fn next_count(&self, key: &str) -> u64 {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = counters.entry(key.to_string()).or_default();
+        let n = *slot;
+        *slot += 1;
+        n
+    }
+
+    /// Where a combo starts this time.
+    pub fn combo_start(&self, combo: &str, strategy: ComboStrategy, members: usize) -> usize {
+        match strategy {
+            ComboStrategy::Fallback => 0,
+            ComboStrategy::RoundRobin if members == 0 => 0,
+            ComboStrategy::RoundRobin => (self.next_count(&format!("combo:{combo}")) % members as u64) as usize,
+        }
+    }
+
+    /// The provider's accounts in the order to try them for `model`: the strategy's order,
+    /// the conversation's account first while it is healthy, accounts cooling down for this
+    /// model left out (they are returned apart, with their cooldowns).
+    pub fn order_accounts(
+        &self,
+        provider: &ProviderRuntime,
+        model: &str,
+        session: Option<u64>,
+    ) -> (Vec<AccountRuntime>, Vec<(AccountRuntime, Cooldown)>) {
+        let now = SystemTime::now();
+        let mut ready = Vec::with_capacity(provider.accounts.len());
+        let mut cooling = Vec::new();
+        for a in &provider.accounts {
+            match self.cooling(a.id, model, now) {
+                Some(c) => cooling.push((a.clone(), c)),
+                None => ready.push(a.clone()),
+            }
+        }
+        if ready.len() > 1 {
+            match provider.strategy {
+                Strategy::FillFirst => {}
+                Strategy::RoundRobin => {
+                    let start = self.next_count(&format!("provider:{}", provider.id)) as usize % ready.len();
+                    ready.rotate_left(start);
+                }
+                Strategy::StickyRoundRobin => {
+                    let uses = provider.sticky_uses.max(1) as u64;
+                    let start = (self.next_count(&format!("provider:{}", provider.id)) / uses) as usize % ready.len();
+                    ready.rotate_left(start);
+                }
+                Strategy::LeastUsed => {
+                    let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+                    ready.sort_by_key(|a| (served.get(&a.id).copied().unwrap_or(0), a.priority, a.id));
+                }
+            }
+            if let Some(session) = session {
+                let remembered =
+                    self.affinity.lock().unwrap_or_else(|e| e.into_inner()).get(&session).map(|(id, _)| *id);
+                if let Some(pos) = remembered.and_then(|id| ready.iter().position(|a| a.id == id)) {
+                    let account = ready.remove(pos);
+                    ready.insert(0, account);
+                }
+            }
+        }
+        (ready, cooling)
+    }
+
+    /// Requests each account has served since start (for least-used, and the tests).
+    pub fn served(&self, account: i64) -> u64 {
+        self.served.lock().unwrap_or_else(|e| e.into_inner()).get(&account).copied().unwrap_or(0)
+    }
+
+    pub fn count_plan(&self) {
+        self.plans_built.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,280 @@
+//! Routing through the real gateway with faults injected by the mock: fallback order,
+//! cooldowns with the provider's reset time and their recovery, persistence across restarts,
+//! deterministic errors returned at once, accounts set aside on 401, rotation strategies,
+//! conversation affinity, timeouts, and combos.
+
+use crate::common::mock::{recorded_key, MockConfig, MockProvider};
+use crate::common::{http, Env, Gateway};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+async fn chat(gw: &Gateway, model: &str, headers: &[(&str, &str)]) -> (u16, Option<String>, Value) {
+    let mut req =
+        http().post(gw.chat_url()).json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (status, retry_after, res.json().await.unwrap_or(Value::Null))
+}
+
+fn keys_seen(mock: &MockProvider) -> Vec<String> {
+    mock.requests().iter().map(recorded_key).collect()
+}
+
+fn add(env: &Env, id: &str, url: &str, keys: &[&str]) {
+    env.add_provider(id, url, keys[0], "m");
+    for key in &keys[1..] {
+        env.ok(&["account", "add", id, "--api-key", key]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_account_cools_down_and_the_next_candidate_answers() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-fail-429-ra-60"]);
+    add(&env, "b", &mock.base_url(), &["b1-ok"]);
+    env.ok(&["combo", "set", "duo", "a/m", "b/m"]);
+    let gw = env.serve().await;
+
+    let (s, _, v) = chat(&gw, "duo", &[]).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(keys_seen(&mock), ["a1-fail-429-ra-60", "b1-ok"], "in order, fell back once");
+    let (s, _, _) = chat(&gw, "duo", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(keys_seen(&mock), ["a1-fail-429-ra-60", "b1-ok", "b1-ok"], "a is cooling down: not asked again");
+    assert!(gw.log().contains("fell back after"), "the attempt chain is logged: {}", gw.log());
+
+    let models: Value = http().get(format!("{}/v1/models", gw.url)).send().await.unwrap().json().await.unwrap();
+    assert!(models["data"].as_array().unwrap().iter().any(|m| m["id"] == "duo"), "combos are listed: {models}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_cooling_gives_429_with_the_earliest_reset_then_recovers_by_itself() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-first-429-1-ra-1", "a2-first-429-1-ra-3"]);
+    let gw = env.serve().await;
+
+    let (s, retry_after, v) = chat(&gw, "a/m", &[]).await;
+    assert_eq!(s, 429, "{v}");
+    assert_eq!(v["error"]["code"], "all_cooling_down", "{v}");
+    assert_eq!(retry_after.as_deref(), Some("1"), "the earliest reset of the two");
+    assert_eq!(mock.requests().len(), 2, "both accounts tried");
+    let (s, _, _) = chat(&gw, "a/m", &[]).await;
+    assert_eq!(s, 429);
+    assert_eq!(mock.requests().len(), 2, "nobody asked while every account cools down");
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (s, _, v) = chat(&gw, "a/m", &[]).await;
+    assert_eq!(s, 200, "a1 is back at its reset time: {v}");
+    assert_eq!(keys_seen(&mock)[2], "a1-first-429-1-ra-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooldowns_survive_a_restart() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-fail-429-ra-120"]);
+    let mut gw = env.serve().await;
+    assert_eq!(chat(&gw, "a/m", &[]).await.0, 429);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gw.signal(libc::SIGTERM);
+    gw.wait_exit(Duration::from_secs(10)).await;
+
+    let gw = env.serve().await;
+    let (s, retry_after, v) = chat(&gw, "a/m", &[]).await;
+    assert_eq!(s, 429, "{v}");
+    let wait: u64 = retry_after.unwrap().parse().unwrap();
+    assert!((100..=120).contains(&wait), "the known reset is kept: {wait}");
+    assert_eq!(mock.requests().len(), 1, "the restarted gateway did not ask the exhausted account again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_mistake_comes_back_at_once_without_fallback_or_cooldown() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-fail-400"]);
+    add(&env, "b", &mock.base_url(), &["b1-ok"]);
+    env.ok(&["combo", "set", "duo", "a/m", "b/m"]);
+    let gw = env.serve().await;
+    for _ in 0..2 {
+        let (s, _, v) = chat(&gw, "duo", &[]).await;
+        assert_eq!(s, 400, "{v}");
+        assert_eq!(v["error"]["message"], "mock failure 400", "the provider's own error, relayed");
+    }
+    assert_eq!(keys_seen(&mock), ["a1-fail-400", "a1-fail-400"], "no fallback, no cooldown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_then_the_next_account_answers() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-fail-503", "a2-ok"]);
+    let gw = env.serve().await;
+    let (s, _, _) = chat(&gw, "a/m", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(keys_seen(&mock), ["a1-fail-503", "a1-fail-503", "a2-ok"], "one retry, then the next account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_sets_the_account_aside_until_the_user_acts() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "a", &mock.base_url(), &["a1-fail-401", "a2-ok"]);
+    let gw = env.serve().await;
+    assert_eq!(chat(&gw, "a/m", &[]).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(chat(&gw, "a/m", &[]).await.0, 200);
+    assert_eq!(keys_seen(&mock), ["a1-fail-401", "a2-ok", "a2-ok"]);
+    let accounts = env.ok(&["account", "list"]);
+    assert!(accounts.contains("needs attention: 401"), "{accounts}");
+    env.ok(&["account", "set", "1", "--enabled", "true"]);
+    assert!(!env.ok(&["account", "list"]).contains("needs attention"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_strategies_spread_requests_as_named() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "p", &mock.base_url(), &["k1", "k2", "k3"]);
+    let gw = env.serve().await;
+    // Each request its own conversation, so that affinity does not pin them.
+    let run = |n: usize| {
+        let gw = &gw;
+        async move {
+            for i in 0..n {
+                assert_eq!(
+                    chat(gw, "p/m", &[("x-session-id", &format!("conversation-{i}-{:?}", Instant::now()))]).await.0,
+                    200
+                );
+            }
+        }
+    };
+    run(3).await;
+    assert_eq!(keys_seen(&mock), ["k1", "k1", "k1"], "fill-first");
+
+    for (strategy, extra, want) in [
+        ("round-robin", vec![], vec!["k1", "k2", "k3", "k1", "k2", "k3"]),
+        ("sticky-round-robin", vec!["--sticky", "2"], vec!["k1", "k1", "k2", "k2", "k3", "k3"]),
+    ] {
+        let mut args = vec!["provider", "set", "p", "--strategy", strategy];
+        args.extend(extra);
+        env.ok(&args);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let before = mock.requests().len();
+        run(6).await;
+        let seen: Vec<String> = keys_seen(&mock)[before..].to_vec();
+        // The rotation may start anywhere; its shape must be the strategy's.
+        let offset = want.iter().position(|k| *k == seen[0]).unwrap();
+        let mut rotated: Vec<&str> = want.clone();
+        rotated.rotate_left(offset);
+        if strategy == "sticky-round-robin" && seen[0] != seen[1] {
+            rotated.rotate_left(1);
+        }
+        assert_eq!(seen, rotated[..6].to_vec(), "{strategy}");
+    }
+
+    env.ok(&["provider", "set", "p", "--strategy", "least-used"]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = mock.requests().len();
+    run(6).await;
+    let mut counts = std::collections::HashMap::new();
+    for k in &keys_seen(&mock)[before..] {
+        *counts.entry(k.clone()).or_insert(0) += 1;
+    }
+    let total: Vec<usize> =
+        ["k1", "k2", "k3"].iter().map(|k| keys_seen(&mock).iter().filter(|s| s == k).count()).collect();
+    assert!(
+        total.iter().max().unwrap() - total.iter().min().unwrap() <= 1,
+        "least-used evens out the totals: {total:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_stays_on_its_account() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "p", &mock.base_url(), &["k1", "k2", "k3"]);
+    env.ok(&["provider", "set", "p", "--strategy", "round-robin"]);
+    let gw = env.serve().await;
+    for _ in 0..4 {
+        assert_eq!(chat(&gw, "p/m", &[("x-session-id", "conv-A")]).await.0, 200);
+    }
+    let seen = keys_seen(&mock);
+    assert!(seen.iter().all(|k| *k == seen[0]), "one conversation, one account: {seen:?}");
+    // Without a session header, the conversation's beginning identifies it.
+    let before = seen.len();
+    for i in 0..3 {
+        let body = json!({"model": "p/m", "messages": [{"role": "user", "content": "same start"}, {"role": "assistant", "content": format!("turn {i}")}]});
+        assert_eq!(http().post(gw.chat_url()).json(&body).send().await.unwrap().status(), 200);
+    }
+    let seen = keys_seen(&mock)[before..].to_vec();
+    assert!(seen.iter().all(|k| *k == seen[0]), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_byte_and_stall_timeouts() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let slow_stream =
+        MockProvider::start(MockConfig { chunks: 4, chunk_delay: Duration::from_millis(1500), ..Default::default() })
+            .await;
+    let env = Env::new();
+    add(&env, "slow", &mock.base_url(), &["s1-slow-5000"]);
+    add(&env, "fast", &mock.base_url(), &["f1"]);
+    add(&env, "stally", &slow_stream.base_url(), &["t1"]);
+    env.ok(&["combo", "set", "duo", "slow/m", "fast/m"]);
+    env.ok(&["settings", "set", "first-byte-timeout-secs", "1"]);
+    env.ok(&["settings", "set", "stall-timeout-secs", "1"]);
+    let gw = env.serve().await;
+    let started = Instant::now();
+    let (s, _, _) = chat(&gw, "duo", &[]).await;
+    assert_eq!(s, 200);
+    assert!(started.elapsed() < Duration::from_secs(4), "gave up on the slow one after ~1 s: {:?}", started.elapsed());
+
+    let res = http()
+        .post(gw.chat_url())
+        .json(&json!({"model": "stally/m", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("stall-timeout-secs") && text.contains("\"error\""),
+        "the stalled stream ends with an error event: {text}"
+    );
+}
+
+#[test]
+fn combos_nest_and_cycles_are_refused() {
+    let env = Env::new();
+    env.ok(&[
+        "provider",
+        "add",
+        "a",
+        "--kind",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--api-key",
+        "k-00000000000",
+    ]);
+    env.ok(&["combo", "set", "inner", "a/x", "a/y"]);
+    env.ok(&["combo", "set", "outer", "inner", "a/z", "--strategy", "round-robin"]);
+    env.ok(&["alias", "set", "best", "outer"]);
+    let err = env.fails(&["combo", "set", "inner", "a/x", "outer"]);
+    assert!(err.contains("refers to itself") && err.contains("inner"), "{err}");
+    assert!(env.fails(&["combo", "set", "bad", "nope/x"]).contains("unknown provider 'nope'"));
+    assert!(env.fails(&["combo", "set", "a/b", "a/x"]).contains("invalid combo name"));
+    assert!(env.fails(&["alias", "set", "a", "a/x"]).contains("already a provider"));
+    let combos: Value = serde_json::from_str(&env.ok(&["combo", "list", "--json"])).unwrap();
+    assert_eq!(combos.as_array().unwrap().len(), 2);
+    assert_eq!(combos[1]["strategy"], "round-robin");
+    assert!(env.ok(&["alias", "list"]).contains("best"));
+    env.ok(&["combo", "remove", "outer"]);
+    assert!(env.fails(&["combo", "remove", "outer"]).contains("no combo 'outer'"));
+}
