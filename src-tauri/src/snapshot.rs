@@ -51,7 +51,7 @@ pub struct ProviderRuntime {
     pub strategy: Strategy,
     pub sticky_uses: i64,
     /// Enabled accounts, in priority order.
-    pub accounts: Vec<AccountRuntime>,
+    pub accounts: Vec<Arc<AccountRuntime>>,
 }
 
 #[derive(Debug, Default)]
@@ -109,12 +109,12 @@ impl ConfigSnapshot {
                 }
                 None => None,
             };
-            provider.accounts.push(AccountRuntime {
+            provider.accounts.push(Arc::new(AccountRuntime {
                 id: account.id,
                 label: account.label,
                 priority: account.priority,
                 secret,
-            });
+            }));
         }
         let mut key_hashes = HashSet::new();
         for hex_hash in store::keys::active_hashes(store).await? {

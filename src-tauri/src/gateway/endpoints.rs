@@ -87,7 +87,14 @@ async fn count(app: AppState, uri: Uri, headers: HeaderMap, body: Body) -> Resul
         let (ready, _) = app.routing.order_accounts(&target.provider, &target.upstream_model, None);
         let response = app
             .upstream
-            .post_json(&target.provider, ready.first(), url, "application/json", HeaderMap::new(), upstream_body)
+            .post_json(
+                &target.provider,
+                ready.first().map(|a| a.as_ref()),
+                url,
+                "application/json",
+                HeaderMap::new(),
+                upstream_body,
+            )
             .await?;
         let status = response.status();
         let bytes = response

@@ -23,6 +23,7 @@ use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use http_body_util::BodyExt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Largest upstream answer read whole (non-streaming translation, error bodies).
@@ -205,7 +206,7 @@ async fn serve(
                 provider.id, account.id, candidate.upstream_model, cooldown.reason
             ));
         }
-        let accounts: Vec<Option<AccountRuntime>> =
+        let accounts: Vec<Option<Arc<AccountRuntime>>> =
             if provider.accounts.is_empty() { vec![None] } else { ready.into_iter().map(Some).collect() };
         'accounts: for account in accounts {
             let account_id = account.as_ref().map(|a| a.id);
@@ -221,7 +222,7 @@ async fn serve(
                 let translated = prepared.translated;
                 let sent = app.upstream.post_json(
                     provider,
-                    account.as_ref(),
+                    account.as_deref(),
                     prepared.url,
                     accept,
                     prepared.extra,

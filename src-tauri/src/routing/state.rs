@@ -9,7 +9,7 @@ use crate::store::routing::CooldownRecord;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Conversations remembered for account affinity, at most.
@@ -24,15 +24,29 @@ pub struct Cooldown {
     pub reason: String,
 }
 
+/// An account left out of a plan, with the cooldown that keeps it out.
+pub type CoolingAccount = (Arc<AccountRuntime>, Cooldown);
+
 #[derive(Default)]
 pub struct RoutingState {
-    cooldowns: Mutex<HashMap<(i64, String), Cooldown>>,
+    /// Account id → (upstream model, cooldown): an account cools down for few models at once,
+    /// and a lookup by `&str` needs no allocation.
+    cooldowns: Mutex<HashMap<i64, Vec<(String, Cooldown)>>>,
     counters: Mutex<HashMap<String, u64>>,
     served: Mutex<HashMap<i64, u64>>,
     affinity: Mutex<HashMap<u64, (i64, SystemTime)>>,
     /// Where cooldowns are persisted (absent in unit tests).
     store: Option<Store>,
     pub plans_built: AtomicU64,
+}
+
+fn find_cooldown<'a>(
+    map: &'a HashMap<i64, Vec<(String, Cooldown)>>,
+    account: i64,
+    model: &str,
+    now: SystemTime,
+) -> Option<&'a Cooldown> {
+    map.get(&account)?.iter().find(|(m, c)| m == model && c.until > now).map(|(_, c)| c)
 }
 
 pub fn unix_ms(t: SystemTime) -> i64 {
@@ -43,13 +57,11 @@ impl RoutingState {
     /// Routing memory backed by the store, with the cooldowns still in force loaded back.
     pub async fn load(store: Store) -> Result<Self, crate::store::StoreError> {
         let now = SystemTime::now();
-        let mut cooldowns = HashMap::new();
+        let mut cooldowns: HashMap<i64, Vec<(String, Cooldown)>> = HashMap::new();
         for c in crate::store::routing::active_cooldowns(&store, unix_ms(now)).await? {
             let until = UNIX_EPOCH + Duration::from_millis(c.until_ms.max(0) as u64);
-            cooldowns.insert(
-                (c.account_id, c.model),
-                Cooldown { until, failures: c.failures.max(1) as u32, reason: c.reason },
-            );
+            let cooldown = Cooldown { until, failures: c.failures.max(1) as u32, reason: c.reason };
+            cooldowns.entry(c.account_id).or_default().push((c.model, cooldown));
         }
         Ok(Self { cooldowns: Mutex::new(cooldowns), store: Some(store), ..Default::default() })
     }
@@ -57,7 +69,7 @@ impl RoutingState {
     /// The cooldown of (account, model) still in force, if any.
     pub fn cooling(&self, account: i64, model: &str, now: SystemTime) -> Option<Cooldown> {
         let map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&(account, model.to_string())).filter(|c| c.until > now).cloned()
+        find_cooldown(&map, account, model, now).cloned()
     }
 
     /// Cools (account, model) down for `wait` (the provider's reset) or by backoff; returns the
@@ -65,11 +77,12 @@ impl RoutingState {
     pub fn cool_down(&self, account: i64, model: &str, wait: Option<Duration>, reason: &str) -> Cooldown {
         let now = SystemTime::now();
         let mut map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (account, model.to_string());
-        let failures = map.get(&key).map_or(1, |c| c.failures + 1);
+        let entries = map.entry(account).or_default();
+        let failures = entries.iter().find(|(m, _)| m == model).map_or(1, |(_, c)| c.failures + 1);
         let wait = wait.unwrap_or_else(|| super::classify::backoff(failures));
         let cooldown = Cooldown { until: now + wait, failures, reason: reason.to_string() };
-        map.insert(key, cooldown.clone());
+        entries.retain(|(m, _)| m != model);
+        entries.push((model.to_string(), cooldown.clone()));
         drop(map);
         if let Some(store) = self.store.clone() {
             let record = CooldownRecord {
@@ -92,8 +105,16 @@ impl RoutingState {
     pub fn on_success(&self, account: Option<i64>, model: &str, session: Option<u64>) {
         let Some(account) = account else { return };
         *self.served.lock().unwrap_or_else(|e| e.into_inner()).entry(account).or_default() += 1;
-        let removed =
-            self.cooldowns.lock().unwrap_or_else(|e| e.into_inner()).remove(&(account, model.to_string())).is_some();
+        let removed = {
+            let mut map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+            match map.get_mut(&account) {
+                Some(entries) if entries.iter().any(|(m, _)| m == model) => {
+                    entries.retain(|(m, _)| m != model);
+                    true
+                }
+                _ => false,
+            }
+        };
         if removed {
             if let Some(store) = self.store.clone() {
                 let model = model.to_string();
@@ -117,10 +138,12 @@ impl RoutingState {
 
     fn next_count(&self, key: &str) -> u64 {
         let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = counters.entry(key.to_string()).or_default();
-        let n = *slot;
-        *slot += 1;
-        n
+        if let Some(slot) = counters.get_mut(key) {
+            *slot += 1;
+            return *slot - 1;
+        }
+        counters.insert(key.to_string(), 1);
+        0
     }
 
     /// Where a combo starts this time.
@@ -128,6 +151,7 @@ impl RoutingState {
         match strategy {
             ComboStrategy::Fallback => 0,
             ComboStrategy::RoundRobin if members == 0 => 0,
+            // Combo names hold no '/' and provider ids no ':': their counters never mix.
             ComboStrategy::RoundRobin => (self.next_count(&format!("combo:{combo}")) % members as u64) as usize,
         }
     }
@@ -140,26 +164,29 @@ impl RoutingState {
         provider: &ProviderRuntime,
         model: &str,
         session: Option<u64>,
-    ) -> (Vec<AccountRuntime>, Vec<(AccountRuntime, Cooldown)>) {
+    ) -> (Vec<Arc<AccountRuntime>>, Vec<CoolingAccount>) {
         let now = SystemTime::now();
         let mut ready = Vec::with_capacity(provider.accounts.len());
         let mut cooling = Vec::new();
-        for a in &provider.accounts {
-            match self.cooling(a.id, model, now) {
-                Some(c) => cooling.push((a.clone(), c)),
-                None => ready.push(a.clone()),
+        {
+            let map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+            for a in &provider.accounts {
+                match find_cooldown(&map, a.id, model, now) {
+                    Some(c) => cooling.push((a.clone(), c.clone())),
+                    None => ready.push(a.clone()),
+                }
             }
         }
         if ready.len() > 1 {
             match provider.strategy {
                 Strategy::FillFirst => {}
                 Strategy::RoundRobin => {
-                    let start = self.next_count(&format!("provider:{}", provider.id)) as usize % ready.len();
+                    let start = self.next_count(&provider.id) as usize % ready.len();
                     ready.rotate_left(start);
                 }
                 Strategy::StickyRoundRobin => {
                     let uses = provider.sticky_uses.max(1) as u64;
-                    let start = (self.next_count(&format!("provider:{}", provider.id)) / uses) as usize % ready.len();
+                    let start = (self.next_count(&provider.id) / uses) as usize % ready.len();
                     ready.rotate_left(start);
                 }
                 Strategy::LeastUsed => {
