@@ -4,6 +4,7 @@
 //! when the CLI or the dashboard changed something, so changes apply within a second.
 
 use crate::manage::{self, Manager, Settings};
+use crate::providers::upstream::ProxyChoice;
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use crate::store::{self, accounts::secret_purpose, StoreError};
@@ -50,6 +51,11 @@ pub struct ProviderRuntime {
     pub endpoint: Option<reqwest::Url>,
     pub strategy: Strategy,
     pub sticky_uses: i64,
+    /// The proxy this provider's requests go through (its own, else the global one).
+    pub proxy: ProxyChoice,
+    /// Overrides of the global timeouts, in seconds.
+    pub first_byte_timeout: Option<u64>,
+    pub stall_timeout: Option<u64>,
     /// Enabled accounts, in priority order.
     pub accounts: Vec<Arc<AccountRuntime>>,
 }
@@ -93,6 +99,9 @@ impl ConfigSnapshot {
                     endpoint,
                     strategy: p.strategy,
                     sticky_uses: p.sticky_uses,
+                    proxy: proxy_choice(p.proxy.as_deref(), &settings),
+                    first_byte_timeout: p.first_byte_timeout_secs.map(|s| s.max(1) as u64),
+                    stall_timeout: p.stall_timeout_secs.map(|s| s.max(1) as u64),
                     accounts: vec![],
                 };
                 Ok((p.id, rt))
@@ -139,6 +148,18 @@ impl ConfigSnapshot {
 
     pub fn is_valid_key(&self, presented: &str) -> bool {
         self.key_hashes.contains(&manage::keys_hash(presented))
+    }
+}
+
+/// A provider's own proxy (`none`: direct), else the global setting, else the environment's.
+fn proxy_choice(own: Option<&str>, settings: &Settings) -> ProxyChoice {
+    match own {
+        Some("none") => ProxyChoice::Direct,
+        Some(url) => ProxyChoice::Url { url: url.to_string(), no_proxy: settings.no_proxy.clone() },
+        None if !settings.proxy.is_empty() => {
+            ProxyChoice::Url { url: settings.proxy.clone(), no_proxy: settings.no_proxy.clone() }
+        }
+        None => ProxyChoice::Environment,
     }
 }
 

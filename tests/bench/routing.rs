@@ -29,6 +29,9 @@ fn config() -> ConfigSnapshot {
             endpoint: None,
             strategy: strategies[p as usize % 4],
             sticky_uses: 3,
+            proxy: switchyard::providers::upstream::ProxyChoice::Environment,
+            first_byte_timeout: None,
+            stall_timeout: None,
             accounts,
         };
         providers.insert(id, Arc::new(rt));

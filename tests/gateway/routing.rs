@@ -278,3 +278,114 @@ fn combos_nest_and_cycles_are_refused() {
     env.ok(&["combo", "remove", "outer"]);
     assert!(env.fails(&["combo", "remove", "outer"]).contains("no combo 'outer'"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_that_cannot_serve_a_request_are_skipped() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.ok(&[
+        "provider",
+        "add",
+        "ds",
+        "--kind",
+        "openai",
+        "--base-url",
+        &mock.base_url(),
+        "--models",
+        "deepseek-chat",
+        "--api-key",
+        "ds-key",
+    ]);
+    env.ok(&[
+        "provider",
+        "add",
+        "gm",
+        "--kind",
+        "openai",
+        "--base-url",
+        &mock.base_url(),
+        "--models",
+        "gemini-2.5-pro",
+        "--api-key",
+        "gm-key",
+    ]);
+    env.ok(&["combo", "set", "coder", "ds/deepseek-chat", "gm/gemini-2.5-pro"]);
+    let gw = env.serve().await;
+    let image = json!({"model": "coder", "messages": [{"role": "user", "content": [{"type": "text", "text": "what is it"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]});
+    assert_eq!(http().post(gw.chat_url()).json(&image).send().await.unwrap().status(), 200);
+    assert_eq!(keys_seen(&mock), ["gm-key"], "the text-only model was skipped");
+
+    let text = json!({"model": "coder", "messages": [{"role": "user", "content": "x".repeat(600_000)}]});
+    assert_eq!(http().post(gw.chat_url()).json(&text).send().await.unwrap().status(), 200);
+    assert_eq!(keys_seen(&mock), ["gm-key", "gm-key"], "too long for a 128k context");
+
+    let mut only = image.clone();
+    only["model"] = json!("ds/deepseek-chat");
+    let res = http().post(gw.chat_url()).json(&only).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "no_capable_model");
+    assert!(v["error"]["message"].as_str().unwrap().contains("deepseek-chat takes no images"), "{v}");
+
+    let small = json!({"model": "coder", "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(http().post(gw.chat_url()).json(&small).send().await.unwrap().status(), 200);
+    assert_eq!(keys_seen(&mock).last().unwrap(), "ds-key", "a plain request goes to the first member");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_go_through_the_configured_proxy() {
+    // The mock doubles as an HTTP proxy: a proxied request names the absolute URL of a host
+    // that does not exist, and the mock answers it by path.
+    let proxy = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.ok(&[
+        "provider",
+        "add",
+        "far",
+        "--kind",
+        "openai",
+        "--base-url",
+        "http://provider.invalid/v1",
+        "--models",
+        "m",
+        "--api-key",
+        "far-key",
+    ]);
+    let gw = env.serve().await;
+    let (s, _, _) = chat(&gw, "far/m", &[]).await;
+    assert_eq!(s, 502, "no proxy: the host does not resolve");
+
+    env.ok(&["settings", "set", "proxy", &format!("http://{}", proxy.addr)]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (s, _, v) = chat(&gw, "far/m", &[]).await;
+    assert_eq!(s, 200, "through the global proxy: {v}");
+    assert_eq!(keys_seen(&proxy), ["far-key"]);
+
+    env.ok(&["provider", "set", "far", "--proxy", "none"]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(chat(&gw, "far/m", &[]).await.0, 502, "the provider opted out of the proxy");
+    assert!(env.fails(&["provider", "set", "far", "--proxy", "ftp://x"]).contains("invalid --proxy"));
+    assert!(env.fails(&["settings", "set", "proxy", "nonsense"]).contains("not a URL"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_can_have_its_own_timeouts() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "slow", &mock.base_url(), &["s1-slow-3000"]);
+    add(&env, "fast", &mock.base_url(), &["f1"]);
+    env.ok(&["combo", "set", "duo", "slow/m", "fast/m"]);
+    env.ok(&["provider", "set", "slow", "--first-byte-timeout", "1"]);
+    let gw = env.serve().await;
+    let started = Instant::now();
+    assert_eq!(chat(&gw, "duo", &[]).await.0, 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(2800),
+        "the provider's own 1 s limit applied: {:?}",
+        started.elapsed()
+    );
+    let providers: Value = serde_json::from_str(&env.ok(&["provider", "list", "--json"])).unwrap();
+    let slow = providers.as_array().unwrap().iter().find(|p| p["id"] == "slow").unwrap();
+    assert_eq!(slow["first_byte_timeout_secs"], 1);
+}

@@ -5,7 +5,7 @@
 mod output;
 
 use crate::gateway::{self, DEFAULT_PORT};
-use crate::manage::{AccountAdd, Manager, ProviderAdd};
+use crate::manage::{AccountAdd, Manager, ProviderAdd, ProviderSet};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -86,15 +86,24 @@ pub enum ProviderCmd {
         #[arg(long)]
         json: bool,
     },
-    /// How requests spread over the provider's accounts
+    /// Change how a provider is used: account rotation, outbound proxy, timeouts
     Set {
         id: String,
         /// fill-first, round-robin, sticky-round-robin (sticky) or least-used
         #[arg(long)]
-        strategy: Strategy,
+        strategy: Option<Strategy>,
         /// sticky-round-robin: requests per account before moving on [default: 3]
         #[arg(long)]
         sticky: Option<i64>,
+        /// http://, https://, socks5:// proxy URL; `none` to go direct; `default` for the global setting
+        #[arg(long)]
+        proxy: Option<String>,
+        /// Seconds to wait for an answer to begin (0: the global setting)
+        #[arg(long)]
+        first_byte_timeout: Option<u64>,
+        /// Seconds a stream may go silent (0: the global setting)
+        #[arg(long)]
+        stall_timeout: Option<u64>,
     },
     /// Remove a provider and its accounts
     Remove { id: String },
@@ -264,9 +273,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?
             }
             ProviderCmd::Catalog { json } => output::catalog(&manager.provider_catalog(), json)?,
-            ProviderCmd::Set { id, strategy, sticky } => {
-                manager.provider_set(&id, strategy, sticky).await?;
-                println!("provider {id}: strategy {strategy}");
+            ProviderCmd::Set { id, strategy, sticky, proxy, first_byte_timeout, stall_timeout } => {
+                let change = ProviderSet {
+                    strategy,
+                    sticky_uses: sticky,
+                    proxy,
+                    first_byte_timeout_secs: first_byte_timeout,
+                    stall_timeout_secs: stall_timeout,
+                };
+                manager.provider_set(&id, change).await?;
+                println!("updated provider {id}");
             }
             ProviderCmd::Remove { id } => {
                 manager.provider_remove(&id).await?;

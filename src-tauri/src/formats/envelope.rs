@@ -118,6 +118,12 @@ pub fn conversation_hash(body: &[u8]) -> Option<u64> {
     any.then(|| hasher.finish())
 }
 
+/// The raw text of one top-level field of a JSON object body.
+pub fn top_level_raw<'a>(body: &'a [u8], key: &str) -> Option<&'a str> {
+    let TopLevel(fields) = serde_json::from_slice(body).ok()?;
+    fields.into_iter().find(|(k, _)| k == key).map(|(_, raw)| raw.get())
+}
+
 struct TopLevel<'a>(Vec<(String, &'a RawValue)>);
 
 impl<'de> Deserialize<'de> for TopLevel<'de> {

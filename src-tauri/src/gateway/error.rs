@@ -108,6 +108,9 @@ impl From<UpstreamError> for ApiError {
                 Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_credential")
             }
             UpstreamError::BadUrl { .. } => Self::bad_request(e.to_string()).code("invalid_model"),
+            UpstreamError::BadProxy { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_error", e.to_string()).code("bad_proxy")
+            }
         }
     }
 }

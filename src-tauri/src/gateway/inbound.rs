@@ -13,7 +13,7 @@ use super::{auth, AppState};
 use crate::formats::envelope::{conversation_hash, Envelope};
 use crate::formats::ir::{Image, Part, Request};
 use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
-use crate::providers::upstream;
+use crate::providers::{capabilities, upstream};
 use crate::routing::classify::{classify, Failure};
 use crate::routing::{self, Candidate};
 use crate::snapshot::AccountRuntime;
@@ -195,8 +195,18 @@ async fn serve(
     let mut last: Option<LastFailure> = None;
     let mut earliest_reset: Option<SystemTime> = None;
     let mut chain: Vec<String> = Vec::new();
+    let mut needs: Option<capabilities::Needs> = None;
+    let mut skipped: Vec<String> = Vec::new();
     for candidate in &candidates {
         let provider = &candidate.provider;
+        if capabilities::lookup(&candidate.upstream_model).is_some() {
+            let needs = *needs.get_or_insert_with(|| capabilities::needs_of(&body));
+            if let Some(reason) = capabilities::skip_reason(&candidate.upstream_model, &needs) {
+                chain.push(format!("{}/{}: skipped: {reason}", provider.id, candidate.upstream_model));
+                skipped.push(reason);
+                continue;
+            }
+        }
         let session = if provider.accounts.len() > 1 { attempts.session() } else { None };
         let (ready, cooling) = app.routing.order_accounts(provider, &candidate.upstream_model, session);
         for (account, cooldown) in &cooling {
@@ -228,6 +238,7 @@ async fn serve(
                     prepared.extra,
                     prepared.body,
                 );
+                let first_byte = provider.first_byte_timeout.map(Duration::from_secs).unwrap_or(first_byte);
                 let response = match tokio::time::timeout(first_byte, sent).await {
                     Ok(Ok(response)) => response,
                     Ok(Err(e)) => {
@@ -258,6 +269,7 @@ async fn serve(
                     if !chain.is_empty() {
                         tracing::info!(model = %model, answered_by = %who, "fell back after: {}", chain.join("; "));
                     }
+                    let stall = provider.stall_timeout.map(Duration::from_secs).unwrap_or(stall);
                     return answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall).await;
                 }
                 let status = response.status();
@@ -322,6 +334,11 @@ async fn serve(
             Err(error)
         }
         (_, Some(last)) => Ok(last.respond(inbound.format)),
+        (None, None) if !skipped.is_empty() => Err(ApiError::bad_request(format!(
+            "no model that '{model}' names can serve this request: {}",
+            skipped.join("; ")
+        ))
+        .code("no_capable_model")),
         (_, None) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",

@@ -98,6 +98,9 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
         created_at: store::now_rfc3339(),
         strategy: crate::routing::Strategy::FillFirst,
         sticky_uses: 3,
+        proxy: None,
+        first_byte_timeout_secs: None,
+        stall_timeout_secs: None,
     })
 }
 

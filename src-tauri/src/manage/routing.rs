@@ -7,16 +7,60 @@ use crate::snapshot::ConfigSnapshot;
 use crate::store::routing::{AliasRecord, ComboRecord};
 use crate::store::{self, StoreError};
 
+/// What `provider set` changes; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct ProviderSet {
+    pub strategy: Option<Strategy>,
+    pub sticky_uses: Option<i64>,
+    /// A proxy URL, `none` (direct, whatever the global proxy) or `default` (the global one).
+    pub proxy: Option<String>,
+    /// Seconds; 0 returns to the global setting.
+    pub first_byte_timeout_secs: Option<u64>,
+    pub stall_timeout_secs: Option<u64>,
+}
+
 impl Manager {
-    pub async fn provider_set(&self, id: &str, strategy: Strategy, sticky_uses: Option<i64>) -> Result<()> {
-        let sticky = sticky_uses.unwrap_or(3);
-        if !(1..=1000).contains(&sticky) {
-            return Err(ManageError::Invalid(format!("--sticky must be 1 to 1000, not {sticky}")));
+    /// Changes how a provider is used: rotation strategy, proxy, timeouts. Fields left `None`
+    /// stay as they are.
+    pub async fn provider_set(&self, id: &str, change: ProviderSet) -> Result<()> {
+        if let Some(sticky) = change.sticky_uses {
+            if !(1..=1000).contains(&sticky) {
+                return Err(ManageError::Invalid(format!("--sticky must be 1 to 1000, not {sticky}")));
+            }
         }
+        let proxy = match change.proxy.as_deref() {
+            None => None,
+            Some("default") => Some(None),
+            Some("none") => Some(Some("none")),
+            Some(url) => {
+                super::settings::validate_proxy_url(url)
+                    .map_err(|why| ManageError::Invalid(format!("invalid --proxy '{url}': {why}")))?;
+                Some(Some(url))
+            }
+        };
+        let timeout = |v: Option<u64>, name: &str| -> Result<Option<Option<i64>>> {
+            match v {
+                None => Ok(None),
+                Some(0) => Ok(Some(None)),
+                Some(s) if s <= 3600 => Ok(Some(Some(s as i64))),
+                Some(s) => Err(ManageError::Invalid(format!(
+                    "--{name} must be 1 to 3600 seconds (0: the global setting), not {s}"
+                ))),
+            }
+        };
+        let first_byte = timeout(change.first_byte_timeout_secs, "first-byte-timeout")?;
+        let stall = timeout(change.stall_timeout_secs, "stall-timeout")?;
         let mut tx = self.store.begin().await?;
-        if !store::providers::set_strategy(&mut tx, id, strategy, sticky).await? {
+        if !store::providers::exists(&mut tx, id).await? {
             return Err(ManageError::NotFound(format!("no provider '{id}'")));
         }
+        if change.strategy.is_some() || change.sticky_uses.is_some() {
+            let current = store::providers::list(&self.store).await?.into_iter().find(|p| p.id == id);
+            let strategy = change.strategy.or(current.as_ref().map(|p| p.strategy)).unwrap_or(Strategy::FillFirst);
+            let sticky = change.sticky_uses.or(current.map(|p| p.sticky_uses)).unwrap_or(3);
+            store::providers::set_strategy(&mut tx, id, strategy, sticky).await?;
+        }
+        store::providers::set_network(&mut tx, id, proxy, first_byte, stall).await?;
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())

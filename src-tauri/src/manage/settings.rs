@@ -17,11 +17,21 @@ pub enum SettingKey {
     FirstByteTimeoutSecs,
     /// Seconds a streaming answer may go silent before it is ended.
     StallTimeoutSecs,
+    /// Outbound proxy for every provider (http://, https://, socks5://); empty: the environment's.
+    Proxy,
+    /// Hosts the proxy is not used for, comma-separated.
+    NoProxy,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 4] =
-        [Self::RequireKey, Self::MaxBodyMb, Self::FirstByteTimeoutSecs, Self::StallTimeoutSecs];
+    pub const ALL: [SettingKey; 6] = [
+        Self::RequireKey,
+        Self::MaxBodyMb,
+        Self::FirstByteTimeoutSecs,
+        Self::StallTimeoutSecs,
+        Self::Proxy,
+        Self::NoProxy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -29,6 +39,8 @@ impl SettingKey {
             Self::MaxBodyMb => "max-body-mb",
             Self::FirstByteTimeoutSecs => "first-byte-timeout-secs",
             Self::StallTimeoutSecs => "stall-timeout-secs",
+            Self::Proxy => "proxy",
+            Self::NoProxy => "no-proxy",
         }
     }
 }
@@ -50,11 +62,20 @@ pub struct Settings {
     pub max_body_mb: u64,
     pub first_byte_timeout_secs: u64,
     pub stall_timeout_secs: u64,
+    pub proxy: String,
+    pub no_proxy: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { require_key: false, max_body_mb: 32, first_byte_timeout_secs: 120, stall_timeout_secs: 300 }
+        Self {
+            require_key: false,
+            max_body_mb: 32,
+            first_byte_timeout_secs: 120,
+            stall_timeout_secs: 300,
+            proxy: String::new(),
+            no_proxy: String::new(),
+        }
     }
 }
 
@@ -97,6 +118,13 @@ impl Settings {
                     .filter(|n| (1..=3600).contains(n))
                     .ok_or_else(|| invalid("expected 1 to 3600"))?
             }
+            SettingKey::Proxy => {
+                if !value.is_empty() {
+                    validate_proxy_url(value).map_err(|why| invalid(&why))?;
+                }
+                self.proxy = value.to_string();
+            }
+            SettingKey::NoProxy => self.no_proxy = value.to_string(),
         }
         Ok(())
     }
@@ -104,6 +132,15 @@ impl Settings {
     pub fn max_body_bytes(&self) -> usize {
         (self.max_body_mb as usize).saturating_mul(1024 * 1024)
     }
+}
+
+/// A proxy URL reqwest can use: http, https, socks5 or socks5h, with a host.
+pub fn validate_proxy_url(value: &str) -> std::result::Result<(), String> {
+    let url = reqwest::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host_str().is_none() {
+        return Err("expected http://, https://, socks5:// or socks5h:// and a host".into());
+    }
+    Ok(())
 }
 
 impl Manager {

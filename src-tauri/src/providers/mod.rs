@@ -1,6 +1,7 @@
 //! Providers: what an upstream is (its wire format, base URL and auth style), the built-in
 //! catalog of API-key providers, and how a request to one is built (`upstream`).
 
+pub mod capabilities;
 pub mod catalog;
 pub mod upstream;
 

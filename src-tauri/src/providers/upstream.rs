@@ -21,24 +21,66 @@ pub enum UpstreamError {
     BadCredential,
     #[error("cannot build the URL for provider '{provider}': {reason}")]
     BadUrl { provider: String, reason: String },
+    #[error("the proxy of provider '{provider}' cannot be used: {reason}")]
+    BadProxy { provider: String, reason: String },
 }
 
+/// How a provider's requests leave the machine.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProxyChoice {
+    /// The environment's HTTP(S)_PROXY / NO_PROXY, if any (reqwest's default).
+    Environment,
+    /// Straight to the provider, whatever the environment says.
+    Direct,
+    /// Through this proxy (http://, https://, socks5://, socks5h://), except for `no_proxy` hosts.
+    Url { url: String, no_proxy: String },
+}
+
+/// Pooled HTTP clients: one for the environment's proxy setting, one per explicit proxy
+/// choice, built on first use and kept (a client holds its connection pool).
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
+    others: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<ProxyChoice, reqwest::Client>>>,
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 impl UpstreamClient {
     pub fn new() -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { http })
+        Ok(Self { http: builder().build()?, others: Default::default() })
+    }
+
+    /// The client for a provider's proxy choice.
+    fn client_for(&self, provider: &ProviderRuntime) -> Result<reqwest::Client, UpstreamError> {
+        if provider.proxy == ProxyChoice::Environment {
+            return Ok(self.http.clone());
+        }
+        let mut others = self.others.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = others.get(&provider.proxy) {
+            return Ok(client.clone());
+        }
+        let bad =
+            |e: reqwest::Error| UpstreamError::BadProxy { provider: provider.id.clone(), reason: error_chain(&e) };
+        let client = match &provider.proxy {
+            ProxyChoice::Environment => self.http.clone(),
+            ProxyChoice::Direct => builder().no_proxy().build().map_err(bad)?,
+            ProxyChoice::Url { url, no_proxy } => {
+                let proxy =
+                    reqwest::Proxy::all(url.as_str()).map_err(bad)?.no_proxy(reqwest::NoProxy::from_string(no_proxy));
+                builder().proxy(proxy).build().map_err(bad)?
+            }
+        };
+        others.insert(provider.proxy.clone(), client.clone());
+        Ok(client)
     }
 
     /// POSTs a JSON body to the provider's endpoint with the account's credential and the
@@ -64,7 +106,8 @@ impl UpstreamClient {
             headers.insert("anthropic-version", HeaderValue::from_static(crate::formats::anthropic::API_VERSION));
         }
         let shown = url.to_string();
-        self.http.post(url).headers(headers).body(body).send().await.map_err(|e| classify(provider, &shown, e))
+        let client = self.client_for(provider)?;
+        client.post(url).headers(headers).body(body).send().await.map_err(|e| classify(provider, &shown, e))
     }
 }
 

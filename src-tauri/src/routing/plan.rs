@@ -164,6 +164,9 @@ mod tests {
             endpoint: None,
             strategy: Strategy::FillFirst,
             sticky_uses: 3,
+            proxy: crate::providers::upstream::ProxyChoice::Environment,
+            first_byte_timeout: None,
+            stall_timeout: None,
             accounts,
         };
         (id.to_string(), Arc::new(rt))

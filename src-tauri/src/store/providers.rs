@@ -19,6 +19,10 @@ pub struct ProviderRecord {
     pub strategy: Strategy,
     /// Sticky round-robin: uses of one account before moving on.
     pub sticky_uses: i64,
+    /// Outbound proxy for this provider (`none` turns a global proxy off for it).
+    pub proxy: Option<String>,
+    pub first_byte_timeout_secs: Option<i64>,
+    pub stall_timeout_secs: Option<i64>,
 }
 
 pub async fn insert(tx: &mut Transaction<'static, Sqlite>, p: &ProviderRecord) -> Result<(), StoreError> {
@@ -44,7 +48,7 @@ pub async fn exists(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<b
 
 pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
     let rows =
-        sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at, strategy, sticky_uses FROM providers ORDER BY id")
+        sqlx::query("SELECT id, kind, base_url, auth, models, from_catalog, created_at, strategy, sticky_uses, proxy, first_byte_timeout_secs, stall_timeout_secs FROM providers ORDER BY id")
             .fetch_all(store.pool())
             .await?;
     rows.iter()
@@ -60,6 +64,9 @@ pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
                 created_at: r.get("created_at"),
                 strategy: r.get::<String, _>("strategy").parse().map_err(corrupt)?,
                 sticky_uses: r.get("sticky_uses"),
+                proxy: r.get("proxy"),
+                first_byte_timeout_secs: r.get("first_byte_timeout_secs"),
+                stall_timeout_secs: r.get("stall_timeout_secs"),
                 id,
             })
         })
@@ -80,6 +87,35 @@ pub async fn set_strategy(
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Per-provider network settings; `Some(None)` clears one. Returns whether the provider exists.
+pub async fn set_network(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    proxy: Option<Option<&str>>,
+    first_byte: Option<Option<i64>>,
+    stall: Option<Option<i64>>,
+) -> Result<bool, StoreError> {
+    let exists = exists(tx, id).await?;
+    if let Some(proxy) = proxy {
+        sqlx::query("UPDATE providers SET proxy = ? WHERE id = ?").bind(proxy).bind(id).execute(&mut **tx).await?;
+    }
+    if let Some(v) = first_byte {
+        sqlx::query("UPDATE providers SET first_byte_timeout_secs = ? WHERE id = ?")
+            .bind(v)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(v) = stall {
+        sqlx::query("UPDATE providers SET stall_timeout_secs = ? WHERE id = ?")
+            .bind(v)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(exists)
 }
 
 /// Removes a provider and (by cascade) its accounts. Returns whether it existed.
