@@ -38,6 +38,8 @@ pub struct AccountRuntime {
     pub label: String,
     pub priority: i64,
     pub secret: Option<Secret>,
+    /// Requests it may serve at once.
+    pub max_concurrent: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,7 @@ impl ConfigSnapshot {
                 label: account.label,
                 priority: account.priority,
                 secret,
+                max_concurrent: account.max_concurrent.map(|n| n.clamp(1, 10_000) as u32),
             }));
         }
         let mut key_hashes = HashSet::new();

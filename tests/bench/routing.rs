@@ -18,7 +18,15 @@ fn config() -> ConfigSnapshot {
     for p in 0..10 {
         let id = format!("p{p}");
         let accounts = (0..10)
-            .map(|a| Arc::new(AccountRuntime { id: p * 10 + a, label: String::new(), priority: a, secret: None }))
+            .map(|a| {
+                Arc::new(AccountRuntime {
+                    id: p * 10 + a,
+                    label: String::new(),
+                    priority: a,
+                    secret: None,
+                    max_concurrent: None,
+                })
+            })
             .collect();
         let rt = ProviderRuntime {
             id: id.clone(),

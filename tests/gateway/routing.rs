@@ -389,3 +389,29 @@ async fn a_provider_can_have_its_own_timeouts() {
     let slow = providers.as_array().unwrap().iter().find(|p| p["id"] == "slow").unwrap();
     assert_eq!(slow["first_byte_timeout_secs"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_at_its_concurrency_cap_is_passed_over() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    add(&env, "p", &mock.base_url(), &["k1-slow-600", "k2"]);
+    env.ok(&["account", "set", "1", "--max-concurrent", "1"]);
+    let gw = env.serve().await;
+    let (a, b) = tokio::join!(chat(&gw, "p/m", &[]), async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        chat(&gw, "p/m", &[]).await
+    });
+    assert_eq!((a.0, b.0), (200, 200));
+    assert_eq!(keys_seen(&mock), ["k1-slow-600", "k2"], "the second request went to k2 while k1 was busy");
+    // Once the first answer is done, k1 serves again.
+    assert_eq!(chat(&gw, "p/m", &[]).await.0, 200);
+    assert_eq!(keys_seen(&mock).last().unwrap(), "k1-slow-600");
+    env.ok(&["account", "set", "2", "--enabled", "false"]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (a, b) = tokio::join!(chat(&gw, "p/m", &[]), async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        chat(&gw, "p/m", &[]).await
+    });
+    assert_eq!(a.0, 200);
+    assert_eq!((b.0, b.1.as_deref(), b.2["error"]["code"].as_str()), (429, Some("1"), Some("all_busy")), "{}", b.2);
+}

@@ -5,7 +5,7 @@
 mod output;
 
 use crate::gateway::{self, DEFAULT_PORT};
-use crate::manage::{AccountAdd, Manager, ProviderAdd, ProviderSet};
+use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd, ProviderSet};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -170,6 +170,9 @@ pub enum AccountCmd {
         enabled: Option<bool>,
         #[arg(long)]
         label: Option<String>,
+        /// Requests this account may serve at once (0: no cap)
+        #[arg(long)]
+        max_concurrent: Option<i64>,
     },
     /// Remove an account
     Remove { id: i64 },
@@ -318,8 +321,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 println!("added account {} to {} (key {})", account.id, account.provider_id, account.key_hint);
             }
             AccountCmd::List { json } => output::accounts(&manager.account_list().await?, json)?,
-            AccountCmd::Set { id, priority, enabled, label } => {
-                manager.account_set(id, priority, enabled, label.as_deref()).await?;
+            AccountCmd::Set { id, priority, enabled, label, max_concurrent } => {
+                let max_concurrent = max_concurrent.map(|n| (n > 0).then_some(n));
+                let change = AccountChange { priority, enabled, label: label.as_deref(), max_concurrent };
+                manager.account_set(id, change).await?;
                 println!("updated account {id}");
             }
             AccountCmd::Remove { id } => {

@@ -196,6 +196,7 @@ async fn serve(
     let mut earliest_reset: Option<SystemTime> = None;
     let mut chain: Vec<String> = Vec::new();
     let mut needs: Option<capabilities::Needs> = None;
+    let mut busy = false;
     let mut skipped: Vec<String> = Vec::new();
     for candidate in &candidates {
         let provider = &candidate.provider;
@@ -220,6 +221,15 @@ async fn serve(
             if provider.accounts.is_empty() { vec![None] } else { ready.into_iter().map(Some).collect() };
         'accounts: for account in accounts {
             let account_id = account.as_ref().map(|a| a.id);
+            let in_flight = match account.as_deref().map(|a| app.routing.try_begin(a)) {
+                Some(None) => {
+                    chain.push(format!("{}#{}: at its concurrency cap", provider.id, account_id.unwrap_or(0)));
+                    busy = true;
+                    continue 'accounts;
+                }
+                Some(Some(guard)) => Some(guard),
+                None => None,
+            };
             let who = format!(
                 "{}#{} {}",
                 provider.id,
@@ -270,7 +280,12 @@ async fn serve(
                         tracing::info!(model = %model, answered_by = %who, "fell back after: {}", chain.join("; "));
                     }
                     let stall = provider.stall_timeout.map(Duration::from_secs).unwrap_or(stall);
-                    return answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall).await;
+                    let response =
+                        answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall).await?;
+                    return Ok(match in_flight {
+                        Some(guard) => hold_until_sent(response, guard),
+                        None => response,
+                    });
                 }
                 let status = response.status();
                 let response_headers = response.headers().clone();
@@ -334,6 +349,16 @@ async fn serve(
             Err(error)
         }
         (_, Some(last)) => Ok(last.respond(inbound.format)),
+        (None, None) if busy => {
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                format!("every account that can serve '{model}' is at its concurrency cap; try again shortly"),
+            )
+            .code("all_busy");
+            error.retry_after = Some(HeaderValue::from_static("1"));
+            Err(error)
+        }
         (None, None) if !skipped.is_empty() => Err(ApiError::bad_request(format!(
             "no model that '{model}' names can serve this request: {}",
             skipped.join("; ")
@@ -346,6 +371,18 @@ async fn serve(
         )
         .code("no_account")),
     }
+}
+
+/// Keeps an account's concurrency slot taken until the answer's body has been sent (or the
+/// client went away).
+fn hold_until_sent(response: Response, guard: crate::routing::InFlight) -> Response {
+    use futures_util::StreamExt;
+    let (parts, body) = response.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _held = &guard;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Marks an account as needing attention, off the request path.

@@ -11,7 +11,7 @@ pub mod settings;
 pub use accounts::AccountAdd;
 pub use keys::{hash_key as keys_hash, CreatedKey, KEY_PREFIX};
 pub use providers::ProviderAdd;
-pub use routing::ProviderSet;
+pub use routing::{AccountChange, ProviderSet};
 pub use settings::{SettingKey, Settings};
 
 use crate::store::secrets::Sealer;

@@ -4,6 +4,7 @@
 use super::{ManageError, Manager, Result};
 use crate::routing::{validate_combo_member, ComboStrategy, Strategy};
 use crate::snapshot::ConfigSnapshot;
+pub use crate::store::accounts::AccountChange;
 use crate::store::routing::{AliasRecord, ComboRecord};
 use crate::store::{self, StoreError};
 
@@ -67,15 +68,14 @@ impl Manager {
     }
 
     /// Changes an account; any change also clears a "needs attention" mark.
-    pub async fn account_set(
-        &self,
-        id: i64,
-        priority: Option<i64>,
-        enabled: Option<bool>,
-        label: Option<&str>,
-    ) -> Result<()> {
+    pub async fn account_set(&self, id: i64, change: AccountChange<'_>) -> Result<()> {
+        if let Some(Some(n)) = change.max_concurrent {
+            if !(1..=10_000).contains(&n) {
+                return Err(ManageError::Invalid(format!("--max-concurrent must be 1 to 10000 (0: no cap), not {n}")));
+            }
+        }
         let mut tx = self.store.begin().await?;
-        if !store::accounts::update(&mut tx, id, priority, enabled, label).await? {
+        if !store::accounts::update(&mut tx, id, &change).await? {
             return Err(ManageError::NotFound(format!("no account {id}")));
         }
         store::bump_config_rev(&mut tx).await?;

@@ -10,7 +10,7 @@ pub mod state;
 mod strategy;
 
 pub use plan::{plan, resolve_single, validate_combo_member, Candidate};
-pub use state::{Cooldown, RoutingState};
+pub use state::{Cooldown, InFlight, RoutingState};
 pub use strategy::{ComboStrategy, Strategy};
 
 /// How deep combos may nest.

@@ -153,7 +153,15 @@ mod tests {
 
     fn provider(id: &str, models: &[&str], accounts: usize, auth: AuthStyle) -> (String, Arc<ProviderRuntime>) {
         let accounts = (0..accounts)
-            .map(|i| Arc::new(AccountRuntime { id: i as i64, label: String::new(), priority: i as i64, secret: None }))
+            .map(|i| {
+                Arc::new(AccountRuntime {
+                    id: i as i64,
+                    label: String::new(),
+                    priority: i as i64,
+                    secret: None,
+                    max_concurrent: None,
+                })
+            })
             .collect();
         let rt = ProviderRuntime {
             id: id.into(),

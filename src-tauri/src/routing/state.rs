@@ -8,7 +8,7 @@ use crate::snapshot::{AccountRuntime, ProviderRuntime};
 use crate::store::routing::CooldownRecord;
 use crate::store::Store;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,17 @@ pub struct Cooldown {
     pub reason: String,
 }
 
+/// A request counted against its account's concurrency cap until dropped.
+pub struct InFlight(Option<Arc<AtomicU32>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(counter) = &self.0 {
+            counter.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// An account left out of a plan, with the cooldown that keeps it out.
 pub type CoolingAccount = (Arc<AccountRuntime>, Cooldown);
 
@@ -35,6 +46,8 @@ pub struct RoutingState {
     counters: Mutex<HashMap<String, u64>>,
     served: Mutex<HashMap<i64, u64>>,
     affinity: Mutex<HashMap<u64, (i64, SystemTime)>>,
+    /// Requests in flight per capped account.
+    in_flight: Mutex<HashMap<i64, Arc<AtomicU32>>>,
     /// Where cooldowns are persisted (absent in unit tests).
     store: Option<Store>,
     pub plans_built: AtomicU64,
@@ -209,6 +222,23 @@ impl RoutingState {
     /// Requests each account has served since start (for least-used, and the tests).
     pub fn served(&self, account: i64) -> u64 {
         self.served.lock().unwrap_or_else(|e| e.into_inner()).get(&account).copied().unwrap_or(0)
+    }
+
+    /// Starts a request on `account` unless it is at its concurrency cap. The request counts
+    /// until the returned guard is dropped (the answer's body ended).
+    pub fn try_begin(&self, account: &AccountRuntime) -> Option<InFlight> {
+        let Some(max) = account.max_concurrent else { return Some(InFlight(None)) };
+        let counter = self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(account.id).or_default().clone();
+        let mut current = counter.load(Ordering::Acquire);
+        loop {
+            if current >= max {
+                return None;
+            }
+            match counter.compare_exchange(current, current + 1, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Some(InFlight(Some(counter))),
+                Err(now) => current = now,
+            }
+        }
     }
 
     pub fn count_plan(&self) {

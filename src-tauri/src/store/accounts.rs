@@ -17,6 +17,8 @@ pub struct AccountRecord {
     pub created_at: String,
     /// Why the gateway stopped using this account (a rejected key), until the user acts.
     pub needs_attention: Option<String>,
+    /// Requests this account may serve at once (None: no cap).
+    pub max_concurrent: Option<i64>,
 }
 
 pub struct NewAccount<'a> {
@@ -58,10 +60,12 @@ fn record(r: &sqlx::sqlite::SqliteRow) -> AccountRecord {
         key_hint: r.get("key_hint"),
         created_at: r.get("created_at"),
         needs_attention: r.get("needs_attention"),
+        max_concurrent: r.get("max_concurrent"),
     }
 }
 
-const COLUMNS: &str = "id, provider_id, label, priority, enabled, key_hint, created_at, secret, needs_attention";
+const COLUMNS: &str =
+    "id, provider_id, label, priority, enabled, key_hint, created_at, secret, needs_attention, max_concurrent";
 const ORDER: &str = "ORDER BY provider_id, priority, id";
 
 pub async fn list(store: &Store) -> Result<Vec<AccountRecord>, StoreError> {
@@ -75,26 +79,37 @@ pub async fn list_sealed(store: &Store) -> Result<Vec<(AccountRecord, Option<Vec
     Ok(rows.iter().map(|r| (record(r), r.get::<Option<Vec<u8>>, _>("secret"))).collect())
 }
 
-/// Changes an account's priority, enabled flag or label; a change clears "needs attention".
+/// Changes an account's priority, enabled flag, label or concurrency cap; a change clears
+/// "needs attention".
 /// Returns whether it exists.
 pub async fn update(
     tx: &mut Transaction<'static, Sqlite>,
     id: i64,
-    priority: Option<i64>,
-    enabled: Option<bool>,
-    label: Option<&str>,
+    change: &AccountChange<'_>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE accounts SET priority = COALESCE(?, priority), enabled = COALESCE(?, enabled), label = COALESCE(?, label),
-         needs_attention = NULL WHERE id = ?",
+         max_concurrent = CASE WHEN ? THEN ? ELSE max_concurrent END, needs_attention = NULL WHERE id = ?",
     )
-    .bind(priority)
-    .bind(enabled)
-    .bind(label)
+    .bind(change.priority)
+    .bind(change.enabled)
+    .bind(change.label)
+    .bind(change.max_concurrent.is_some())
+    .bind(change.max_concurrent.flatten())
     .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// What `account set` changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct AccountChange<'a> {
+    pub priority: Option<i64>,
+    pub enabled: Option<bool>,
+    pub label: Option<&'a str>,
+    /// `Some(None)` removes the cap.
+    pub max_concurrent: Option<Option<i64>>,
 }
 
 pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
