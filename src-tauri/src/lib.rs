@@ -17,3 +17,4 @@ pub mod providers;
 pub mod routing;
 pub mod snapshot;
 pub mod store;
+pub mod usage;

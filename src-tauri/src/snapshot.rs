@@ -9,7 +9,7 @@ use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use crate::store::{self, accounts::secret_purpose, StoreError};
 use arc_swap::ArcSwap;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,7 +68,8 @@ pub struct ConfigSnapshot {
     pub providers: HashMap<String, Arc<ProviderRuntime>>,
     /// Provider ids, sorted, for stable listings.
     pub provider_order: Vec<String>,
-    pub key_hashes: HashSet<[u8; 32]>,
+    /// Active gateway keys: hash → key id.
+    pub key_hashes: HashMap<[u8; 32], i64>,
     pub settings: Settings,
     pub combos: HashMap<String, ComboRuntime>,
     /// Alias → the model name it stands for.
@@ -128,13 +129,13 @@ impl ConfigSnapshot {
                 max_concurrent: account.max_concurrent.map(|n| n.clamp(1, 10_000) as u32),
             }));
         }
-        let mut key_hashes = HashSet::new();
-        for hex_hash in store::keys::active_hashes(store).await? {
+        let mut key_hashes = HashMap::new();
+        for (id, hex_hash) in store::keys::active_hashes(store).await? {
             let bytes: [u8; 32] = hex::decode(&hex_hash)
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| StoreError::Corrupt(format!("gateway key hash '{hex_hash}'")))?;
-            key_hashes.insert(bytes);
+            key_hashes.insert(bytes, id);
         }
         let mut provider_order: Vec<String> = providers.keys().cloned().collect();
         provider_order.sort();
@@ -149,8 +150,9 @@ impl ConfigSnapshot {
         Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases })
     }
 
-    pub fn is_valid_key(&self, presented: &str) -> bool {
-        self.key_hashes.contains(&manage::keys_hash(presented))
+    /// The id of the active gateway key `presented`, if it is one.
+    pub fn key_id(&self, presented: &str) -> Option<i64> {
+        self.key_hashes.get(&manage::keys_hash(presented)).copied()
     }
 }
 

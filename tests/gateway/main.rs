@@ -16,3 +16,4 @@ mod sdk;
 mod secrets;
 mod shutdown;
 mod translation;
+mod usage;

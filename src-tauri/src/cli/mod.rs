@@ -5,7 +5,7 @@
 mod output;
 
 use crate::gateway::{self, DEFAULT_PORT};
-use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd, ProviderSet};
+use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd, ProviderSet, UsageGroup};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +41,9 @@ pub enum Command {
     /// Gateway keys that clients present to Switchyard
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Usage records: the request log and totals
+    #[command(subcommand)]
+    Usage(UsageCmd),
     /// Settings (require-key, max-body-mb)
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -176,6 +179,28 @@ pub enum AccountCmd {
     },
     /// Remove an account
     Remove { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsageCmd {
+    /// The newest requests, with each one's attempt chain
+    Log {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Totals over a period, grouped
+    Summary {
+        /// 30m, 24h, 7d, ...
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// provider, model, account, key or tool
+        #[arg(long, default_value = "model")]
+        by: UsageGroup,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -330,6 +355,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             AccountCmd::Remove { id } => {
                 manager.account_remove(id).await?;
                 println!("removed account {id}");
+            }
+        },
+        Command::Usage(cmd) => match cmd {
+            UsageCmd::Log { limit, json } => output::usage_log(&manager.usage_log(limit).await?, json)?,
+            UsageCmd::Summary { since, by, json } => {
+                output::usage_summary(&manager.usage_summary(&since, by).await?, json)?
             }
         },
         Command::Key(cmd) => match cmd {

@@ -6,6 +6,7 @@ use crate::store::accounts::AccountRecord;
 use crate::store::keys::GatewayKeyRecord;
 use crate::store::providers::ProviderRecord;
 use crate::store::routing::{AliasRecord, ComboRecord};
+use crate::store::usage::{UsageRow, UsageTotals};
 use serde::Serialize;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -162,5 +163,75 @@ pub fn aliases(list: &[AliasRecord], json: bool) -> anyhow::Result<()> {
     }
     let rows = list.iter().map(|a| vec![a.name.clone(), a.target.clone()]).collect();
     table(&["ALIAS", "TARGET"], rows);
+    Ok(())
+}
+
+pub fn usage_log(rows: &[UsageRow], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(rows);
+    }
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let when = time::OffsetDateTime::from_unix_timestamp(r.ts_ms / 1000)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default();
+            let target = match (&r.provider, &r.model) {
+                (Some(p), Some(m)) => format!("{p}/{m}"),
+                _ => "-".into(),
+            };
+            let tokens = if r.usage_reported { format!("{}/{}", r.input_tokens, r.output_tokens) } else { "-".into() };
+            vec![
+                when,
+                r.tool.clone(),
+                r.inbound.clone(),
+                r.requested_model.clone(),
+                target,
+                r.status.to_string(),
+                r.outcome.clone(),
+                format!("{} ms", r.latency_ms),
+                tokens,
+                r.attempts.len().to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "TIME",
+            "TOOL",
+            "API",
+            "MODEL",
+            "ANSWERED BY",
+            "STATUS",
+            "OUTCOME",
+            "LATENCY",
+            "TOKENS IN/OUT",
+            "FAILED ATTEMPTS",
+        ],
+        rows,
+    );
+    Ok(())
+}
+
+pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(rows);
+    }
+    let rows = rows
+        .iter()
+        .map(|t| {
+            vec![
+                t.group.clone(),
+                t.requests.to_string(),
+                t.errors.to_string(),
+                t.input_tokens.to_string(),
+                t.output_tokens.to_string(),
+                t.cache_read_tokens.to_string(),
+                format!("{:.0} ms", t.avg_latency_ms),
+            ]
+        })
+        .collect();
+    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY"], rows);
     Ok(())
 }

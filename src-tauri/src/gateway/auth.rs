@@ -21,19 +21,21 @@ pub fn presented_key<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str
 
 /// Checks the key when one is required: always when the gateway listens beyond loopback, on
 /// loopback when the `require-key` setting is on.
-pub fn check(config: &ConfigSnapshot, exposed: bool, headers: &HeaderMap, uri: &Uri) -> Result<(), ApiError> {
+pub fn check(config: &ConfigSnapshot, exposed: bool, headers: &HeaderMap, uri: &Uri) -> Result<Option<i64>, ApiError> {
+    let presented = presented_key(headers, uri);
     if !(exposed || config.settings.require_key) {
-        return Ok(());
+        // Not required, but a valid key still names who made the request.
+        return Ok(presented.and_then(|k| config.key_id(k)));
     }
-    match presented_key(headers, uri) {
+    match presented {
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             "this gateway requires a key: send it as 'Authorization: Bearer KEY' (create one with `switchyard key create`)",
         )
         .code("missing_api_key")),
-        Some(key) if config.is_valid_key(key) => Ok(()),
-        Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", "invalid or revoked gateway key")
-            .code("invalid_api_key")),
+        Some(key) => config.key_id(key).map(Some).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", "invalid or revoked gateway key").code("invalid_api_key")
+        }),
     }
 }

@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use crate::formats::translate::{self, Format};
 use crate::providers::upstream::error_chain;
+use crate::usage::{SseUsageScanner, UsageTap};
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
@@ -53,6 +54,8 @@ pub struct RelayBody<S> {
     pending_error: Option<std::io::Error>,
     upstream_done: bool,
     finished: bool,
+    /// Reads usage out of the relayed bytes, unchanged.
+    usage: Option<(SseUsageScanner, UsageTap, Format)>,
 }
 
 impl<S> RelayBody<S>
@@ -60,7 +63,20 @@ where
     S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Unpin + 'static,
 {
     pub fn new(upstream: S, stream_format: Option<(Format, bool)>, provider: String) -> Self {
-        Self { upstream, stream_format, provider, pending_error: None, upstream_done: false, finished: false }
+        Self {
+            upstream,
+            stream_format,
+            provider,
+            pending_error: None,
+            upstream_done: false,
+            finished: false,
+            usage: None,
+        }
+    }
+
+    pub fn with_usage(mut self, scanner: SseUsageScanner, tap: UsageTap, format: Format) -> Self {
+        self.usage = Some((scanner, tap, format));
+        self
     }
 
     pub fn into_body(self) -> Body {
@@ -121,13 +137,25 @@ where
         }
         if self.upstream_done {
             self.finished = true;
+            if let Some((scanner, tap, format)) = &mut self.usage {
+                scanner.finish(*format, tap);
+            }
             return Poll::Ready(None);
         }
         match Pin::new(&mut self.upstream).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(self.coalesce(cx, chunk)))),
+            Poll::Ready(Some(Ok(chunk))) => {
+                let chunk = self.coalesce(cx, chunk);
+                if let Some((scanner, tap, _)) = &mut self.usage {
+                    scanner.feed(&chunk, tap);
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
             Poll::Ready(Some(Err(e))) => self.fail(e),
             Poll::Ready(None) => {
                 self.finished = true;
+                if let Some((scanner, tap, format)) = &mut self.usage {
+                    scanner.finish(*format, tap);
+                }
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,

@@ -17,6 +17,7 @@ use crate::providers::{capabilities, upstream};
 use crate::routing::classify::{classify, Failure};
 use crate::routing::{self, Candidate};
 use crate::snapshot::AccountRuntime;
+use crate::usage::{self, Draft, Outcome, SseUsageScanner, UsageRecorder, UsageTap};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -24,7 +25,7 @@ use eventsource_stream::Eventsource;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use http_body_util::BodyExt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Largest upstream answer read whole (non-streaming translation, error bodies).
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
@@ -51,9 +52,80 @@ impl Inbound {
 
 pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let format = inbound.format;
-    match serve(app, inbound, uri, headers, body).await {
-        Ok(response) => response,
-        Err(e) => e.render(format),
+    let started = Instant::now();
+    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut draft = Draft {
+        ts_ms: crate::routing::state::unix_ms(SystemTime::now()),
+        tool: usage::tool_from_user_agent(user_agent),
+        inbound: format.as_str().to_string(),
+        ..Default::default()
+    };
+    let recorder = app.usage.clone();
+    match serve(app, inbound, uri, headers, body, &mut draft).await {
+        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started),
+        Err(e) => {
+            let latency = started.elapsed().as_millis() as i64;
+            recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None));
+            e.render(format)
+        }
+    }
+}
+
+/// Writes the request's usage record once its answer has been sent, or the client went away:
+/// exactly one record per request, whatever happens to the stream.
+fn record_when_sent(
+    response: Response,
+    draft: Draft,
+    tap: Option<UsageTap>,
+    recorder: UsageRecorder,
+    started: Instant,
+) -> Response {
+    use futures_util::StreamExt;
+    let status = response.status().as_u16();
+    let tap = tap.unwrap_or_default();
+    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status };
+    let (parts, body) = response.into_parts();
+    let mut stream = body.into_data_stream();
+    let body = async_stream(move |cx| {
+        let polled = stream.poll_next_unpin(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => guard.tap.first_byte(),
+            std::task::Poll::Ready(None) => guard.tap.complete(),
+            _ => {}
+        }
+        polled
+    });
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+/// A stream made of a poll function (keeps `record_when_sent` free of a named stream type).
+fn async_stream<T, F>(f: F) -> futures_util::stream::PollFn<F>
+where
+    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<T>>,
+{
+    futures_util::stream::poll_fn(f)
+}
+
+struct RecordOnDrop {
+    draft: Option<Draft>,
+    tap: UsageTap,
+    recorder: UsageRecorder,
+    started: Instant,
+    status: u16,
+}
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        let Some(draft) = self.draft.take() else { return };
+        let (usage, first_byte, completed) = self.tap.read();
+        let outcome = match (self.status < 400, completed) {
+            (false, _) => Outcome::Error,
+            (true, true) => Outcome::Ok,
+            (true, false) => Outcome::ClientDisconnected,
+        };
+        let latency = self.started.elapsed().as_millis() as i64;
+        let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
+        self.recorder.record(draft.finish(self.status, outcome, latency, ttft, usage));
     }
 }
 
@@ -174,11 +246,14 @@ async fn serve(
     uri: Uri,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+    draft: &mut Draft,
+) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
-    auth::check(&config, app.exposed, &headers, &uri)?;
+    draft.key_id = auth::check(&config, app.exposed, &headers, &uri)?;
     let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
     let (model, stream) = model_and_stream(&inbound, &body)?;
+    draft.requested_model = model.clone();
+    draft.stream = stream;
     let candidates = routing::plan(&config, &app.routing, &model)?;
     let first_byte = Duration::from_secs(config.settings.first_byte_timeout_secs);
     let stall = Duration::from_secs(config.settings.stall_timeout_secs);
@@ -194,7 +269,6 @@ async fn serve(
     };
     let mut last: Option<LastFailure> = None;
     let mut earliest_reset: Option<SystemTime> = None;
-    let mut chain: Vec<String> = Vec::new();
     let mut needs: Option<capabilities::Needs> = None;
     let mut busy = false;
     let mut skipped: Vec<String> = Vec::new();
@@ -203,7 +277,7 @@ async fn serve(
         if capabilities::lookup(&candidate.upstream_model).is_some() {
             let needs = *needs.get_or_insert_with(|| capabilities::needs_of(&body));
             if let Some(reason) = capabilities::skip_reason(&candidate.upstream_model, &needs) {
-                chain.push(format!("{}/{}: skipped: {reason}", provider.id, candidate.upstream_model));
+                draft.attempts.push(format!("{}/{}: skipped: {reason}", provider.id, candidate.upstream_model));
                 skipped.push(reason);
                 continue;
             }
@@ -212,7 +286,7 @@ async fn serve(
         let (ready, cooling) = app.routing.order_accounts(provider, &candidate.upstream_model, session);
         for (account, cooldown) in &cooling {
             earliest_reset = Some(earliest_reset.map_or(cooldown.until, |e| e.min(cooldown.until)));
-            chain.push(format!(
+            draft.attempts.push(format!(
                 "{}#{} {}: cooling down ({})",
                 provider.id, account.id, candidate.upstream_model, cooldown.reason
             ));
@@ -223,7 +297,7 @@ async fn serve(
             let account_id = account.as_ref().map(|a| a.id);
             let in_flight = match account.as_deref().map(|a| app.routing.try_begin(a)) {
                 Some(None) => {
-                    chain.push(format!("{}#{}: at its concurrency cap", provider.id, account_id.unwrap_or(0)));
+                    draft.attempts.push(format!("{}#{}: at its concurrency cap", provider.id, account_id.unwrap_or(0)));
                     busy = true;
                     continue 'accounts;
                 }
@@ -252,7 +326,7 @@ async fn serve(
                 let response = match tokio::time::timeout(first_byte, sent).await {
                     Ok(Ok(response)) => response,
                     Ok(Err(e)) => {
-                        chain.push(format!("{who}: {e}"));
+                        draft.attempts.push(format!("{who}: {e}"));
                         last = Some(LastFailure { error: ApiError::from(e), raw: None });
                         if try_no < TRANSIENT_RETRIES {
                             continue;
@@ -265,7 +339,7 @@ async fn serve(
                             provider.id,
                             first_byte.as_secs()
                         );
-                        chain.push(format!("{who}: {message}"));
+                        draft.attempts.push(format!("{who}: {message}"));
                         last = Some(LastFailure {
                             error: ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_error", message)
                                 .code("upstream_timeout"),
@@ -276,27 +350,33 @@ async fn serve(
                 };
                 if response.status().is_success() {
                     app.routing.on_success(account_id, &candidate.upstream_model, session);
-                    if !chain.is_empty() {
-                        tracing::info!(model = %model, answered_by = %who, "fell back after: {}", chain.join("; "));
+                    if !draft.attempts.is_empty() {
+                        tracing::info!(model = %model, answered_by = %who, "fell back after: {}", draft.attempts.join("; "));
                     }
                     let stall = provider.stall_timeout.map(Duration::from_secs).unwrap_or(stall);
+                    draft.provider = Some(provider.id.clone());
+                    draft.account_id = account_id;
+                    draft.model = Some(candidate.upstream_model.clone());
+                    let tap = UsageTap::default();
                     let response =
-                        answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall).await?;
-                    return Ok(match in_flight {
+                        answer(response, candidate, &inbound, stream, translated, &model, &attempts, stall, &tap)
+                            .await?;
+                    let response = match in_flight {
                         Some(guard) => hold_until_sent(response, guard),
                         None => response,
-                    });
+                    };
+                    return Ok((response, Some(tap)));
                 }
                 let status = response.status();
                 let response_headers = response.headers().clone();
                 let bytes = read_upstream(response, candidate).await.unwrap_or_default();
                 let message = translate::upstream_error_message(&bytes);
                 let failure = classify(status.as_u16(), &response_headers, &bytes, &message);
-                chain.push(format!("{who}: {}", failure.reason()));
+                draft.attempts.push(format!("{who}: {}", failure.reason()));
                 let mut error = upstream_error(status, &response_headers, &message, candidate);
                 let raw = (!translated).then(|| (status, bytes.clone()));
                 match failure {
-                    Failure::Client => return Ok(LastFailure { error, raw }.respond(inbound.format)),
+                    Failure::Client => return Ok((LastFailure { error, raw }.respond(inbound.format), None)),
                     Failure::RateLimited { reset, reason } => {
                         if let Some(id) = account_id {
                             let cooldown = app.routing.cool_down(id, &candidate.upstream_model, reset, &reason);
@@ -333,7 +413,7 @@ async fn serve(
             }
         }
     }
-    tracing::warn!(model = %model, "no candidate answered: {}", chain.join("; "));
+    tracing::warn!(model = %model, "no candidate answered: {}", draft.attempts.join("; "));
     let now = SystemTime::now();
     match (earliest_reset, last) {
         (Some(reset), last) if last.as_ref().is_none_or(|l| l.error.status == StatusCode::TOO_MANY_REQUESTS) => {
@@ -348,7 +428,7 @@ async fn serve(
             error.retry_after = HeaderValue::from_str(&wait.to_string()).ok();
             Err(error)
         }
-        (_, Some(last)) => Ok(last.respond(inbound.format)),
+        (_, Some(last)) => Ok((last.respond(inbound.format), None)),
         (None, None) if busy => {
             let mut error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -408,9 +488,10 @@ async fn answer(
     model: &str,
     attempts: &Attempts<'_>,
     stall: Duration,
+    tap: &UsageTap,
 ) -> Result<Response, ApiError> {
     if !translated {
-        return Ok(relay(response, candidate, inbound, stream, stall));
+        return Ok(relay(response, candidate, inbound, stream, stall, tap));
     }
     let upstream_format = candidate.provider.kind;
     if stream {
@@ -418,7 +499,7 @@ async fn answer(
         let decoder = StreamDecoder::new(upstream_format);
         let encoder = StreamEncoder::new(inbound.format, model, include_usage, inbound.gemini_sse);
         let events = StallGuard::new(response.bytes_stream(), stall).eventsource();
-        let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone());
+        let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone(), tap.clone());
         let content_type = if inbound.format == Format::Gemini && !inbound.gemini_sse {
             "application/json"
         } else {
@@ -438,6 +519,7 @@ async fn answer(
     if answer.model.is_empty() {
         answer.model = candidate.upstream_model.clone();
     }
+    tap.add_usage(answer.usage);
     Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
 }
 
@@ -528,6 +610,7 @@ fn relay(
     inbound: &Inbound,
     stream: bool,
     stall: Duration,
+    tap: &UsageTap,
 ) -> Response {
     let status = upstream.status();
     let mut headers = HeaderMap::with_capacity(8);
@@ -545,6 +628,9 @@ fn relay(
     }
     let stream_format = (status.is_success() && (sse || stream)).then_some((inbound.format, sse));
     let guarded = StallGuard::new(upstream.bytes_stream(), stall);
-    let body = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone()).into_body();
+    let scanner = SseUsageScanner::new(inbound.format, sse);
+    let body = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone())
+        .with_usage(scanner, tap.clone(), inbound.format)
+        .into_body();
     (status, headers, body).into_response()
 }

@@ -15,6 +15,7 @@ use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
 use crate::routing::RoutingState;
 use crate::snapshot::{ConfigSnapshot, LiveConfig};
+use crate::usage::{UsageRecorder, UsageWriter};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub routing: Arc<RoutingState>,
     /// For the gateway's own writes (cooldowns, accounts set aside).
     pub store: crate::store::Store,
+    /// Where each request's usage record goes.
+    pub usage: UsageRecorder,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -80,6 +83,7 @@ pub struct BoundGateway {
     listener: tokio::net::TcpListener,
     state: AppState,
     manager: Manager,
+    usage_writer: UsageWriter,
 }
 
 pub fn parse_host(host: &str) -> Result<IpAddr, GatewayError> {
@@ -100,14 +104,16 @@ pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGatewa
     })?;
     let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
     let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
+    let (usage, usage_writer) = UsageRecorder::start(manager.store().clone());
     let state = AppState {
         live,
         upstream: UpstreamClient::new()?,
         exposed: !ip.is_loopback(),
         routing,
         store: manager.store().clone(),
+        usage,
     };
-    Ok(BoundGateway { listener, state, manager })
+    Ok(BoundGateway { listener, state, manager, usage_writer })
 }
 
 impl BoundGateway {
@@ -118,7 +124,7 @@ impl BoundGateway {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to
     /// `SHUTDOWN_GRACE`) and closes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), GatewayError> {
-        let BoundGateway { listener, state, manager } = self;
+        let BoundGateway { listener, state, manager, usage_writer } = self;
         if state.exposed && state.live.get().key_hashes.is_empty() {
             tracing::warn!("listening beyond loopback with no gateway key: every request will be refused until you run `switchyard key create`");
         }
@@ -147,6 +153,10 @@ impl BoundGateway {
             }
         };
         watcher.abort();
+        // Every request is done (or cut): write the last usage records, then close the store.
+        if tokio::time::timeout(Duration::from_secs(5), usage_writer.close()).await.is_err() {
+            tracing::warn!("usage records still pending after 5 s; closing anyway");
+        }
         manager.store().close().await;
         match result {
             Ok(Ok(())) => Ok(()),

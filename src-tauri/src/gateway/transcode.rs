@@ -7,6 +7,7 @@ use crate::formats::codec::SseEvent;
 use crate::formats::ir::StreamEvent;
 use crate::formats::translate::{StreamDecoder, StreamEncoder};
 use crate::providers::upstream::error_chain;
+use crate::usage::UsageTap;
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError};
 use futures_util::Stream;
@@ -21,11 +22,12 @@ pub struct TranscodeBody<S> {
     encoder: StreamEncoder,
     provider: String,
     done: bool,
+    tap: UsageTap,
 }
 
 impl<S> TranscodeBody<S> {
-    pub fn new(events: S, decoder: StreamDecoder, encoder: StreamEncoder, provider: String) -> Self {
-        Self { events, decoder, encoder, provider, done: false }
+    pub fn new(events: S, decoder: StreamDecoder, encoder: StreamEncoder, provider: String, tap: UsageTap) -> Self {
+        Self { events, decoder, encoder, provider, done: false, tap }
     }
 
     fn fail(&mut self, message: String, out: &mut Vec<u8>) {
@@ -51,6 +53,9 @@ where
                     match self.decoder.event(&sse) {
                         Ok(events) => {
                             for e in events {
+                                if let StreamEvent::Usage(u) = &e {
+                                    self.tap.add_usage(*u);
+                                }
                                 self.encoder.event(e, &mut out);
                             }
                         }

@@ -7,12 +7,14 @@ mod keys;
 mod providers;
 mod routing;
 pub mod settings;
+mod usage;
 
 pub use accounts::AccountAdd;
 pub use keys::{hash_key as keys_hash, CreatedKey, KEY_PREFIX};
 pub use providers::ProviderAdd;
 pub use routing::{AccountChange, ProviderSet};
 pub use settings::{SettingKey, Settings};
+pub use usage::UsageGroup;
 
 use crate::store::secrets::Sealer;
 use crate::store::{Store, StoreError};

@@ -46,9 +46,9 @@ pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
         .collect())
 }
 
-/// Hashes of keys that are not revoked.
-pub async fn active_hashes(store: &Store) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT key_hash FROM gateway_keys WHERE revoked_at IS NULL").fetch_all(store.pool()).await?)
+/// (id, hash) of keys that are not revoked.
+pub async fn active_hashes(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, key_hash FROM gateway_keys WHERE revoked_at IS NULL").fetch_all(store.pool()).await?)
 }
 
 /// Revokes a key; returns false when no such active key exists.

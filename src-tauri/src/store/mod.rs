@@ -9,6 +9,7 @@ pub mod providers;
 pub mod routing;
 pub mod secrets;
 pub mod settings;
+pub mod usage;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};

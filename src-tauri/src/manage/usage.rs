@@ -1,0 +1,66 @@
+//! Usage queries: the request log and totals over a period, grouped.
+
+use super::{ManageError, Manager, Result};
+use crate::store::usage::{UsageRow, UsageTotals};
+use crate::store::{self};
+
+/// What `usage summary` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageGroup {
+    Provider,
+    Model,
+    Account,
+    Key,
+    Tool,
+}
+
+impl std::str::FromStr for UsageGroup {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "provider" => Ok(Self::Provider),
+            "model" => Ok(Self::Model),
+            "account" => Ok(Self::Account),
+            "key" => Ok(Self::Key),
+            "tool" => Ok(Self::Tool),
+            _ => Err(format!("unknown grouping '{s}': expected provider, model, account, key or tool")),
+        }
+    }
+}
+
+impl UsageGroup {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Model => "COALESCE(provider || '/' || model, requested_model)",
+            Self::Account => "account_id",
+            Self::Key => "key_id",
+            Self::Tool => "tool",
+        }
+    }
+}
+
+/// `24h`, `7d`, `30m` → milliseconds.
+pub fn parse_period(s: &str) -> Result<i64> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 =
+        n.parse().map_err(|_| ManageError::Invalid(format!("invalid period '{s}': write e.g. 24h, 7d or 30m")))?;
+    let ms = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(ManageError::Invalid(format!("invalid period '{s}': the unit is m, h or d"))),
+    };
+    Ok(n.saturating_mul(ms))
+}
+
+impl Manager {
+    pub async fn usage_log(&self, limit: i64) -> Result<Vec<UsageRow>> {
+        Ok(store::usage::recent(&self.store, limit.clamp(1, 100_000)).await?)
+    }
+
+    pub async fn usage_summary(&self, since: &str, by: UsageGroup) -> Result<Vec<UsageTotals>> {
+        let since_ms = crate::routing::state::unix_ms(std::time::SystemTime::now()) - parse_period(since)?;
+        Ok(store::usage::summary(&self.store, since_ms, by.column()).await?)
+    }
+}

@@ -1,0 +1,76 @@
+//! The usage writer: records go into a channel on the request path and a task writes them to
+//! the store in batches (every second, or every 500 records), so a crash loses at most the
+//! last second. `close` drains the channel and writes what is left, on shutdown.
+
+use super::UsageRecord;
+use crate::store::Store;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const BATCH: usize = 500;
+const INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct UsageRecorder {
+    tx: mpsc::UnboundedSender<UsageRecord>,
+}
+
+pub struct UsageWriter {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl UsageRecorder {
+    /// Starts the writer task; keep the `UsageWriter` to flush on shutdown.
+    pub fn start(store: Store) -> (Self, UsageWriter) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(write_loop(store, rx));
+        (Self { tx }, UsageWriter { task })
+    }
+
+    /// Hands a record to the writer; never blocks.
+    pub fn record(&self, record: UsageRecord) {
+        if self.tx.send(record).is_err() {
+            tracing::warn!("a usage record arrived after the writer stopped");
+        }
+    }
+}
+
+impl UsageWriter {
+    /// Waits until every record sent so far is written (all senders must be dropped first).
+    pub async fn close(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<UsageRecord>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let open = tokio::select! {
+            got = rx.recv() => match got {
+                Some(r) => {
+                    batch.push(r);
+                    while batch.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(r) => batch.push(r),
+                            Err(_) => break,
+                        }
+                    }
+                    true
+                }
+                None => false,
+            },
+            () = tokio::time::sleep(INTERVAL), if !batch.is_empty() => true,
+        };
+        // Write when the batch is full, when a second passed, or at the end.
+        let due = batch.len() >= BATCH || !open || rx.is_empty();
+        if due && !batch.is_empty() {
+            if let Err(e) = crate::store::usage::insert(&store, &batch).await {
+                tracing::warn!("cannot write {} usage records: {e}", batch.len());
+            }
+            batch.clear();
+        }
+        if !open {
+            return;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Reading usage out of an answer while it streams to the client: translated streams report
+//! IR usage events; relayed (same-format) streams are scanned for their usage events without
+//! changing a byte; whole JSON answers are parsed once at the end.
+
+use crate::formats::codec::SseEvent;
+use crate::formats::ir::{StreamEvent, Usage};
+use crate::formats::translate::{Format, StreamDecoder};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Default)]
+struct TapState {
+    usage: Option<Usage>,
+    first_byte: Option<Instant>,
+    completed: bool,
+}
+
+/// Shared between the response body and the usage guard that writes the record.
+#[derive(Debug, Clone, Default)]
+pub struct UsageTap(Arc<Mutex<TapState>>);
+
+impl UsageTap {
+    fn with<T>(&self, f: impl FnOnce(&mut TapState) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn add_usage(&self, u: Usage) {
+        self.with(|s| s.usage.get_or_insert_with(Usage::default).merge(u));
+    }
+
+    pub fn first_byte(&self) {
+        self.with(|s| {
+            s.first_byte.get_or_insert_with(Instant::now);
+        });
+    }
+
+    pub fn complete(&self) {
+        self.with(|s| s.completed = true);
+    }
+
+    /// (usage, first byte, completed)
+    pub fn read(&self) -> (Option<Usage>, Option<Instant>, bool) {
+        self.with(|s| (s.usage, s.first_byte, s.completed))
+    }
+}
+
+/// Finds the usage in a relayed stream: splits the bytes into SSE events (or, for Gemini's
+/// JSON-array streams, takes the whole body at the end) and decodes only the events that
+/// carry usage.
+pub struct SseUsageScanner {
+    decoder: StreamDecoder,
+    buffer: Vec<u8>,
+    sse: bool,
+}
+
+impl SseUsageScanner {
+    pub fn new(format: Format, sse: bool) -> Self {
+        Self { decoder: StreamDecoder::new(format), buffer: Vec::new(), sse }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], tap: &UsageTap) {
+        // A whole-body answer larger than this is not parsed for usage.
+        const MAX_BUFFER: usize = 16 * 1024 * 1024;
+        if self.buffer.len() + chunk.len() > MAX_BUFFER {
+            self.buffer.clear();
+            return;
+        }
+        self.buffer.extend_from_slice(chunk);
+        if !self.sse {
+            return;
+        }
+        while let Some(end) = memchr::memmem::find(&self.buffer, b"\n\n") {
+            let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+            if memchr::memmem::find(&block, b"sage").is_none() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&block);
+            let mut event = SseEvent::default();
+            for line in text.lines() {
+                let line = line.trim_end_matches('\r');
+                if let Some(name) = line.strip_prefix("event:") {
+                    event.event = name.trim().to_string();
+                } else if let Some(data) = line.strip_prefix("data:") {
+                    event.data.push_str(data.trim_start());
+                }
+            }
+            if let Ok(events) = self.decoder.event(&event) {
+                for e in events {
+                    if let StreamEvent::Usage(u) = e {
+                        tap.add_usage(u);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The end of the stream: a non-SSE body is parsed whole.
+    pub fn finish(&mut self, format: Format, tap: &UsageTap) {
+        if self.sse || self.buffer.is_empty() {
+            return;
+        }
+        if let Ok(r) = crate::formats::translate::decode_response(format, &self.buffer) {
+            tap.add_usage(r.usage);
+        } else if let Ok(serde_json::Value::Array(chunks)) = serde_json::from_slice::<serde_json::Value>(&self.buffer) {
+            // Gemini's streamed JSON array: the last chunk carries the usage.
+            if let Some(u) = chunks.iter().rev().find_map(|c| c.get("usageMetadata")) {
+                tap.add_usage(crate::formats::gemini::parse_usage(u));
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Usage records: exactly one per request — successes, fallbacks, failures, streams and
+//! client disconnects — with the provider's own token counts, written in batches and flushed
+//! on shutdown.
+
+use crate::common::mock::{MockConfig, MockProvider};
+use crate::common::{http, Env};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn records(env: &Env) -> Vec<Value> {
+    let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "100", "--json"])).unwrap();
+    let mut rows = log.as_array().unwrap().clone();
+    rows.reverse();
+    rows
+}
+
+async fn wait_for(env: &Env, n: usize) -> Vec<Value> {
+    for _ in 0..60 {
+        let rows = records(env);
+        if rows.len() >= n {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    records(env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_leaves_exactly_one_record() {
+    let mock =
+        MockProvider::start(MockConfig { chunks: 30, chunk_delay: Duration::from_millis(20), ..Default::default() })
+            .await;
+    let env = Env::new();
+    env.ok(&[
+        "provider",
+        "add",
+        "oa",
+        "--kind",
+        "openai",
+        "--base-url",
+        &mock.base_url(),
+        "--models",
+        "m",
+        "--api-key",
+        "k-oa",
+    ]);
+    env.ok(&[
+        "provider",
+        "add",
+        "an",
+        "--kind",
+        "anthropic",
+        "--base-url",
+        &mock.root_url(),
+        "--models",
+        "m",
+        "--api-key",
+        "k-an",
+    ]);
+    env.ok(&[
+        "provider",
+        "add",
+        "bad",
+        "--kind",
+        "openai",
+        "--base-url",
+        &mock.base_url(),
+        "--models",
+        "m",
+        "--api-key",
+        "k-fail-429-ra-60",
+    ]);
+    env.ok(&["combo", "set", "duo", "bad/m", "oa/m"]);
+    let gw = env.serve().await;
+    let client = http();
+    let ua = [("user-agent", "claude-cli/2.0.14 (external, cli)")];
+
+    // 1. JSON, pass-through.
+    let res = client
+        .post(gw.chat_url())
+        .header(ua[0].0, ua[0].1)
+        .json(&json!({"model": "oa/m", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap();
+    // 2. Stream, pass-through, with usage.
+    let res = client
+        .post(gw.chat_url())
+        .json(&json!({"model": "oa/m", "stream": true, "stream_options": {"include_usage": true}, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    res.text().await.unwrap();
+    // 3. Stream, translated (Anthropic client, OpenAI-kind provider... and back).
+    let res = client.post(format!("{}/v1/messages", gw.url)).json(&json!({"model": "an/m", "max_tokens": 50, "stream": true, "messages": [{"role": "user", "content": "hi"}]})).send().await.unwrap();
+    res.text().await.unwrap();
+    // 4. Fallback.
+    let res = client.post(gw.chat_url()).json(&json!({"model": "duo", "messages": []})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap();
+    // 5. Failure.
+    let res = client.post(gw.chat_url()).json(&json!({"model": "nope/x", "messages": []})).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    // 6. The client leaves mid-stream.
+    let res = client
+        .post(gw.chat_url())
+        .json(&json!({"model": "oa/m", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = res.bytes_stream();
+    stream.next().await.unwrap().unwrap();
+    drop(stream);
+
+    let rows = wait_for(&env, 6).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let rows_later = records(&env);
+    assert_eq!(rows.len(), 6, "one record per request: {rows:#?}");
+    assert_eq!(rows_later.len(), 6, "and never a second one");
+
+    let r = &rows[0];
+    assert_eq!(
+        (r["tool"].as_str(), r["inbound"].as_str(), r["provider"].as_str(), r["model"].as_str()),
+        (Some("claude-code"), Some("openai"), Some("oa"), Some("m"))
+    );
+    assert_eq!(
+        (r["status"].as_i64(), r["outcome"].as_str(), r["usage_reported"].as_bool()),
+        (Some(200), Some("ok"), Some(true))
+    );
+    assert_eq!(r["output_tokens"], 30, "the provider's own count");
+    assert!(r["input_tokens"].as_i64().unwrap() > 0);
+    assert!(r["key_id"].is_null());
+
+    let r = &rows[1];
+    assert_eq!(
+        (r["stream"].as_bool(), r["output_tokens"].as_i64(), r["outcome"].as_str()),
+        (Some(true), Some(30), Some("ok")),
+        "{r}"
+    );
+    assert!(r["ttft_ms"].as_i64().is_some());
+
+    let r = &rows[2];
+    assert_eq!(
+        (r["inbound"].as_str(), r["provider"].as_str(), r["output_tokens"].as_i64()),
+        (Some("anthropic"), Some("an"), Some(30)),
+        "{r}"
+    );
+
+    let r = &rows[3];
+    assert_eq!(r["provider"], "oa", "answered by the second member");
+    assert_eq!(r["attempts"].as_array().unwrap().len(), 1, "the failed attempt is kept: {r}");
+    assert!(r["attempts"][0].as_str().unwrap().contains("429"));
+
+    let r = &rows[4];
+    assert_eq!(
+        (r["status"].as_i64(), r["outcome"].as_str(), r["requested_model"].as_str()),
+        (Some(404), Some("error"), Some("nope/x"))
+    );
+
+    let r = &rows[5];
+    assert_eq!(r["outcome"], "client_disconnected", "{r}");
+
+    let summary: Value =
+        serde_json::from_str(&env.ok(&["usage", "summary", "--since", "1h", "--by", "provider", "--json"])).unwrap();
+    let oa = summary.as_array().unwrap().iter().find(|g| g["group"] == "oa").unwrap();
+    assert_eq!(oa["requests"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_flushed_on_shutdown() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("oa", &mock.base_url(), "k", "m");
+    let mut gw = env.serve().await;
+    for _ in 0..5 {
+        let res = http().post(gw.chat_url()).json(&json!({"model": "oa/m", "messages": []})).send().await.unwrap();
+        res.text().await.unwrap();
+    }
+    gw.signal(libc::SIGTERM);
+    assert!(gw.wait_exit(Duration::from_secs(10)).await.success());
+    assert_eq!(records(&env).len(), 5, "written before the gateway exited");
+}
