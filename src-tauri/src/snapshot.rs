@@ -74,6 +74,8 @@ pub struct ConfigSnapshot {
     pub combos: HashMap<String, ComboRuntime>,
     /// Alias → the model name it stands for.
     pub aliases: HashMap<String, String>,
+    /// The user's prices by `PROVIDER/MODEL`.
+    pub prices: HashMap<String, crate::usage::Price>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +149,8 @@ impl ConfigSnapshot {
             combos.insert(c.name, ComboRuntime { strategy, members: c.members });
         }
         let aliases = store::routing::list_aliases(store).await?.into_iter().map(|a| (a.name, a.target)).collect();
-        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases })
+        let prices = store::usage::list_prices(store).await?.into_iter().collect();
+        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases, prices })
     }
 
     /// The id of the active gateway key `presented`, if it is one.

@@ -72,6 +72,8 @@ async fn every_request_leaves_exactly_one_record() {
         "k-fail-429-ra-60",
     ]);
     env.ok(&["combo", "set", "duo", "bad/m", "oa/m"]);
+    env.ok(&["price", "set", "oa/m", "--input", "1000", "--output", "2000", "--cache-read", "100"]);
+    assert!(env.fails(&["price", "set", "m", "--input", "1", "--output", "1"]).contains("PROVIDER/MODEL"));
     let gw = env.serve().await;
     let client = http();
     let ua = [("user-agent", "claude-cli/2.0.14 (external, cli)")];
@@ -131,6 +133,10 @@ async fn every_request_leaves_exactly_one_record() {
         (Some(200), Some("ok"), Some(true))
     );
     assert_eq!(r["output_tokens"], 30, "the provider's own count");
+    let want = r["input_tokens"].as_f64().unwrap() * 1000.0 / 1e6 + 30.0 * 2000.0 / 1e6;
+    assert!((r["cost_usd"].as_f64().unwrap() - want).abs() < 1e-9, "cost = input + output at the set price: {r}");
+    assert_eq!(r["priced"], true);
+    assert_eq!(rows[2]["priced"], false, "an unpriced model costs 0 and says so");
     assert!(r["input_tokens"].as_i64().unwrap() > 0);
     assert!(r["key_id"].is_null());
 
@@ -167,6 +173,9 @@ async fn every_request_leaves_exactly_one_record() {
         serde_json::from_str(&env.ok(&["usage", "summary", "--since", "1h", "--by", "provider", "--json"])).unwrap();
     let oa = summary.as_array().unwrap().iter().find(|g| g["group"] == "oa").unwrap();
     assert_eq!(oa["requests"], 4);
+    assert!(oa["cost_usd"].as_f64().unwrap() > 0.0);
+    let prices = env.ok(&["price", "list"]);
+    assert!(prices.contains("oa/m") && prices.contains("yours"), "{prices}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

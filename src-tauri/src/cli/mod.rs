@@ -44,6 +44,9 @@ pub enum Command {
     /// Usage records: the request log and totals
     #[command(subcommand)]
     Usage(UsageCmd),
+    /// Prices (USD per million tokens) that usage costs are computed with
+    #[command(subcommand)]
+    Price(PriceCmd),
     /// Settings (require-key, max-body-mb)
     #[command(subcommand)]
     Settings(SettingsCmd),
@@ -179,6 +182,30 @@ pub enum AccountCmd {
     },
     /// Remove an account
     Remove { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PriceCmd {
+    /// Set a model's price, overriding the shipped table
+    Set {
+        /// PROVIDER/MODEL
+        model: String,
+        #[arg(long)]
+        input: f64,
+        #[arg(long)]
+        output: f64,
+        /// [default: the input price]
+        #[arg(long)]
+        cache_read: Option<f64>,
+        /// [default: the input price]
+        #[arg(long)]
+        cache_write: Option<f64>,
+    },
+    /// Prices in force for the configured models
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -356,6 +383,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 manager.account_remove(id).await?;
                 println!("removed account {id}");
             }
+        },
+        Command::Price(cmd) => match cmd {
+            PriceCmd::Set { model, input, output, cache_read, cache_write } => {
+                manager.price_set(&model, crate::usage::Price { input, output, cache_read, cache_write }).await?;
+                println!("price of {model}: input {input}, output {output} USD per million tokens");
+            }
+            PriceCmd::List { json } => output::prices(&manager.price_list().await?, json)?,
         },
         Command::Usage(cmd) => match cmd {
             UsageCmd::Log { limit, json } => output::usage_log(&manager.usage_log(limit).await?, json)?,

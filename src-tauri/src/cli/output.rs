@@ -229,9 +229,34 @@ pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
                 t.output_tokens.to_string(),
                 t.cache_read_tokens.to_string(),
                 format!("{:.0} ms", t.avg_latency_ms),
+                format!("${:.4}", t.cost_usd),
             ]
         })
         .collect();
-    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY"], rows);
+    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "COST"], rows);
+    Ok(())
+}
+
+pub fn prices(list: &[(String, crate::usage::Price, &'static str)], json: bool) -> anyhow::Result<()> {
+    if json {
+        let rows: Vec<_> =
+            list.iter().map(|(m, p, source)| serde_json::json!({"model": m, "price": p, "source": source})).collect();
+        return print_json(&rows);
+    }
+    let cell = |v: Option<f64>| v.map_or("=input".to_string(), |v| v.to_string());
+    let rows = list
+        .iter()
+        .map(|(m, p, source)| {
+            vec![
+                m.clone(),
+                p.input.to_string(),
+                p.output.to_string(),
+                cell(p.cache_read),
+                cell(p.cache_write),
+                source.to_string(),
+            ]
+        })
+        .collect();
+    table(&["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "SOURCE"], rows);
     Ok(())
 }

@@ -61,11 +61,12 @@ pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMa
         ..Default::default()
     };
     let recorder = app.usage.clone();
+    let config = app.live.get();
     match serve(app, inbound, uri, headers, body, &mut draft).await {
-        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started),
+        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started, config),
         Err(e) => {
             let latency = started.elapsed().as_millis() as i64;
-            recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None));
+            recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None, None));
             e.render(format)
         }
     }
@@ -79,11 +80,16 @@ fn record_when_sent(
     tap: Option<UsageTap>,
     recorder: UsageRecorder,
     started: Instant,
+    config: std::sync::Arc<crate::snapshot::ConfigSnapshot>,
 ) -> Response {
     use futures_util::StreamExt;
     let status = response.status().as_u16();
     let tap = tap.unwrap_or_default();
-    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status };
+    let price = match (&draft.provider, &draft.model) {
+        (Some(provider), Some(model)) => usage::price_for(&config.prices, provider, model),
+        _ => None,
+    };
+    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status, price };
     let (parts, body) = response.into_parts();
     let mut stream = body.into_data_stream();
     let body = async_stream(move |cx| {
@@ -112,6 +118,7 @@ struct RecordOnDrop {
     recorder: UsageRecorder,
     started: Instant,
     status: u16,
+    price: Option<usage::Price>,
 }
 
 impl Drop for RecordOnDrop {
@@ -125,7 +132,7 @@ impl Drop for RecordOnDrop {
         };
         let latency = self.started.elapsed().as_millis() as i64;
         let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
-        self.recorder.record(draft.finish(self.status, outcome, latency, ttft, usage));
+        self.recorder.record(draft.finish(self.status, outcome, latency, ttft, usage, self.price));
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{ManageError, Manager, Result};
 use crate::store::usage::{UsageRow, UsageTotals};
 use crate::store::{self};
+use crate::usage::Price;
 
 /// What `usage summary` groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,45 @@ pub fn parse_period(s: &str) -> Result<i64> {
 }
 
 impl Manager {
+    /// Sets the price of `PROVIDER/MODEL` (USD per million tokens).
+    pub async fn price_set(&self, model: &str, price: Price) -> Result<()> {
+        let Some((provider, name)) = model.split_once('/') else {
+            return Err(ManageError::Invalid(format!("name the model as PROVIDER/MODEL, not '{model}'")));
+        };
+        if provider.is_empty() || name.is_empty() {
+            return Err(ManageError::Invalid(format!("name the model as PROVIDER/MODEL, not '{model}'")));
+        }
+        let parts = [Some(price.input), Some(price.output), price.cache_read, price.cache_write];
+        if parts.iter().flatten().any(|p| !p.is_finite() || *p < 0.0) {
+            return Err(ManageError::Invalid("prices are USD per million tokens: zero or more".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        store::usage::upsert_price(&mut tx, model, &price).await?;
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// The user's prices, and for every configured provider model the shipped price in force.
+    pub async fn price_list(&self) -> Result<Vec<(String, Price, &'static str)>> {
+        let overrides: std::collections::HashMap<String, Price> =
+            store::usage::list_prices(&self.store).await?.into_iter().collect();
+        let mut out: Vec<(String, Price, &'static str)> =
+            overrides.iter().map(|(m, p)| (m.clone(), *p, "yours")).collect();
+        for provider in store::providers::list(&self.store).await? {
+            for model in &provider.models {
+                let key = format!("{}/{model}", provider.id);
+                if !overrides.contains_key(&key) {
+                    if let Some(p) = crate::usage::shipped(model) {
+                        out.push((key, p, "shipped"));
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     pub async fn usage_log(&self, limit: i64) -> Result<Vec<UsageRow>> {
         Ok(store::usage::recent(&self.store, limit.clamp(1, 100_000)).await?)
     }

@@ -2,7 +2,7 @@
 //! `usage summary`.
 
 use super::{Store, StoreError};
-use crate::usage::UsageRecord;
+use crate::usage::{Price, UsageRecord};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -13,7 +13,7 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -35,6 +35,8 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.usage.cache_write as i64)
         .bind(r.usage.reasoning as i64)
         .bind(r.usage_reported)
+        .bind(r.cost_usd)
+        .bind(r.priced)
         .execute(&mut *tx)
         .await?;
     }
@@ -66,6 +68,8 @@ pub struct UsageRow {
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
     pub usage_reported: bool,
+    pub cost_usd: f64,
+    pub priced: bool,
 }
 
 /// The newest `limit` records, newest first.
@@ -97,6 +101,8 @@ pub async fn recent(store: &Store, limit: i64) -> Result<Vec<UsageRow>, StoreErr
                 cache_write_tokens: r.get("cache_write_tokens"),
                 reasoning_tokens: r.get("reasoning_tokens"),
                 usage_reported: r.get("usage_reported"),
+                cost_usd: r.get("cost_usd"),
+                priced: r.get("priced"),
             })
         })
         .collect()
@@ -113,6 +119,7 @@ pub struct UsageTotals {
     pub cache_read_tokens: i64,
     pub reasoning_tokens: i64,
     pub avg_latency_ms: f64,
+    pub cost_usd: f64,
 }
 
 /// Totals since `since_ms`, grouped by a column (`by` is one of a fixed set, never user text).
@@ -120,7 +127,7 @@ pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<V
     let sql = format!(
         "SELECT COALESCE(CAST({by} AS TEXT), '-') AS grp, COUNT(*) AS requests, SUM(outcome = 'error') AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, AVG(latency_ms) AS latency
+         SUM(reasoning_tokens) AS reasoning, AVG(latency_ms) AS latency, SUM(cost_usd) AS cost
          FROM usage_records WHERE ts_ms >= ? GROUP BY grp ORDER BY requests DESC"
     );
     let rows = sqlx::query(&sql).bind(since_ms).fetch_all(store.pool()).await?;
@@ -135,6 +142,47 @@ pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<V
             cache_read_tokens: r.get::<Option<i64>, _>("cache_read").unwrap_or(0),
             reasoning_tokens: r.get::<Option<i64>, _>("reasoning").unwrap_or(0),
             avg_latency_ms: r.get::<Option<f64>, _>("latency").unwrap_or(0.0),
+            cost_usd: r.get::<Option<f64>, _>("cost").unwrap_or(0.0),
+        })
+        .collect())
+}
+
+/// Sets the user's price for `PROVIDER/MODEL`.
+pub async fn upsert_price(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    model: &str,
+    p: &Price,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO prices (model, input, output, cache_read, cache_write, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(model) DO UPDATE SET input = excluded.input, output = excluded.output,
+         cache_read = excluded.cache_read, cache_write = excluded.cache_write",
+    )
+    .bind(model)
+    .bind(p.input)
+    .bind(p.output)
+    .bind(p.cache_read)
+    .bind(p.cache_write)
+    .bind(super::now_rfc3339())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_prices(store: &Store) -> Result<Vec<(String, Price)>, StoreError> {
+    let rows = sqlx::query("SELECT model, input, output, cache_read, cache_write FROM prices ORDER BY model")
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let price = Price {
+                input: r.get("input"),
+                output: r.get("output"),
+                cache_read: r.get("cache_read"),
+                cache_write: r.get("cache_write"),
+            };
+            (r.get("model"), price)
         })
         .collect())
 }

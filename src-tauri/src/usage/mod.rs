@@ -2,9 +2,11 @@
 //! assembled while the request runs (`Draft`, `UsageTap`) and written off the request path in
 //! batches (`UsageRecorder`), flushed on shutdown.
 
+mod pricing;
 mod recorder;
 mod tap;
 
+pub use pricing::{price_for, shipped, Price};
 pub use recorder::{UsageRecorder, UsageWriter};
 pub use tap::{SseUsageScanner, UsageTap};
 
@@ -49,6 +51,9 @@ pub struct UsageRecord {
     pub usage: Usage,
     /// The counts are the provider's own (false: none reported).
     pub usage_reported: bool,
+    /// USD at the price in force (0 when the model has no price).
+    pub cost_usd: f64,
+    pub priced: bool,
 }
 
 /// The coding tool or SDK behind a request, from its user agent.
@@ -107,8 +112,15 @@ impl Draft {
         latency_ms: i64,
         ttft_ms: Option<i64>,
         usage: Option<Usage>,
+        price: Option<Price>,
     ) -> UsageRecord {
+        let cost_usd = match (&usage, &price) {
+            (Some(u), Some(p)) => p.cost(u),
+            _ => 0.0,
+        };
         UsageRecord {
+            cost_usd,
+            priced: price.is_some(),
             ts_ms: self.ts_ms,
             key_id: self.key_id,
             tool: self.tool,
