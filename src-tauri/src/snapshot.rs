@@ -76,6 +76,8 @@ pub struct ConfigSnapshot {
     pub aliases: HashMap<String, String>,
     /// The user's prices by `PROVIDER/MODEL`.
     pub prices: HashMap<String, crate::usage::Price>,
+    /// Budgets and limits of active gateway keys, by key id.
+    pub key_limits: HashMap<i64, crate::store::keys::KeyLimits>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,7 +152,13 @@ impl ConfigSnapshot {
         }
         let aliases = store::routing::list_aliases(store).await?.into_iter().map(|a| (a.name, a.target)).collect();
         let prices = store::usage::list_prices(store).await?.into_iter().collect();
-        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases, prices })
+        let key_limits = store::keys::list(store)
+            .await?
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none() && k.limits != Default::default())
+            .map(|k| (k.id, k.limits))
+            .collect();
+        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases, prices, key_limits })
     }
 
     /// The id of the active gateway key `presented`, if it is one.

@@ -83,3 +83,68 @@ async fn no_key_needed_on_loopback_by_default_but_always_beyond_it() {
     }
     assert!(accepted, "a key created while serving works within a second");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_budgets_and_limits_are_enforced_in_the_clients_shape() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("mock", &mock.base_url(), "k", "m");
+    env.add_provider("other", &mock.base_url(), "k2", "m");
+    env.ok(&["price", "set", "mock/m", "--input", "1000", "--output", "1000"]);
+    let rpm = env.ok(&["key", "create", "--name", "rpm"]).trim().to_string();
+    let scoped = env.ok(&["key", "create", "--name", "scoped"]).trim().to_string();
+    let old = env.ok(&["key", "create", "--name", "old"]).trim().to_string();
+    let thrifty = env.ok(&["key", "create", "--name", "thrifty"]).trim().to_string();
+    env.ok(&["key", "set", "1", "--rpm", "2"]);
+    env.ok(&["key", "set", "2", "--models", "mock/*"]);
+    env.ok(&["key", "set", "3", "--expires", "2020-01-01"]);
+    env.ok(&["key", "set", "4", "--budget-daily", "0.0001"]);
+    assert!(env.fails(&["key", "set", "4", "--expires", "soon"]).contains("invalid --expires"));
+    let gw = env.serve().await;
+    let bearer = |k: &str| format!("Bearer {k}");
+
+    assert_eq!(status_with(&gw.chat_url(), Some(("authorization", &bearer(&rpm)))).await.0, 200);
+    assert_eq!(status_with(&gw.chat_url(), Some(("authorization", &bearer(&rpm)))).await.0, 200);
+    let res = http()
+        .post(gw.chat_url())
+        .header("authorization", bearer(&rpm))
+        .json(&serde_json::json!({"model": "mock/m", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().contains("2 requests per minute"), "{v}");
+
+    assert_eq!(status_with(&gw.chat_url(), Some(("authorization", &bearer(&scoped)))).await.0, 200);
+    let res = http()
+        .post(format!("{}/v1/messages", gw.url))
+        .header("x-api-key", &scoped)
+        .json(
+            &serde_json::json!({"model": "other/m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "permission_error", "Anthropic's shape: {v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("may not use model 'other/m'"), "{v}");
+
+    let (s, v) = status_with(&gw.chat_url(), Some(("authorization", &bearer(&old)))).await;
+    assert_eq!(s, 403);
+    assert!(v["error"]["message"].as_str().unwrap().contains("expired"), "{v}");
+
+    assert_eq!(
+        status_with(&gw.chat_url(), Some(("authorization", &bearer(&thrifty)))).await.0,
+        200,
+        "nothing spent yet"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (s, v) = status_with(&gw.chat_url(), Some(("authorization", &bearer(&thrifty)))).await;
+    assert_eq!(s, 403, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("daily budget"), "{v}");
+    let keys = env.ok(&["key", "list", "--json"]);
+    assert!(keys.contains("\"rpm\": 2") && keys.contains("\"budget_daily_usd\": 0.0001"), "{keys}");
+}

@@ -5,7 +5,7 @@
 mod output;
 
 use crate::gateway::{self, DEFAULT_PORT};
-use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd, ProviderSet, UsageGroup};
+use crate::manage::{AccountAdd, AccountChange, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -242,6 +242,28 @@ pub enum KeyCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Budgets and limits of a gateway key (0, an empty list or `never` removes one)
+    Set {
+        id: i64,
+        /// USD per UTC day
+        #[arg(long)]
+        budget_daily: Option<f64>,
+        /// USD per UTC month
+        #[arg(long)]
+        budget_monthly: Option<f64>,
+        /// Requests per minute
+        #[arg(long)]
+        rpm: Option<i64>,
+        /// Tokens (input + output) per minute
+        #[arg(long)]
+        tpm: Option<i64>,
+        /// Model names it may use, comma-separated globs ('cc/*,openai/*')
+        #[arg(long)]
+        models: Option<String>,
+        /// 2027-01-01, an RFC 3339 time, or never
+        #[arg(long)]
+        expires: Option<String>,
+    },
     /// Revoke a gateway key
     Revoke { id: i64 },
 }
@@ -400,6 +422,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Key(cmd) => match cmd {
             KeyCmd::Create { name } => output::key_created(&manager.key_create(&name).await?),
             KeyCmd::List { json } => output::keys(&manager.key_list().await?, json)?,
+            KeyCmd::Set { id, budget_daily, budget_monthly, rpm, tpm, models, expires } => {
+                let change = KeyLimitsChange {
+                    budget_daily_usd: budget_daily,
+                    budget_monthly_usd: budget_monthly,
+                    rpm,
+                    tpm,
+                    models,
+                    expires,
+                };
+                manager.key_set(id, change).await?;
+                println!("updated gateway key {id}");
+            }
             KeyCmd::Revoke { id } => {
                 manager.key_revoke(id).await?;
                 println!("revoked gateway key {id}");

@@ -17,6 +17,7 @@ use crate::providers::{capabilities, upstream};
 use crate::routing::classify::{classify, Failure};
 use crate::routing::{self, Candidate};
 use crate::snapshot::AccountRuntime;
+use crate::usage::limits::Refusal;
 use crate::usage::{self, Draft, Outcome, SseUsageScanner, UsageRecorder, UsageTap};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -61,13 +62,30 @@ pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMa
         ..Default::default()
     };
     let recorder = app.usage.clone();
+    let limiter = app.limits.clone();
     let config = app.live.get();
     match serve(app, inbound, uri, headers, body, &mut draft).await {
-        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started, config),
+        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started, config, limiter),
         Err(e) => {
             let latency = started.elapsed().as_millis() as i64;
             recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None, None));
             e.render(format)
+        }
+    }
+}
+
+/// A key's limit, as the client's error: 403 for what waiting does not fix soon, 429 with
+/// `retry-after` for per-minute limits.
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Forbidden(message) => {
+            ApiError::new(StatusCode::FORBIDDEN, "permission_error", message).code("key_limit")
+        }
+        Refusal::RateLimited(message, wait) => {
+            let mut e =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", message).code("key_rate_limit");
+            e.retry_after = HeaderValue::from_str(&wait.as_secs().max(1).to_string()).ok();
+            e
         }
     }
 }
@@ -81,6 +99,7 @@ fn record_when_sent(
     recorder: UsageRecorder,
     started: Instant,
     config: std::sync::Arc<crate::snapshot::ConfigSnapshot>,
+    limiter: std::sync::Arc<crate::usage::limits::KeyLimiter>,
 ) -> Response {
     use futures_util::StreamExt;
     let status = response.status().as_u16();
@@ -89,7 +108,7 @@ fn record_when_sent(
         (Some(provider), Some(model)) => usage::price_for(&config.prices, provider, model),
         _ => None,
     };
-    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status, price };
+    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status, price, limiter };
     let (parts, body) = response.into_parts();
     let mut stream = body.into_data_stream();
     let body = async_stream(move |cx| {
@@ -119,6 +138,7 @@ struct RecordOnDrop {
     started: Instant,
     status: u16,
     price: Option<usage::Price>,
+    limiter: std::sync::Arc<crate::usage::limits::KeyLimiter>,
 }
 
 impl Drop for RecordOnDrop {
@@ -132,7 +152,11 @@ impl Drop for RecordOnDrop {
         };
         let latency = self.started.elapsed().as_millis() as i64;
         let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
-        self.recorder.record(draft.finish(self.status, outcome, latency, ttft, usage, self.price));
+        let record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
+        if let Some(key) = record.key_id {
+            self.limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
+        }
+        self.recorder.record(record);
     }
 }
 
@@ -261,6 +285,9 @@ async fn serve(
     let (model, stream) = model_and_stream(&inbound, &body)?;
     draft.requested_model = model.clone();
     draft.stream = stream;
+    if let Some(limits) = draft.key_id.and_then(|id| config.key_limits.get(&id).map(|l| (id, l))) {
+        app.limits.check(limits.0, limits.1, &model).await.map_err(refusal)?;
+    }
     let candidates = routing::plan(&config, &app.routing, &model)?;
     let first_byte = Duration::from_secs(config.settings.first_byte_timeout_secs);
     let stall = Duration::from_secs(config.settings.stall_timeout_secs);

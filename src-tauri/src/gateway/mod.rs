@@ -15,6 +15,7 @@ use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
 use crate::routing::RoutingState;
 use crate::snapshot::{ConfigSnapshot, LiveConfig};
+use crate::usage::limits::KeyLimiter;
 use crate::usage::{UsageRecorder, UsageWriter};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub store: crate::store::Store,
     /// Where each request's usage record goes.
     pub usage: UsageRecorder,
+    /// Per-key budgets and rate limits.
+    pub limits: Arc<KeyLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -112,6 +115,7 @@ pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGatewa
         routing,
         store: manager.store().clone(),
         usage,
+        limits: Arc::new(KeyLimiter::new(manager.store().clone())),
     };
     Ok(BoundGateway { listener, state, manager, usage_writer })
 }

@@ -23,7 +23,85 @@ pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// What `key set` changes; `None` leaves a limit as it is.
+#[derive(Debug, Default, Clone)]
+pub struct KeyLimitsChange {
+    /// USD; 0 removes the budget.
+    pub budget_daily_usd: Option<f64>,
+    pub budget_monthly_usd: Option<f64>,
+    /// 0 removes the limit.
+    pub rpm: Option<i64>,
+    pub tpm: Option<i64>,
+    /// Comma-separated globs; empty removes the list.
+    pub models: Option<String>,
+    /// A date (`2027-01-01`, at 00:00 UTC) or an RFC 3339 time; `never` removes it.
+    pub expires: Option<String>,
+}
+
+fn expiry(value: &str) -> Result<Option<String>> {
+    if value == "never" || value.is_empty() {
+        return Ok(None);
+    }
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    if let Ok(at) = time::OffsetDateTime::parse(value, rfc3339) {
+        return Ok(at.format(rfc3339).ok());
+    }
+    let date = time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
+        ManageError::Invalid(format!(
+            "invalid --expires '{value}': write a date like 2027-01-01, an RFC 3339 time, or never"
+        ))
+    })?;
+    Ok(date.midnight().assume_utc().format(rfc3339).ok())
+}
+
 impl Manager {
+    pub async fn key_set(&self, id: i64, change: KeyLimitsChange) -> Result<()> {
+        let current = store::keys::list(&self.store)
+            .await?
+            .into_iter()
+            .find(|k| k.id == id && k.revoked_at.is_none())
+            .ok_or_else(|| ManageError::NotFound(format!("no active gateway key {id}")))?;
+        let mut l = current.limits;
+        let money = |v: f64, name: &str| {
+            if v.is_finite() && v >= 0.0 {
+                Ok((v > 0.0).then_some(v))
+            } else {
+                Err(ManageError::Invalid(format!("--{name} is USD, zero or more")))
+            }
+        };
+        let count = |v: i64, name: &str| {
+            if v >= 0 {
+                Ok((v > 0).then_some(v))
+            } else {
+                Err(ManageError::Invalid(format!("--{name} is a count, zero or more")))
+            }
+        };
+        if let Some(v) = change.budget_daily_usd {
+            l.budget_daily_usd = money(v, "budget-daily")?;
+        }
+        if let Some(v) = change.budget_monthly_usd {
+            l.budget_monthly_usd = money(v, "budget-monthly")?;
+        }
+        if let Some(v) = change.rpm {
+            l.rpm = count(v, "rpm")?;
+        }
+        if let Some(v) = change.tpm {
+            l.tpm = count(v, "tpm")?;
+        }
+        if let Some(m) = change.models {
+            let m = m.split(',').map(str::trim).filter(|g| !g.is_empty()).collect::<Vec<_>>().join(",");
+            l.models = (!m.is_empty()).then_some(m);
+        }
+        if let Some(e) = change.expires {
+            l.expires_at = expiry(e.trim())?;
+        }
+        let mut tx = self.store.begin().await?;
+        store::keys::set_limits(&mut tx, id, &l).await?;
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
     pub async fn key_create(&self, name: &str) -> Result<CreatedKey> {
         let mut random = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut random);

@@ -10,7 +10,7 @@ pub mod settings;
 mod usage;
 
 pub use accounts::AccountAdd;
-pub use keys::{hash_key as keys_hash, CreatedKey, KEY_PREFIX};
+pub use keys::{hash_key as keys_hash, CreatedKey, KeyLimitsChange, KEY_PREFIX};
 pub use providers::ProviderAdd;
 pub use routing::{AccountChange, ProviderSet};
 pub use settings::{SettingKey, Settings};

@@ -12,6 +12,21 @@ pub struct GatewayKeyRecord {
     pub key_hint: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    #[serde(flatten)]
+    pub limits: KeyLimits,
+}
+
+/// Budgets and limits of a gateway key; `None` is no limit.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct KeyLimits {
+    pub budget_daily_usd: Option<f64>,
+    pub budget_monthly_usd: Option<f64>,
+    pub rpm: Option<i64>,
+    pub tpm: Option<i64>,
+    /// Comma-separated globs of the model names the key may use.
+    pub models: Option<String>,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
 }
 
 pub async fn insert(
@@ -31,7 +46,7 @@ pub async fn insert(
 }
 
 pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
-    let rows = sqlx::query("SELECT id, name, key_hint, created_at, revoked_at FROM gateway_keys ORDER BY id")
+    let rows = sqlx::query("SELECT id, name, key_hint, created_at, revoked_at, budget_daily_usd, budget_monthly_usd, rpm, tpm, models, expires_at FROM gateway_keys ORDER BY id")
         .fetch_all(store.pool())
         .await?;
     Ok(rows
@@ -42,6 +57,14 @@ pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
             key_hint: r.get("key_hint"),
             created_at: r.get("created_at"),
             revoked_at: r.get("revoked_at"),
+            limits: KeyLimits {
+                budget_daily_usd: r.get("budget_daily_usd"),
+                budget_monthly_usd: r.get("budget_monthly_usd"),
+                rpm: r.get("rpm"),
+                tpm: r.get("tpm"),
+                models: r.get("models"),
+                expires_at: r.get("expires_at"),
+            },
         })
         .collect())
 }
@@ -58,5 +81,22 @@ pub async fn revoke(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bo
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Replaces a key's limits. Returns whether the key exists.
+pub async fn set_limits(tx: &mut Transaction<'static, Sqlite>, id: i64, l: &KeyLimits) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE gateway_keys SET budget_daily_usd = ?, budget_monthly_usd = ?, rpm = ?, tpm = ?, models = ?, expires_at = ? WHERE id = ?",
+    )
+    .bind(l.budget_daily_usd)
+    .bind(l.budget_monthly_usd)
+    .bind(l.rpm)
+    .bind(l.tpm)
+    .bind(&l.models)
+    .bind(&l.expires_at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected() > 0)
 }

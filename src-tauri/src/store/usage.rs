@@ -186,3 +186,14 @@ pub async fn list_prices(store: &Store) -> Result<Vec<(String, Price)>, StoreErr
         })
         .collect())
 }
+
+/// What a key has spent since `since_ms`.
+pub async fn spend_since(store: &Store, key_id: i64, since_ms: i64) -> Result<f64, StoreError> {
+    let spent: Option<f64> =
+        sqlx::query_scalar("SELECT SUM(cost_usd) FROM usage_records WHERE key_id = ? AND ts_ms >= ?")
+            .bind(key_id)
+            .bind(since_ms)
+            .fetch_one(store.pool())
+            .await?;
+    Ok(spent.unwrap_or(0.0))
+}

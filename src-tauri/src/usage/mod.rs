@@ -2,6 +2,7 @@
 //! assembled while the request runs (`Draft`, `UsageTap`) and written off the request path in
 //! batches (`UsageRecorder`), flushed on shutdown.
 
+pub mod limits;
 mod pricing;
 mod recorder;
 mod tap;

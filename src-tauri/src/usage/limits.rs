@@ -1,0 +1,261 @@
+//! Budgets and limits per gateway key, enforced before a request is routed: expiry, allowed
+//! models (globs), requests and tokens per minute (sliding 60 s windows), and daily and
+//! monthly USD budgets (UTC days and months; spend read from the store once per key, then kept
+//! up to date as records are written).
+
+use crate::store::keys::KeyLimits;
+use crate::store::Store;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Why a key may not make this request now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// 403: expired, model not allowed, budget spent.
+    Forbidden(String),
+    /// 429: a per-minute limit; retry after this long.
+    RateLimited(String, Duration),
+}
+
+#[derive(Default)]
+struct Window {
+    requests: VecDeque<Instant>,
+    tokens: VecDeque<(Instant, u64)>,
+}
+
+impl Window {
+    fn prune(&mut self, now: Instant) {
+        while self.requests.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+            self.requests.pop_front();
+        }
+        while self.tokens.front().is_some_and(|(t, _)| now.duration_since(*t) >= WINDOW) {
+            self.tokens.pop_front();
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Spend {
+    day: i64,
+    day_usd: f64,
+    month: (i32, u8),
+    month_usd: f64,
+}
+
+#[derive(Default)]
+pub struct KeyLimiter {
+    windows: Mutex<HashMap<i64, Window>>,
+    spend: Mutex<HashMap<i64, Spend>>,
+    store: Option<Store>,
+}
+
+fn day_and_month(now: OffsetDateTime) -> (i64, (i32, u8)) {
+    (now.unix_timestamp().div_euclid(86_400), (now.year(), now.month() as u8))
+}
+
+fn start_of_month_ms(now: OffsetDateTime) -> i64 {
+    let date = time::Date::from_calendar_date(now.year(), now.month(), 1).unwrap_or(now.date());
+    date.midnight().assume_utc().unix_timestamp() * 1000
+}
+
+/// A glob with `*` wildcards, matched against the whole name.
+pub fn glob_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h {}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {}s", s / 60, s % 60)
+    } else {
+        format!("{}s", s.max(1))
+    }
+}
+
+impl KeyLimiter {
+    pub fn new(store: Store) -> Self {
+        Self { store: Some(store), ..Default::default() }
+    }
+
+    /// Checks a request by key `id` for `model`; counts it against the rpm window when allowed.
+    pub async fn check(&self, id: i64, limits: &KeyLimits, model: &str) -> Result<(), Refusal> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(expires) = limits.expires_at.as_deref() {
+            if let Ok(at) = OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339) {
+                if now >= at {
+                    return Err(Refusal::Forbidden(format!("gateway key {id} expired on {expires}")));
+                }
+            }
+        }
+        if let Some(models) = limits.models.as_deref().filter(|m| !m.trim().is_empty()) {
+            if !models.split(',').map(str::trim).any(|g| glob_matches(g, model)) {
+                return Err(Refusal::Forbidden(format!(
+                    "gateway key {id} may not use model '{model}' (allowed: {models})"
+                )));
+            }
+        }
+        if limits.budget_daily_usd.is_some() || limits.budget_monthly_usd.is_some() {
+            let spend = self.spend_of(id, now).await;
+            if let Some(budget) = limits.budget_daily_usd {
+                if spend.day_usd >= budget {
+                    let tomorrow = (now.date() + time::Duration::days(1)).midnight().assume_utc();
+                    let wait = Duration::from_secs((tomorrow - now).whole_seconds().max(0) as u64);
+                    return Err(Refusal::Forbidden(format!(
+                        "gateway key {id} spent its daily budget of ${budget:.2} (${:.2}); it resets at 00:00 UTC, in {}",
+                        spend.day_usd,
+                        human(wait)
+                    )));
+                }
+            }
+            if let Some(budget) = limits.budget_monthly_usd {
+                if spend.month_usd >= budget {
+                    return Err(Refusal::Forbidden(format!(
+                        "gateway key {id} spent its monthly budget of ${budget:.2} (${:.2}); it resets on the 1st at 00:00 UTC",
+                        spend.month_usd
+                    )));
+                }
+            }
+        }
+        if limits.rpm.is_some() || limits.tpm.is_some() {
+            let now = Instant::now();
+            let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+            let w = windows.entry(id).or_default();
+            w.prune(now);
+            if let Some(rpm) = limits.rpm {
+                if w.requests.len() as i64 >= rpm {
+                    let wait = WINDOW.saturating_sub(now.duration_since(w.requests[0]));
+                    return Err(Refusal::RateLimited(
+                        format!(
+                            "gateway key {id} reached its limit of {rpm} requests per minute; retry in {}",
+                            human(wait)
+                        ),
+                        wait,
+                    ));
+                }
+            }
+            if let Some(tpm) = limits.tpm {
+                let used: u64 = w.tokens.iter().map(|(_, n)| n).sum();
+                if used as i64 >= tpm {
+                    let wait = w.tokens.front().map_or(WINDOW, |(t, _)| WINDOW.saturating_sub(now.duration_since(*t)));
+                    return Err(Refusal::RateLimited(
+                        format!(
+                            "gateway key {id} reached its limit of {tpm} tokens per minute ({used} used); retry in {}",
+                            human(wait)
+                        ),
+                        wait,
+                    ));
+                }
+            }
+            w.requests.push_back(now);
+        }
+        Ok(())
+    }
+
+    /// Counts a finished request's tokens and cost against its key.
+    pub fn settle(&self, id: i64, tokens: u64, cost_usd: f64) {
+        if tokens > 0 {
+            let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+            windows.entry(id).or_default().tokens.push_back((Instant::now(), tokens));
+        }
+        if cost_usd > 0.0 {
+            let now = OffsetDateTime::now_utc();
+            let (day, month) = day_and_month(now);
+            let mut spend = self.spend.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = spend.get_mut(&id) {
+                if s.day != day {
+                    *s = Spend { day, day_usd: 0.0, month: s.month, month_usd: s.month_usd };
+                }
+                if s.month != month {
+                    s.month = month;
+                    s.month_usd = 0.0;
+                }
+                s.day_usd += cost_usd;
+                s.month_usd += cost_usd;
+            }
+        }
+    }
+
+    /// The key's spend today and this month: from the store the first time, then in memory.
+    async fn spend_of(&self, id: i64, now: OffsetDateTime) -> Spend {
+        let (day, month) = day_and_month(now);
+        if let Some(s) = self.spend.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            if s.day == day && s.month == month {
+                return *s;
+            }
+        }
+        let (mut day_usd, mut month_usd) = (0.0, 0.0);
+        if let Some(store) = &self.store {
+            let day_start = day * 86_400_000;
+            day_usd = crate::store::usage::spend_since(store, id, day_start).await.unwrap_or(0.0);
+            month_usd = crate::store::usage::spend_since(store, id, start_of_month_ms(now)).await.unwrap_or(0.0);
+        }
+        let spend = Spend { day, day_usd, month, month_usd };
+        self.spend.lock().unwrap_or_else(|e| e.into_inner()).insert(id, spend);
+        spend
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("cc/*", "cc/claude-sonnet-4-5"));
+        assert!(glob_matches("*sonnet*", "cc/claude-sonnet-4-5"));
+        assert!(glob_matches("openai/gpt-5", "openai/gpt-5"));
+        assert!(!glob_matches("openai/gpt-5", "openai/gpt-5-mini"));
+        assert!(!glob_matches("cc/*", "openai/gpt-5"));
+        assert!(glob_matches("*", "anything"));
+    }
+
+    #[tokio::test]
+    async fn rpm_tpm_and_models_are_enforced() {
+        let limiter = KeyLimiter::default();
+        let limits = KeyLimits { rpm: Some(2), tpm: Some(100), models: Some("a/*".into()), ..Default::default() };
+        assert!(limiter.check(1, &limits, "a/x").await.is_ok());
+        assert!(limiter.check(1, &limits, "a/x").await.is_ok());
+        assert!(matches!(limiter.check(1, &limits, "a/x").await, Err(Refusal::RateLimited(_, wait)) if wait <= WINDOW));
+        assert!(
+            matches!(limiter.check(1, &limits, "b/x").await, Err(Refusal::Forbidden(m)) if m.contains("may not use"))
+        );
+        let tokens = KeyLimits { tpm: Some(100), ..Default::default() };
+        assert!(limiter.check(2, &tokens, "x").await.is_ok());
+        limiter.settle(2, 150, 0.0);
+        assert!(
+            matches!(limiter.check(2, &tokens, "x").await, Err(Refusal::RateLimited(m, _)) if m.contains("tokens per minute"))
+        );
+        let expired = KeyLimits { expires_at: Some("2020-01-01T00:00:00Z".into()), ..Default::default() };
+        assert!(matches!(limiter.check(3, &expired, "x").await, Err(Refusal::Forbidden(m)) if m.contains("expired")));
+        let budget = KeyLimits { budget_daily_usd: Some(1.0), ..Default::default() };
+        assert!(limiter.check(4, &budget, "x").await.is_ok());
+        limiter.settle(4, 10, 1.5);
+        assert!(
+            matches!(limiter.check(4, &budget, "x").await, Err(Refusal::Forbidden(m)) if m.contains("daily budget"))
+        );
+    }
+}
