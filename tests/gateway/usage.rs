@@ -192,3 +192,42 @@ async fn records_are_flushed_on_shutdown() {
     assert!(gw.wait_exit(Duration::from_secs(10)).await.success());
     assert_eq!(records(&env).len(), 5, "written before the gateway exited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summaries_series_and_csv_export() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("oa", &mock.base_url(), "k", "m");
+    env.ok(&["price", "set", "oa/m", "--input", "1", "--output", "1"]);
+    let gw = env.serve().await;
+    for tool in ["claude-cli/2.0", "claude-cli/2.0", "codex_cli_rs/0.5"] {
+        let res = http()
+            .post(gw.chat_url())
+            .header("user-agent", tool)
+            .json(&json!({"model": "oa/m", "messages": []}))
+            .send()
+            .await
+            .unwrap();
+        res.text().await.unwrap();
+    }
+    wait_for(&env, 3).await;
+    let by_tool: Value = serde_json::from_str(&env.ok(&["usage", "summary", "--by", "tool", "--json"])).unwrap();
+    let counts: Vec<(String, i64)> = by_tool
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["group"].as_str().unwrap().to_string(), t["requests"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("claude-code".to_string(), 2), ("codex".to_string(), 1)]);
+    let series: Value =
+        serde_json::from_str(&env.ok(&["usage", "series", "--bucket", "hour", "--by", "model", "--json"])).unwrap();
+    assert_eq!(series[0]["group"], "oa/m");
+    assert_eq!(series[0]["requests"], 3);
+    let file = env.dir.path().join("usage.csv");
+    let out = env.ok(&["usage", "export", "--csv", file.to_str().unwrap()]);
+    assert!(out.contains("wrote 3 records"), "{out}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().next().unwrap().starts_with("id,time,key_id,tool"));
+    assert!(env.fails(&["usage", "summary", "--since", "7w"]).contains("invalid period"));
+}

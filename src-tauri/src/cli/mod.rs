@@ -217,6 +217,25 @@ pub enum UsageCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Totals per hour or day, grouped
+    Series {
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// hour or day
+        #[arg(long, default_value = "day")]
+        bucket: String,
+        #[arg(long, default_value = "provider")]
+        by: UsageGroup,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every record of a period as CSV
+    Export {
+        #[arg(long)]
+        csv: PathBuf,
+        #[arg(long, default_value = "30d")]
+        since: String,
+    },
     /// Totals over a period, grouped
     Summary {
         /// 30m, 24h, 7d, ...
@@ -415,6 +434,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Usage(cmd) => match cmd {
             UsageCmd::Log { limit, json } => output::usage_log(&manager.usage_log(limit).await?, json)?,
+            UsageCmd::Series { since, bucket, by, json } => {
+                output::usage_series(&manager.usage_series(&since, &bucket, by).await?, json)?
+            }
+            UsageCmd::Export { csv, since } => {
+                let n = manager.usage_export_csv(&since, &csv).await?;
+                println!("wrote {n} records to {}", csv.display());
+            }
             UsageCmd::Summary { since, by, json } => {
                 output::usage_summary(&manager.usage_summary(&since, by).await?, json)?
             }

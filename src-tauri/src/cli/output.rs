@@ -6,7 +6,7 @@ use crate::store::accounts::AccountRecord;
 use crate::store::keys::GatewayKeyRecord;
 use crate::store::providers::ProviderRecord;
 use crate::store::routing::{AliasRecord, ComboRecord};
-use crate::store::usage::{UsageRow, UsageTotals};
+use crate::store::usage::{SeriesPoint, UsageRow, UsageTotals};
 use serde::Serialize;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -143,6 +143,9 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
         vec!["max-body-mb".into(), s.max_body_mb.to_string()],
         vec!["first-byte-timeout-secs".into(), s.first_byte_timeout_secs.to_string()],
         vec!["stall-timeout-secs".into(), s.stall_timeout_secs.to_string()],
+        vec!["proxy".into(), if s.proxy.is_empty() { "(environment)".into() } else { s.proxy.clone() }],
+        vec!["no-proxy".into(), s.no_proxy.clone()],
+        vec!["retention-days".into(), s.retention_days.to_string()],
     ];
     table(&["SETTING", "VALUE"], rows);
     Ok(())
@@ -258,5 +261,31 @@ pub fn prices(list: &[(String, crate::usage::Price, &'static str)], json: bool) 
         })
         .collect();
     table(&["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "SOURCE"], rows);
+    Ok(())
+}
+
+pub fn usage_series(points: &[SeriesPoint], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(points);
+    }
+    let rows = points
+        .iter()
+        .map(|p| {
+            let when = time::OffsetDateTime::from_unix_timestamp(p.bucket_ms / 1000)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default();
+            let t = &p.totals;
+            vec![
+                when,
+                t.group.clone(),
+                t.requests.to_string(),
+                t.errors.to_string(),
+                (t.input_tokens + t.output_tokens).to_string(),
+                format!("${:.4}", t.cost_usd),
+            ]
+        })
+        .collect();
+    table(&["FROM", "GROUP", "REQUESTS", "ERRORS", "TOKENS", "COST"], rows);
     Ok(())
 }

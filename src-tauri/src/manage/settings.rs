@@ -21,16 +21,19 @@ pub enum SettingKey {
     Proxy,
     /// Hosts the proxy is not used for, comma-separated.
     NoProxy,
+    /// Days raw usage records are kept (their hourly totals stay).
+    RetentionDays,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 6] = [
+    pub const ALL: [SettingKey; 7] = [
         Self::RequireKey,
         Self::MaxBodyMb,
         Self::FirstByteTimeoutSecs,
         Self::StallTimeoutSecs,
         Self::Proxy,
         Self::NoProxy,
+        Self::RetentionDays,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl SettingKey {
             Self::StallTimeoutSecs => "stall-timeout-secs",
             Self::Proxy => "proxy",
             Self::NoProxy => "no-proxy",
+            Self::RetentionDays => "retention-days",
         }
     }
 }
@@ -64,6 +68,7 @@ pub struct Settings {
     pub stall_timeout_secs: u64,
     pub proxy: String,
     pub no_proxy: String,
+    pub retention_days: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +80,7 @@ impl Default for Settings {
             stall_timeout_secs: 300,
             proxy: String::new(),
             no_proxy: String::new(),
+            retention_days: 90,
         }
     }
 }
@@ -125,6 +131,13 @@ impl Settings {
                 self.proxy = value.to_string();
             }
             SettingKey::NoProxy => self.no_proxy = value.to_string(),
+            SettingKey::RetentionDays => {
+                self.retention_days = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=3650).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 3650"))?
+            }
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Usage queries: the request log and totals over a period, grouped.
 
 use super::{ManageError, Manager, Result};
-use crate::store::usage::{UsageRow, UsageTotals};
+use crate::store::usage::{SeriesPoint, UsageRow, UsageTotals};
 use crate::store::{self};
 use crate::usage::Price;
 
@@ -33,7 +33,7 @@ impl UsageGroup {
     fn column(self) -> &'static str {
         match self {
             Self::Provider => "provider",
-            Self::Model => "COALESCE(provider || '/' || model, requested_model)",
+            Self::Model => "model",
             Self::Account => "account_id",
             Self::Key => "key_id",
             Self::Tool => "tool",
@@ -97,6 +97,84 @@ impl Manager {
 
     pub async fn usage_log(&self, limit: i64) -> Result<Vec<UsageRow>> {
         Ok(store::usage::recent(&self.store, limit.clamp(1, 100_000)).await?)
+    }
+
+    /// Totals per hour or day.
+    pub async fn usage_series(&self, since: &str, bucket: &str, by: UsageGroup) -> Result<Vec<SeriesPoint>> {
+        let since_ms = crate::routing::state::unix_ms(std::time::SystemTime::now()) - parse_period(since)?;
+        let bucket_ms = match bucket {
+            "hour" => 3_600_000,
+            "day" => 86_400_000,
+            _ => return Err(ManageError::Invalid(format!("unknown bucket '{bucket}': expected hour or day"))),
+        };
+        Ok(store::usage::series(&self.store, since_ms, bucket_ms, by.column()).await?)
+    }
+
+    /// Writes every record since `since` to a CSV file; returns how many.
+    pub async fn usage_export_csv(&self, since: &str, path: &std::path::Path) -> Result<usize> {
+        let since_ms = crate::routing::state::unix_ms(std::time::SystemTime::now()) - parse_period(since)?;
+        let rows = store::usage::since(&self.store, since_ms).await?;
+        let io = |e: std::io::Error| ManageError::Invalid(format!("cannot write {}: {e}", path.display()));
+        let mut out = csv::Writer::from_path(path).map_err(|e| io(e.into()))?;
+        out.write_record([
+            "id",
+            "time",
+            "key_id",
+            "tool",
+            "api",
+            "requested_model",
+            "provider",
+            "account_id",
+            "model",
+            "stream",
+            "status",
+            "outcome",
+            "latency_ms",
+            "ttft_ms",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "usage_reported",
+            "cost_usd",
+            "failed_attempts",
+        ])
+        .map_err(|e| io(e.into()))?;
+        for r in &rows {
+            let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let time = time::OffsetDateTime::from_unix_timestamp(r.ts_ms / 1000)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default();
+            out.write_record([
+                r.id.to_string(),
+                time,
+                opt(r.key_id),
+                r.tool.clone(),
+                r.inbound.clone(),
+                r.requested_model.clone(),
+                r.provider.clone().unwrap_or_default(),
+                opt(r.account_id),
+                r.model.clone().unwrap_or_default(),
+                r.stream.to_string(),
+                r.status.to_string(),
+                r.outcome.clone(),
+                r.latency_ms.to_string(),
+                opt(r.ttft_ms),
+                r.input_tokens.to_string(),
+                r.output_tokens.to_string(),
+                r.cache_read_tokens.to_string(),
+                r.cache_write_tokens.to_string(),
+                r.reasoning_tokens.to_string(),
+                r.usage_reported.to_string(),
+                format!("{:.6}", r.cost_usd),
+                r.attempts.join(" | "),
+            ])
+            .map_err(|e| io(e.into()))?;
+        }
+        out.flush().map_err(io)?;
+        Ok(rows.len())
     }
 
     pub async fn usage_summary(&self, since: &str, by: UsageGroup) -> Result<Vec<UsageTotals>> {

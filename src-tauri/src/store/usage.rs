@@ -39,8 +39,45 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.priced)
         .execute(&mut *tx)
         .await?;
+        add_to_hour(&mut tx, r).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a record to its hourly aggregate (same transaction as the record).
+async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &UsageRecord) -> Result<(), StoreError> {
+    let model = match (&r.provider, &r.model) {
+        (Some(p), Some(m)) => format!("{p}/{m}"),
+        _ => r.requested_model.clone(),
+    };
+    sqlx::query(
+        "INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
+             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum)
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (hour_ms, provider, model, account_id, key_id, tool) DO UPDATE SET
+             requests = requests + 1, errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
+             output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+             cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+             reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd,
+             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum",
+    )
+    .bind(r.ts_ms.div_euclid(3_600_000) * 3_600_000)
+    .bind(r.provider.clone().unwrap_or_default())
+    .bind(model)
+    .bind(r.account_id.unwrap_or(0))
+    .bind(r.key_id.unwrap_or(0))
+    .bind(&r.tool)
+    .bind((r.outcome == crate::usage::Outcome::Error) as i64)
+    .bind(r.usage.input as i64)
+    .bind(r.usage.output as i64)
+    .bind(r.usage.cache_read as i64)
+    .bind(r.usage.cache_write as i64)
+    .bind(r.usage.reasoning as i64)
+    .bind(r.cost_usd)
+    .bind(r.latency_ms)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -76,36 +113,36 @@ pub struct UsageRow {
 pub async fn recent(store: &Store, limit: i64) -> Result<Vec<UsageRow>, StoreError> {
     let rows =
         sqlx::query("SELECT * FROM usage_records ORDER BY id DESC LIMIT ?").bind(limit).fetch_all(store.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(UsageRow {
-                id: r.get("id"),
-                ts_ms: r.get("ts_ms"),
-                key_id: r.get("key_id"),
-                tool: r.get("tool"),
-                inbound: r.get("inbound"),
-                requested_model: r.get("requested_model"),
-                provider: r.get("provider"),
-                account_id: r.get("account_id"),
-                model: r.get("model"),
-                attempts: serde_json::from_str(&r.get::<String, _>("attempts"))
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                stream: r.get("stream"),
-                status: r.get("status"),
-                outcome: r.get("outcome"),
-                latency_ms: r.get("latency_ms"),
-                ttft_ms: r.get("ttft_ms"),
-                input_tokens: r.get("input_tokens"),
-                output_tokens: r.get("output_tokens"),
-                cache_read_tokens: r.get("cache_read_tokens"),
-                cache_write_tokens: r.get("cache_write_tokens"),
-                reasoning_tokens: r.get("reasoning_tokens"),
-                usage_reported: r.get("usage_reported"),
-                cost_usd: r.get("cost_usd"),
-                priced: r.get("priced"),
-            })
-        })
-        .collect()
+    rows.iter().map(row).collect()
+}
+
+fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
+    Ok(UsageRow {
+        id: r.get("id"),
+        ts_ms: r.get("ts_ms"),
+        key_id: r.get("key_id"),
+        tool: r.get("tool"),
+        inbound: r.get("inbound"),
+        requested_model: r.get("requested_model"),
+        provider: r.get("provider"),
+        account_id: r.get("account_id"),
+        model: r.get("model"),
+        attempts: serde_json::from_str(&r.get::<String, _>("attempts"))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        stream: r.get("stream"),
+        status: r.get("status"),
+        outcome: r.get("outcome"),
+        latency_ms: r.get("latency_ms"),
+        ttft_ms: r.get("ttft_ms"),
+        input_tokens: r.get("input_tokens"),
+        output_tokens: r.get("output_tokens"),
+        cache_read_tokens: r.get("cache_read_tokens"),
+        cache_write_tokens: r.get("cache_write_tokens"),
+        reasoning_tokens: r.get("reasoning_tokens"),
+        usage_reported: r.get("usage_reported"),
+        cost_usd: r.get("cost_usd"),
+        priced: r.get("priced"),
+    })
 }
 
 /// Totals of one group in a summary.
@@ -122,29 +159,79 @@ pub struct UsageTotals {
     pub cost_usd: f64,
 }
 
-/// Totals since `since_ms`, grouped by a column (`by` is one of a fixed set, never user text).
+/// Totals since `since_ms` (rounded down to its hour), grouped by a column of the hourly
+/// aggregates (`by` is one of a fixed set, never user text).
 pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<Vec<UsageTotals>, StoreError> {
     let sql = format!(
-        "SELECT COALESCE(CAST({by} AS TEXT), '-') AS grp, COUNT(*) AS requests, SUM(outcome = 'error') AS errors,
+        "SELECT CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, AVG(latency_ms) AS latency, SUM(cost_usd) AS cost
-         FROM usage_records WHERE ts_ms >= ? GROUP BY grp ORDER BY requests DESC"
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost
+         FROM usage_hourly WHERE hour_ms >= ? GROUP BY grp ORDER BY requests DESC"
     );
-    let rows = sqlx::query(&sql).bind(since_ms).fetch_all(store.pool()).await?;
-    Ok(rows
-        .iter()
-        .map(|r| UsageTotals {
-            group: r.get("grp"),
-            requests: r.get("requests"),
-            errors: r.get::<Option<i64>, _>("errors").unwrap_or(0),
-            input_tokens: r.get::<Option<i64>, _>("input").unwrap_or(0),
-            output_tokens: r.get::<Option<i64>, _>("output").unwrap_or(0),
-            cache_read_tokens: r.get::<Option<i64>, _>("cache_read").unwrap_or(0),
-            reasoning_tokens: r.get::<Option<i64>, _>("reasoning").unwrap_or(0),
-            avg_latency_ms: r.get::<Option<f64>, _>("latency").unwrap_or(0.0),
-            cost_usd: r.get::<Option<f64>, _>("cost").unwrap_or(0.0),
-        })
-        .collect())
+    let rows = sqlx::query(&sql).bind(since_ms.div_euclid(3_600_000) * 3_600_000).fetch_all(store.pool()).await?;
+    Ok(rows.iter().map(totals).collect())
+}
+
+fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
+    UsageTotals {
+        group: r.get::<Option<String>, _>("grp").filter(|g| !g.is_empty() && g != "0").unwrap_or_else(|| "-".into()),
+        requests: r.get::<Option<i64>, _>("requests").unwrap_or(0),
+        errors: r.get::<Option<i64>, _>("errors").unwrap_or(0),
+        input_tokens: r.get::<Option<i64>, _>("input").unwrap_or(0),
+        output_tokens: r.get::<Option<i64>, _>("output").unwrap_or(0),
+        cache_read_tokens: r.get::<Option<i64>, _>("cache_read").unwrap_or(0),
+        reasoning_tokens: r.get::<Option<i64>, _>("reasoning").unwrap_or(0),
+        avg_latency_ms: r.get::<Option<f64>, _>("latency").unwrap_or(0.0),
+        cost_usd: r.get::<Option<f64>, _>("cost").unwrap_or(0.0),
+    }
+}
+
+/// One point of a time series: a bucket's start and its totals for one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SeriesPoint {
+    pub bucket_ms: i64,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+/// Totals per hour or day (`bucket_ms`) and group since `since_ms`, oldest first.
+pub async fn series(
+    store: &Store,
+    since_ms: i64,
+    bucket_ms: i64,
+    by: &'static str,
+) -> Result<Vec<SeriesPoint>, StoreError> {
+    let sql = format!(
+        "SELECT (hour_ms / ?) * ? AS bucket, CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
+         SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost
+         FROM usage_hourly WHERE hour_ms >= ? GROUP BY bucket, grp ORDER BY bucket, requests DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(bucket_ms)
+        .bind(bucket_ms)
+        .bind(since_ms.div_euclid(3_600_000) * 3_600_000)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows.iter().map(|r| SeriesPoint { bucket_ms: r.get("bucket"), totals: totals(r) }).collect())
+}
+
+/// Deletes raw records older than `before_ms` (their hourly aggregates stay). Returns how many.
+pub async fn prune(store: &Store, before_ms: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM usage_records WHERE ts_ms < ?")
+        .bind(before_ms)
+        .execute(store.pool())
+        .await?
+        .rows_affected())
+}
+
+/// Every record since `since_ms`, oldest first, for export.
+pub async fn since(store: &Store, since_ms: i64) -> Result<Vec<UsageRow>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM usage_records WHERE ts_ms >= ? ORDER BY id")
+        .bind(since_ms)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(row).collect()
 }
 
 /// Sets the user's price for `PROVIDER/MODEL`.
@@ -187,13 +274,68 @@ pub async fn list_prices(store: &Store) -> Result<Vec<(String, Price)>, StoreErr
         .collect())
 }
 
-/// What a key has spent since `since_ms`.
+/// What a key has spent since `since_ms` (rounded down to its hour: days and months start on
+/// an hour), from the hourly totals, which outlive raw records.
 pub async fn spend_since(store: &Store, key_id: i64, since_ms: i64) -> Result<f64, StoreError> {
+    let since_ms = since_ms.div_euclid(3_600_000) * 3_600_000;
     let spent: Option<f64> =
-        sqlx::query_scalar("SELECT SUM(cost_usd) FROM usage_records WHERE key_id = ? AND ts_ms >= ?")
+        sqlx::query_scalar("SELECT SUM(cost_usd) FROM usage_hourly WHERE key_id = ? AND hour_ms >= ?")
             .bind(key_id)
             .bind(since_ms)
             .fetch_one(store.pool())
             .await?;
     Ok(spent.unwrap_or(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::ir::Usage;
+    use crate::usage::Outcome;
+
+    fn record(ts_ms: i64, model: &str, cost: f64) -> UsageRecord {
+        UsageRecord {
+            ts_ms,
+            key_id: Some(1),
+            tool: "t".into(),
+            inbound: "openai".into(),
+            requested_model: model.into(),
+            provider: Some("p".into()),
+            account_id: Some(1),
+            model: Some(model.into()),
+            attempts: vec![],
+            stream: false,
+            status: 200,
+            outcome: Outcome::Ok,
+            latency_ms: 10,
+            ttft_ms: None,
+            usage: Usage { input: 100, output: 10, cache_read: 0, cache_write: 0, reasoning: 0 },
+            usage_reported: true,
+            cost_usd: cost,
+            priced: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn hourly_totals_outlive_pruned_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let now = crate::routing::state::unix_ms(std::time::SystemTime::now());
+        let old = now - 10 * 86_400_000;
+        insert(&store, &[record(old, "a", 1.0), record(old + 1, "a", 2.0), record(now, "b", 0.5)]).await.unwrap();
+        let by_model = summary(&store, old - 3_600_000, "model").await.unwrap();
+        assert_eq!(
+            by_model.iter().map(|t| (t.group.as_str(), t.requests)).collect::<Vec<_>>(),
+            [("p/a", 2), ("p/b", 1)]
+        );
+        assert!((by_model[0].cost_usd - 3.0).abs() < 1e-9);
+        assert_eq!(prune(&store, now - 86_400_000).await.unwrap(), 2);
+        assert_eq!(recent(&store, 10).await.unwrap().len(), 1);
+        let after = summary(&store, old - 3_600_000, "model").await.unwrap();
+        assert_eq!(after, by_model, "aggregates stay when raw records go");
+        let days = series(&store, old - 3_600_000, 86_400_000, "provider").await.unwrap();
+        assert_eq!(days.len(), 2);
+        assert!((spend_since(&store, 1, old).await.unwrap() - 3.5).abs() < 1e-9, "spend outlives raw records");
+        assert!((spend_since(&store, 1, now - 3_600_000).await.unwrap() - 0.5).abs() < 1e-9);
+    }
 }

@@ -42,9 +42,32 @@ impl UsageWriter {
     }
 }
 
+/// How often raw records past the retention period are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes raw records older than the `retention-days` setting.
+async fn prune(store: &Store) {
+    let days = match crate::store::settings::all(store).await {
+        Ok(rows) => crate::manage::Settings::from_rows(&rows).retention_days,
+        Err(_) => return,
+    };
+    let before = crate::routing::state::unix_ms(std::time::SystemTime::now()) - days as i64 * 86_400_000;
+    match crate::store::usage::prune(store, before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} usage records older than {days} days (their hourly totals stay)"),
+        Err(e) => tracing::warn!("cannot prune usage records: {e}"),
+    }
+}
+
 async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<UsageRecord>) {
     let mut batch = Vec::with_capacity(BATCH);
+    prune(&store).await;
+    let mut last_prune = tokio::time::Instant::now();
     loop {
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            prune(&store).await;
+            last_prune = tokio::time::Instant::now();
+        }
         let open = tokio::select! {
             got = rx.recv() => match got {
                 Some(r) => {
