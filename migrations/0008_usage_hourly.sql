@@ -16,7 +16,7 @@ CREATE TABLE usage_hourly (
     cost_usd           REAL NOT NULL DEFAULT 0,
     latency_ms_sum     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (hour_ms, provider, model, account_id, key_id, tool)
-);
+) WITHOUT ROWID;  -- rows stored in key order: a period is one sequential range
 
 -- Records written before this table existed.
 INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
