@@ -66,6 +66,31 @@ impl Env {
         String::from_utf8(out.stderr).unwrap()
     }
 
+    /// Adds four providers on one mock, one per upstream kind (m-oa openai, m-an anthropic,
+    /// m-re responses, m-ge gemini), each with model `mock-model` and one account keyed `key`.
+    pub fn add_every_kind(&self, mock: &mock::MockProvider, key: &str) {
+        for (id, kind, url) in [
+            ("m-oa", "openai", mock.base_url()),
+            ("m-an", "anthropic", mock.root_url()),
+            ("m-re", "responses", mock.base_url()),
+            ("m-ge", "gemini", mock.root_url()),
+        ] {
+            self.ok(&[
+                "provider",
+                "add",
+                id,
+                "--kind",
+                kind,
+                "--base-url",
+                &url,
+                "--models",
+                "mock-model",
+                "--api-key",
+                key,
+            ]);
+        }
+    }
+
     /// Adds an OpenAI-kind provider `id` pointing at `base_url` with one account.
     pub fn add_provider(&self, id: &str, base_url: &str, key: &str, models: &str) {
         self.ok(&[

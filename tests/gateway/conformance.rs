@@ -24,26 +24,7 @@ async fn run(inbound: &str, module: &str) {
     }
     let mock = MockProvider::start(MockConfig::default()).await;
     let env = Env::new();
-    for (id, kind, url) in [
-        ("m-oa", "openai", mock.base_url()),
-        ("m-an", "anthropic", mock.root_url()),
-        ("m-re", "responses", mock.base_url()),
-        ("m-ge", "gemini", mock.root_url()),
-    ] {
-        env.ok(&[
-            "provider",
-            "add",
-            id,
-            "--kind",
-            kind,
-            "--base-url",
-            &url,
-            "--models",
-            "mock-model",
-            "--api-key",
-            "acct-key",
-        ]);
-    }
+    env.add_every_kind(&mock, "acct-key");
     let gw = env.serve().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/conformance.py");
     let out = tokio::process::Command::new("python3")

@@ -12,26 +12,7 @@ use std::time::Duration;
 async fn setup(config: MockConfig, key: &str) -> (MockProvider, Env, Gateway) {
     let mock = MockProvider::start(config).await;
     let env = Env::new();
-    for (id, kind, url) in [
-        ("m-oa", "openai", mock.base_url()),
-        ("m-an", "anthropic", mock.root_url()),
-        ("m-re", "responses", mock.base_url()),
-        ("m-ge", "gemini", mock.root_url()),
-    ] {
-        env.ok(&[
-            "provider",
-            "add",
-            id,
-            "--kind",
-            kind,
-            "--base-url",
-            &url,
-            "--models",
-            "mock-model",
-            "--api-key",
-            key,
-        ]);
-    }
+    env.add_every_kind(&mock, key);
     let gw = env.serve().await;
     (mock, env, gw)
 }

@@ -18,6 +18,18 @@ pub fn usage_json(u: &Usage) -> Value {
     })
 }
 
+/// The text of a reasoning item's summary parts, joined by newlines.
+pub fn summary_text(item: &Value) -> String {
+    let parts: Vec<&str> = item
+        .get("summary")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("text").and_then(Value::as_str))
+        .collect();
+    parts.join("\n")
+}
+
 pub fn parse_usage(v: &Value) -> Usage {
     let n = |p: &str| v.pointer(p).and_then(Value::as_u64).unwrap_or(0);
     Usage {

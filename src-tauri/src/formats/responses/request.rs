@@ -95,18 +95,8 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
                 );
             }
             "reasoning" => {
-                let text: Vec<&str> = item
-                    .get("summary")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.get("text").and_then(Value::as_str))
-                    .collect();
-                push_parts(
-                    &mut messages,
-                    Role::Assistant,
-                    vec![Part::Thinking { text: text.join("\n"), signature: None }],
-                );
+                let text = super::summary_text(item);
+                push_parts(&mut messages, Role::Assistant, vec![Part::Thinking { text, signature: None }]);
             }
             _ => {}
         }

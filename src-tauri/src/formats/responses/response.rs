@@ -26,15 +26,9 @@ pub fn decode(body: &[u8]) -> Result<Response, DecodeError> {
                 parts.push(Part::ToolCall { id: s("call_id"), name: s("name"), arguments: s("arguments") })
             }
             "reasoning" => {
-                let text: Vec<&str> = item
-                    .get("summary")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|x| x.get("text").and_then(Value::as_str))
-                    .collect();
+                let text = super::summary_text(item);
                 if !text.is_empty() {
-                    parts.push(Part::Thinking { text: text.join("\n"), signature: None });
+                    parts.push(Part::Thinking { text, signature: None });
                 }
             }
             _ => {}
