@@ -15,6 +15,11 @@ CREATE TABLE usage_hourly (
     reasoning_tokens   INTEGER NOT NULL DEFAULT 0,
     cost_usd           REAL NOT NULL DEFAULT 0,
     latency_ms_sum     INTEGER NOT NULL DEFAULT 0,
+    -- Requests by latency, for percentiles: under 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128 s, longer.
+    lat_0 INTEGER NOT NULL DEFAULT 0, lat_1 INTEGER NOT NULL DEFAULT 0, lat_2 INTEGER NOT NULL DEFAULT 0,
+    lat_3 INTEGER NOT NULL DEFAULT 0, lat_4 INTEGER NOT NULL DEFAULT 0, lat_5 INTEGER NOT NULL DEFAULT 0,
+    lat_6 INTEGER NOT NULL DEFAULT 0, lat_7 INTEGER NOT NULL DEFAULT 0, lat_8 INTEGER NOT NULL DEFAULT 0,
+    lat_9 INTEGER NOT NULL DEFAULT 0, lat_10 INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (hour_ms, provider, model, account_id, key_id, tool)
 ) WITHOUT ROWID;  -- rows stored in key order: a period is one sequential range
 

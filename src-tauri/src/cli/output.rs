@@ -217,6 +217,15 @@ pub fn usage_log(rows: &[UsageRow], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A bucketed percentile: "≤ 250 ms", or "> 128 s" past the last bucket.
+fn percentile(p: Option<i64>) -> String {
+    match p {
+        Some(ms) if ms < 1000 => format!("≤ {ms} ms"),
+        Some(ms) => format!("≤ {} s", ms / 1000),
+        None => "> 128 s".into(),
+    }
+}
+
 pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(rows);
@@ -232,11 +241,13 @@ pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
                 t.output_tokens.to_string(),
                 t.cache_read_tokens.to_string(),
                 format!("{:.0} ms", t.avg_latency_ms),
+                percentile(t.p50_latency_ms),
+                percentile(t.p95_latency_ms),
                 format!("${:.4}", t.cost_usd),
             ]
         })
         .collect();
-    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "COST"], rows);
+    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "P50", "P95", "COST"], rows);
     Ok(())
 }
 

@@ -51,34 +51,61 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
         (Some(p), Some(m)) => format!("{p}/{m}"),
         _ => r.requested_model.clone(),
     };
-    sqlx::query(
+    let bucket = latency_bucket(r.latency_ms);
+    let sql = format!(
         "INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
-             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum)
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, lat_{bucket})
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, 1)
          ON CONFLICT (hour_ms, provider, model, account_id, key_id, tool) DO UPDATE SET
              requests = requests + 1, errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
              output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
              cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
              reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd,
-             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum",
-    )
-    .bind(r.ts_ms.div_euclid(3_600_000) * 3_600_000)
-    .bind(r.provider.clone().unwrap_or_default())
-    .bind(model)
-    .bind(r.account_id.unwrap_or(0))
-    .bind(r.key_id.unwrap_or(0))
-    .bind(&r.tool)
-    .bind((r.outcome == crate::usage::Outcome::Error) as i64)
-    .bind(r.usage.input as i64)
-    .bind(r.usage.output as i64)
-    .bind(r.usage.cache_read as i64)
-    .bind(r.usage.cache_write as i64)
-    .bind(r.usage.reasoning as i64)
-    .bind(r.cost_usd)
-    .bind(r.latency_ms)
-    .execute(&mut **tx)
-    .await?;
+             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, lat_{bucket} = lat_{bucket} + 1"
+    );
+    sqlx::query(&sql)
+        .bind(r.ts_ms.div_euclid(3_600_000) * 3_600_000)
+        .bind(r.provider.clone().unwrap_or_default())
+        .bind(model)
+        .bind(r.account_id.unwrap_or(0))
+        .bind(r.key_id.unwrap_or(0))
+        .bind(&r.tool)
+        .bind((r.outcome == crate::usage::Outcome::Error) as i64)
+        .bind(r.usage.input as i64)
+        .bind(r.usage.output as i64)
+        .bind(r.usage.cache_read as i64)
+        .bind(r.usage.cache_write as i64)
+        .bind(r.usage.reasoning as i64)
+        .bind(r.cost_usd)
+        .bind(r.latency_ms)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
+}
+
+/// Upper bounds (ms) of the latency buckets `lat_0`..`lat_9`; `lat_10` is everything longer.
+pub const LATENCY_BOUNDS_MS: [i64; 10] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000];
+
+fn latency_bucket(ms: i64) -> usize {
+    LATENCY_BOUNDS_MS.iter().position(|b| ms < *b).unwrap_or(LATENCY_BOUNDS_MS.len())
+}
+
+/// A percentile from bucket counts: the upper bound of the bucket it falls in (None for the
+/// open-ended last bucket, reported as "over 128 s").
+pub fn percentile_ms(buckets: &[i64; 11], q: f64) -> Option<i64> {
+    let total: i64 = buckets.iter().sum();
+    if total == 0 {
+        return Some(0);
+    }
+    let rank = (q * total as f64).ceil().max(1.0) as i64;
+    let mut seen = 0;
+    for (i, n) in buckets.iter().enumerate() {
+        seen += n;
+        if seen >= rank {
+            return LATENCY_BOUNDS_MS.get(i).copied();
+        }
+    }
+    None
 }
 
 /// A usage row as listed.
@@ -156,6 +183,9 @@ pub struct UsageTotals {
     pub cache_read_tokens: i64,
     pub reasoning_tokens: i64,
     pub avg_latency_ms: f64,
+    /// Upper bounds of the latency buckets the percentiles fall in (None: over 128 s).
+    pub p50_latency_ms: Option<i64>,
+    pub p95_latency_ms: Option<i64>,
     pub cost_usd: f64,
 }
 
@@ -165,15 +195,25 @@ pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<V
     let sql = format!(
         "SELECT CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY grp ORDER BY requests DESC"
     );
     let rows = sqlx::query(&sql).bind(since_ms.div_euclid(3_600_000) * 3_600_000).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(totals).collect())
 }
 
+/// The bucket sums every analytics query selects.
+const LAT_SUMS: &str = "SUM(lat_0) AS l0, SUM(lat_1) AS l1, SUM(lat_2) AS l2, SUM(lat_3) AS l3, SUM(lat_4) AS l4, \
+    SUM(lat_5) AS l5, SUM(lat_6) AS l6, SUM(lat_7) AS l7, SUM(lat_8) AS l8, SUM(lat_9) AS l9, SUM(lat_10) AS l10";
+
 fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
+    let mut buckets = [0i64; 11];
+    for (i, b) in buckets.iter_mut().enumerate() {
+        *b = r.get::<Option<i64>, _>(format!("l{i}").as_str()).unwrap_or(0);
+    }
     UsageTotals {
+        p50_latency_ms: percentile_ms(&buckets, 0.5),
+        p95_latency_ms: percentile_ms(&buckets, 0.95),
         group: r.get::<Option<String>, _>("grp").filter(|g| !g.is_empty() && g != "0").unwrap_or_else(|| "-".into()),
         requests: r.get::<Option<i64>, _>("requests").unwrap_or(0),
         errors: r.get::<Option<i64>, _>("errors").unwrap_or(0),
@@ -204,7 +244,7 @@ pub async fn series(
     let sql = format!(
         "SELECT (hour_ms / ?) * ? AS bucket, CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY bucket, grp ORDER BY bucket, requests DESC"
     );
     let rows = sqlx::query(&sql)
@@ -316,6 +356,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn percentiles_come_from_latency_buckets() {
+        assert_eq!(latency_bucket(0), 0);
+        assert_eq!(latency_bucket(250), 1);
+        assert_eq!(latency_bucket(200_000), 10);
+        let mut b = [0i64; 11];
+        b[0] = 90; // 90 requests under 250 ms
+        b[4] = 9; // 9 under 4 s
+        b[10] = 1; // 1 over 128 s
+        assert_eq!(percentile_ms(&b, 0.5), Some(250));
+        assert_eq!(percentile_ms(&b, 0.95), Some(4_000));
+        assert_eq!(percentile_ms(&b, 1.0), None, "over the last bound");
+        assert_eq!(percentile_ms(&[0; 11], 0.5), Some(0));
+    }
+
     #[tokio::test]
     async fn hourly_totals_outlive_pruned_records() {
         let dir = tempfile::tempdir().unwrap();
@@ -331,6 +386,11 @@ mod tests {
         assert!((by_model[0].cost_usd - 3.0).abs() < 1e-9);
         assert_eq!(prune(&store, now - 86_400_000).await.unwrap(), 2);
         assert_eq!(recent(&store, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            (by_model[0].p50_latency_ms, by_model[0].p95_latency_ms),
+            (Some(250), Some(250)),
+            "10 ms requests: the first bucket"
+        );
         let after = summary(&store, old - 3_600_000, "model").await.unwrap();
         assert_eq!(after, by_model, "aggregates stay when raw records go");
         let days = series(&store, old - 3_600_000, 86_400_000, "provider").await.unwrap();
