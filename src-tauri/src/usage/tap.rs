@@ -99,13 +99,50 @@ impl SseUsageScanner {
         if self.sse || self.buffer.is_empty() {
             return;
         }
-        if let Ok(r) = crate::formats::translate::decode_response(format, &self.buffer) {
-            tap.add_usage(r.usage);
+        // A whole answer: only its usage object is parsed; the rest is scanned, not built.
+        let key = if format == Format::Gemini { "usageMetadata" } else { "usage" };
+        if let Some(raw) = crate::formats::envelope::top_level_raw(&self.buffer, key) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
+                tap.add_usage(usage_of(format, &v));
+            }
         } else if let Ok(serde_json::Value::Array(chunks)) = serde_json::from_slice::<serde_json::Value>(&self.buffer) {
             // Gemini's streamed JSON array: the last chunk carries the usage.
             if let Some(u) = chunks.iter().rev().find_map(|c| c.get("usageMetadata")) {
                 tap.add_usage(crate::formats::gemini::parse_usage(u));
             }
         }
+    }
+}
+
+/// A usage object of `format`'s answers, in the IR's terms.
+fn usage_of(format: Format, v: &serde_json::Value) -> Usage {
+    match format {
+        Format::Openai => crate::formats::openai_chat::parse_usage(v),
+        Format::Anthropic => crate::formats::anthropic::parse_usage(v),
+        Format::Responses => crate::formats::responses::parse_usage(v),
+        Format::Gemini => crate::formats::gemini::parse_usage(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_read_from_whole_answers_and_streams() {
+        let tap = UsageTap::default();
+        let mut scanner = SseUsageScanner::new(Format::Anthropic, false);
+        scanner.feed(br#"{"id":"m","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":7,"output_tokens":3,"cache_read_input_tokens":2}}"#, &tap);
+        scanner.finish(Format::Anthropic, &tap);
+        assert_eq!(tap.read().0, Some(Usage { input: 9, output: 3, cache_read: 2, cache_write: 0, reasoning: 0 }));
+
+        let tap = UsageTap::default();
+        let mut scanner = SseUsageScanner::new(Format::Openai, true);
+        let stream = b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4}}\n\ndata: [DONE]\n\n";
+        for piece in stream.chunks(7) {
+            scanner.feed(piece, &tap);
+        }
+        scanner.finish(Format::Openai, &tap);
+        assert_eq!(tap.read().0.map(|u| (u.input, u.output)), Some((5, 4)), "events split across chunks");
     }
 }
