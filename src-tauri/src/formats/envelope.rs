@@ -118,6 +118,17 @@ pub fn conversation_hash(body: &[u8]) -> Option<u64> {
     any.then(|| hasher.finish())
 }
 
+/// Checks that a body is one JSON object, without building it (values are only scanned).
+pub fn check_object(body: &[u8]) -> Result<(), EnvelopeError> {
+    serde_json::from_slice::<TopLevel>(body).map(|_| ()).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            EnvelopeError::NotAnObject
+        } else {
+            EnvelopeError::InvalidJson(e.to_string())
+        }
+    })
+}
+
 /// The raw text of one top-level field of a JSON object body.
 pub fn top_level_raw<'a>(body: &'a [u8], key: &str) -> Option<&'a str> {
     let TopLevel(fields) = serde_json::from_slice(body).ok()?;

@@ -160,21 +160,19 @@ impl Drop for RecordOnDrop {
     }
 }
 
-/// The model and stream flag, from the body's top level or (Gemini) the path.
-fn model_and_stream(inbound: &Inbound, body: &[u8]) -> Result<(String, bool), ApiError> {
+/// The model and stream flag, from the body's top level or (Gemini) the path, and the body's
+/// envelope (parsed once here, reused by every same-format attempt).
+fn model_and_stream<'a>(inbound: &Inbound, body: &'a [u8]) -> Result<(String, bool, Option<Envelope<'a>>), ApiError> {
     match &inbound.path_model {
         Some(model) => {
             if !body.is_empty() {
-                serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body).map_err(|e| {
-                    ApiError::bad_request(format!("the request body is not a valid JSON object: {e}"))
-                        .code("invalid_json")
-                })?;
+                crate::formats::envelope::check_object(body)?;
             }
-            Ok((model.clone(), inbound.path_stream))
+            Ok((model.clone(), inbound.path_stream, None))
         }
         None => {
             let envelope = Envelope::parse(body)?;
-            Ok((envelope.model().to_string(), envelope.stream()))
+            Ok((envelope.model().to_string(), envelope.stream(), Some(envelope)))
         }
     }
 }
@@ -227,6 +225,8 @@ struct Attempts<'a> {
     inbound: &'a Inbound,
     headers: &'a HeaderMap,
     body: &'a Bytes,
+    /// The top level of the body (not for Gemini, whose model is in the path).
+    envelope: Option<Envelope<'a>>,
     model: &'a str,
     stream: bool,
     /// The request in the IR, decoded once when a first candidate needs translation.
@@ -245,7 +245,10 @@ impl Attempts<'_> {
         if upstream_format == self.inbound.format {
             let body = match self.inbound.format {
                 Format::Gemini => self.body.clone(),
-                _ => Bytes::from(Envelope::parse(self.body)?.with_model(&candidate.upstream_model)),
+                _ => match &self.envelope {
+                    Some(envelope) => Bytes::from(envelope.with_model(&candidate.upstream_model)),
+                    None => Bytes::from(Envelope::parse(self.body)?.with_model(&candidate.upstream_model)),
+                },
             };
             let url = upstream::endpoint(
                 &candidate.provider,
@@ -282,7 +285,7 @@ async fn serve(
     let config = app.live.get();
     draft.key_id = auth::check(&config, app.exposed, &headers, &uri)?;
     let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
-    let (model, stream) = model_and_stream(&inbound, &body)?;
+    let (model, stream, envelope) = model_and_stream(&inbound, &body)?;
     draft.requested_model = model.clone();
     draft.stream = stream;
     if let Some(limits) = draft.key_id.and_then(|id| config.key_limits.get(&id).map(|l| (id, l))) {
@@ -296,6 +299,7 @@ async fn serve(
         inbound: &inbound,
         headers: &headers,
         body: &body,
+        envelope,
         model: &model,
         stream,
         decoded: None,
