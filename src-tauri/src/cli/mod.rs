@@ -289,7 +289,9 @@ pub enum KeyCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum SettingsCmd {
-    /// Set a setting: require-key true|false, max-body-mb N, first-byte-timeout-secs N, stall-timeout-secs N
+    /// Set a setting: require-key true|false, max-body-mb N, first-byte-timeout-secs N,
+    /// stall-timeout-secs N, proxy URL, no-proxy HOSTS, retention-days N, dashboard-password -
+    /// (a value of '-' is read from stdin, so a password stays out of the shell history)
     Set { key: String, value: String },
     /// Show the settings in force
     List {
@@ -467,8 +469,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Settings(cmd) => match cmd {
             SettingsCmd::Set { key, value } => {
+                let value = secret_arg(Some(value))?.unwrap_or_default();
                 manager.settings_set(&key, &value).await?;
-                println!("{key} = {value}");
+                if key == crate::manage::dashboard::SETTING_NAME {
+                    println!("{key} set (only its Argon2 hash is stored)");
+                } else {
+                    println!("{key} = {value}");
+                }
             }
             SettingsCmd::List { json } => output::settings(&manager.settings_get().await?, json)?,
         },

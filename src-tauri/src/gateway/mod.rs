@@ -2,6 +2,7 @@
 //! graceful shutdown that lets in-flight requests finish. `bind` then `run`: binding first lets
 //! callers report a taken port before anything else starts.
 
+mod api;
 mod auth;
 mod body;
 mod endpoints;
@@ -10,6 +11,7 @@ mod inbound;
 mod models;
 mod stall;
 mod transcode;
+mod ui;
 
 use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
@@ -60,10 +62,20 @@ pub struct AppState {
     pub usage: UsageRecorder,
     /// Per-key budgets and rate limits.
     pub limits: Arc<KeyLimiter>,
+    /// Every management operation (the /api routes call it).
+    pub manager: Manager,
+    /// Dashboard logins.
+    pub sessions: Arc<api::session::Sessions>,
+    /// The address the gateway listens on.
+    pub listen: SocketAddr,
+    /// Turns true when the gateway begins to shut down: long-lived answers (the live usage
+    /// feed) end then instead of holding the shutdown up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(ui::index))
         .route("/health", get(health))
         .route("/v1/models", get(models::list_models))
         .route("/v1/chat/completions", post(endpoints::chat_completions))
@@ -73,7 +85,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta/models", get(models::list_gemini_models))
         .route("/v1beta/models/{*rest}", post(endpoints::gemini))
         .route("/v1/models/{*rest}", post(endpoints::gemini))
-        .fallback(models::not_found)
+        .merge(api::router(state.clone()))
+        .fallback(ui::fallback)
         .with_state(state)
 }
 
@@ -87,6 +100,7 @@ pub struct BoundGateway {
     state: AppState,
     manager: Manager,
     usage_writer: UsageWriter,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 pub fn parse_host(host: &str) -> Result<IpAddr, GatewayError> {
@@ -108,6 +122,7 @@ pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGatewa
     let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
     let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
     let (usage, usage_writer) = UsageRecorder::start(manager.store().clone());
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         live,
         upstream: UpstreamClient::new()?,
@@ -116,8 +131,12 @@ pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGatewa
         store: manager.store().clone(),
         usage,
         limits: Arc::new(KeyLimiter::new(manager.store().clone())),
+        manager: manager.clone(),
+        sessions: Arc::new(api::session::Sessions::default()),
+        listen: listener.local_addr().map_err(GatewayError::Serve)?,
+        stopping: stopping_rx,
     };
-    Ok(BoundGateway { listener, state, manager, usage_writer })
+    Ok(BoundGateway { listener, state, manager, usage_writer, stopping })
 }
 
 impl BoundGateway {
@@ -128,7 +147,7 @@ impl BoundGateway {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to
     /// `SHUTDOWN_GRACE`) and closes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), GatewayError> {
-        let BoundGateway { listener, state, manager, usage_writer } = self;
+        let BoundGateway { listener, state, manager, usage_writer, stopping } = self;
         if state.exposed && state.live.get().key_hashes.is_empty() {
             tracing::warn!("listening beyond loopback with no gateway key: every request will be refused until you run `switchyard key create`");
         }
@@ -137,7 +156,8 @@ impl BoundGateway {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stop_rx.await;
         });
         let mut server = tokio::spawn(async move { server.await });
@@ -146,6 +166,7 @@ impl BoundGateway {
             () = shutdown => {
                 tracing::info!("shutting down: waiting up to {} s for in-flight requests", SHUTDOWN_GRACE.as_secs());
                 let _ = stop_tx.send(());
+                let _ = stopping.send(true);
                 match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
                     Ok(done) => done,
                     Err(_) => {

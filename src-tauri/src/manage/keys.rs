@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 /// Gateway keys start with `sk-` so that tools which check for OpenAI-looking keys accept them.
 pub const KEY_PREFIX: &str = "sk-sy-";
 
+#[derive(serde::Serialize)]
 pub struct CreatedKey {
     pub record: GatewayKeyRecord,
     /// The whole key: shown once, never stored.

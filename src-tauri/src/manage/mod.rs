@@ -3,13 +3,17 @@
 //! render their results; none of them holds logic of its own.
 
 mod accounts;
+pub mod dashboard;
 mod keys;
+mod overview;
 mod providers;
 mod routing;
 pub mod settings;
 mod usage;
 
 pub use accounts::AccountAdd;
+pub use dashboard::MIN_PASSWORD_CHARS;
+pub use overview::{Overview, Totals};
 pub use keys::{hash_key as keys_hash, CreatedKey, KeyLimitsChange, KEY_PREFIX};
 pub use providers::ProviderAdd;
 pub use routing::{AccountChange, ProviderSet};

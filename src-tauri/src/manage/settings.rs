@@ -54,7 +54,11 @@ impl FromStr for SettingKey {
     fn from_str(s: &str) -> Result<Self> {
         Self::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
             let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
-            ManageError::Invalid(format!("unknown setting '{s}': known settings are {}", names.join(", ")))
+            ManageError::Invalid(format!(
+                "unknown setting '{s}': known settings are {}, {}",
+                names.join(", "),
+                super::dashboard::SETTING_NAME
+            ))
         })
     }
 }
@@ -162,6 +166,10 @@ impl Manager {
     }
 
     pub async fn settings_set(&self, key: &str, value: &str) -> Result<Settings> {
+        if key == super::dashboard::SETTING_NAME {
+            self.dashboard_password_set(value).await?;
+            return self.settings_get().await;
+        }
         let key: SettingKey = key.parse()?;
         let mut settings = self.settings_get().await?;
         settings.apply(key, value.trim())?;

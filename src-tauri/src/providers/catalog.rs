@@ -2,13 +2,13 @@
 //! provider). Adding an account to a catalog provider needs no base URL.
 
 use super::{AuthStyle, ProviderKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CatalogEntry {
-    #[serde(skip)]
+    #[serde(skip_deserializing)]
     pub id: String,
     pub name: String,
     pub kind: ProviderKind,

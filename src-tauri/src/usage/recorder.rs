@@ -1,11 +1,14 @@
 //! The usage writer: records go into a channel on the request path and a task writes them to
 //! the store in batches (every second, or every 500 records), so a crash loses at most the
-//! last second. `close` drains the channel and writes what is left, on shutdown.
+//! last second. `close` drains the channel and writes what is left, on shutdown. Each record
+//! is also offered to the live feed (`subscribe`) that the dashboard follows; building the
+//! feed's event costs nothing while nobody listens.
 
-use super::UsageRecord;
+use super::{UsageEvent, UsageRecord};
 use crate::store::Store;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 const BATCH: usize = 500;
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -13,7 +16,11 @@ const INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct UsageRecorder {
     tx: mpsc::UnboundedSender<UsageRecord>,
+    feed: broadcast::Sender<Arc<UsageEvent>>,
 }
+
+/// Events a slow listener may fall behind by before it misses some (it is told how many).
+const FEED_CAPACITY: usize = 256;
 
 pub struct UsageWriter {
     task: tokio::task::JoinHandle<()>,
@@ -24,14 +31,25 @@ impl UsageRecorder {
     pub fn start(store: Store) -> (Self, UsageWriter) {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(write_loop(store, rx));
-        (Self { tx }, UsageWriter { task })
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        (Self { tx, feed }, UsageWriter { task })
     }
 
     /// Hands a record to the writer; never blocks.
     pub fn record(&self, record: UsageRecord) {
+        if self.feed.receiver_count() > 0 {
+            let _ = self.feed.send(Arc::new(UsageEvent::from(&record)));
+        }
         if self.tx.send(record).is_err() {
             tracing::warn!("a usage record arrived after the writer stopped");
         }
+    }
+}
+
+impl UsageRecorder {
+    /// The live feed: one event per record, from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<UsageEvent>> {
+        self.feed.subscribe()
     }
 }
 

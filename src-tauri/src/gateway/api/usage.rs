@@ -1,0 +1,88 @@
+//! /api routes for usage: the overview, totals and time series over a period, the request log,
+//! and the live feed (server-sent events, one `usage` event per finished request).
+
+use super::{json, ApiResult};
+use crate::gateway::error::ApiError;
+use crate::gateway::AppState;
+use crate::manage::UsageGroup;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub async fn overview(State(app): State<AppState>) -> ApiResult {
+    let overview = app.manager.overview().await?;
+    let endpoint = format!("http://{}", app.listen);
+    Ok(json(serde_json::json!({"endpoint": endpoint, "overview": overview})))
+}
+
+#[derive(Deserialize)]
+pub struct Period {
+    #[serde(default = "day")]
+    since: String,
+    by: Option<String>,
+    #[serde(default = "hour")]
+    bucket: String,
+}
+
+fn day() -> String {
+    "24h".into()
+}
+
+fn hour() -> String {
+    "hour".into()
+}
+
+fn group(by: Option<&str>) -> Result<UsageGroup, ApiError> {
+    by.unwrap_or("provider").parse().map_err(ApiError::bad_request)
+}
+
+pub async fn summary(State(app): State<AppState>, Query(p): Query<Period>) -> ApiResult {
+    Ok(json(app.manager.usage_summary(&p.since, group(p.by.as_deref())?).await?))
+}
+
+pub async fn series(State(app): State<AppState>, Query(p): Query<Period>) -> ApiResult {
+    Ok(json(app.manager.usage_series(&p.since, &p.bucket, group(p.by.as_deref())?).await?))
+}
+
+#[derive(Deserialize)]
+pub struct Limit {
+    #[serde(default = "hundred")]
+    limit: i64,
+}
+
+fn hundred() -> i64 {
+    100
+}
+
+pub async fn log(State(app): State<AppState>, Query(l): Query<Limit>) -> ApiResult {
+    Ok(json(app.manager.usage_log(l.limit).await?))
+}
+
+/// The live feed. A listener that falls behind gets a `lagged` event saying how many it missed
+/// (the dashboard then reloads its totals) instead of a silent gap.
+pub async fn events(State(app): State<AppState>) -> Response {
+    let receiver = app.usage.subscribe();
+    let events = stream::unfold((receiver, app.stopping.clone()), |(mut receiver, mut stopping)| async move {
+        loop {
+            let got = tokio::select! {
+                got = receiver.recv() => got,
+                _ = stopping.wait_for(|stop| *stop) => return None,
+            };
+            let event = match got {
+                Ok(record) => match Event::default().event("usage").json_data(&*record) {
+                    Ok(event) => event,
+                    Err(_) => continue,
+                },
+                Err(RecvError::Lagged(missed)) => Event::default().event("lagged").data(missed.to_string()),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok::<Event, Infallible>(event), (receiver, stopping)));
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+}

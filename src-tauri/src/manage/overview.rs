@@ -1,0 +1,63 @@
+//! Read views that several screens share: the overview (counts and the last 24 hours' totals)
+//! and every model name a client may use (for the combo editor and the setup steps).
+
+use super::{Manager, Result, UsageGroup};
+use serde::Serialize;
+
+/// The dashboard's first screen and the tray's numbers.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Overview {
+    pub version: &'static str,
+    pub providers: usize,
+    pub accounts: usize,
+    pub accounts_enabled: usize,
+    /// Accounts the gateway set aside (a rejected key) until the user acts.
+    pub accounts_needing_attention: usize,
+    pub combos: usize,
+    pub keys_active: usize,
+    pub last_24h: Totals,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Totals {
+    pub requests: i64,
+    pub errors: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+}
+
+impl Manager {
+    pub async fn overview(&self) -> Result<Overview> {
+        let accounts = self.account_list().await?;
+        let mut last_24h = Totals::default();
+        for group in self.usage_summary("24h", UsageGroup::Provider).await? {
+            last_24h.requests += group.requests;
+            last_24h.errors += group.errors;
+            last_24h.input_tokens += group.input_tokens;
+            last_24h.output_tokens += group.output_tokens;
+            last_24h.cost_usd += group.cost_usd;
+        }
+        Ok(Overview {
+            version: env!("CARGO_PKG_VERSION"),
+            providers: self.provider_list().await?.len(),
+            accounts: accounts.len(),
+            accounts_enabled: accounts.iter().filter(|a| a.enabled).count(),
+            accounts_needing_attention: accounts.iter().filter(|a| a.needs_attention.is_some()).count(),
+            combos: self.combo_list().await?.len(),
+            keys_active: self.key_list().await?.iter().filter(|k| k.revoked_at.is_none()).count(),
+            last_24h,
+        })
+    }
+
+    /// Every name a client may send as the model: combos, aliases, then `PROVIDER/MODEL`.
+    pub async fn model_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self.combo_list().await?.into_iter().map(|c| c.name).collect();
+        names.extend(self.alias_list().await?.into_iter().map(|a| a.name));
+        names.sort();
+        for provider in self.provider_list().await? {
+            names.extend(provider.models.iter().map(|m| format!("{}/{m}", provider.id)));
+        }
+        Ok(names)
+    }
+}
