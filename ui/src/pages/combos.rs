@@ -1,0 +1,118 @@
+//! Combos: named, ordered fallback chains a client uses as a model name. The editor orders the
+//! members by drag or ↑ ↓, adds any model name or another combo (nesting), and saves; the
+//! gateway refuses unknown members and cycles, and the error shows here.
+
+use crate::api::{self, encode};
+use crate::components::{act, live, load, ordered_list, show, Status};
+use crate::types::Combo;
+use leptos::prelude::*;
+use serde_json::json;
+
+#[component]
+pub fn Combos() -> impl IntoView {
+    let live = live();
+    let combos = load(move || {
+        live.config_tick.get();
+        api::get::<Vec<Combo>>("/api/combos")
+    });
+    let models = load(move || {
+        live.config_tick.get();
+        api::get::<Vec<String>>("/api/models")
+    });
+    // The combo in the editor: a new one, or a copy of one being edited.
+    let editing = RwSignal::new(Combo { name: String::new(), strategy: "fallback".into(), members: vec![] });
+    view! {
+        <h1>"Combos"</h1>
+        <p class="muted">"A combo is a model name that tries its members in order: the first that answers wins; one that is rate-limited or failing is skipped."</p>
+        {move || view! { <Editor combo=editing.get() models=models/> }}
+        <h2>"Saved combos"</h2>
+        {show(combos, move |list| {
+            if list.is_empty() {
+                return view! { <p class="muted">"No combo yet."</p> }.into_any();
+            }
+            view! {
+                <table>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Strategy"</th><th scope="col">"Members, in order"</th><th scope="col"></th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|c| {
+                            let status = Status::new();
+                            let name = c.name.clone();
+                            let edit = { let c = c.clone(); move |_| editing.set(c.clone()) };
+                            let remove = { let name = name.clone(); move |_| act(status, "Removed.", api::send("DELETE", format!("/api/combos/{}", encode(&name)), None)) };
+                            view! {
+                                <tr data-combo=name.clone()>
+                                    <td><code>{name.clone()}</code></td>
+                                    <td>{c.strategy.clone()}</td>
+                                    <td>{c.members.join(" → ")}</td>
+                                    <td>
+                                        <button type="button" class="small" on:click=edit aria-label=format!("Edit {name}")>"Edit"</button>
+                                        <button type="button" class="small danger" on:click=remove aria-label=format!("Remove {name}")>"Remove"</button>
+                                        {status.view()}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl IntoView {
+    let is_new = combo.name.is_empty();
+    let name = RwSignal::new(combo.name.clone());
+    let strategy = RwSignal::new(combo.strategy.clone());
+    let members = RwSignal::new(combo.members.clone());
+    let adding = RwSignal::new(String::new());
+    let status = Status::new();
+    let add = move || {
+        let m = adding.get_untracked().trim().to_string();
+        if !m.is_empty() {
+            members.update(|list| list.push(m));
+            adding.set(String::new());
+        }
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let path = format!("/api/combos/{}", encode(name.get_untracked().trim()));
+        let body = json!({"strategy": strategy.get_untracked(), "members": members.get_untracked()});
+        act(status, "Combo saved.", api::send("PUT", path, Some(body)));
+    };
+    view! {
+        <section class="card">
+            <h2>{if is_new { "New combo".to_string() } else { format!("Edit {}", combo.name) }}</h2>
+            <form on:submit=save>
+                <div class="grid">
+                    <label for="combo-name">"Name"</label>
+                    <input id="combo-name" required placeholder="coding" bind:value=name readonly=!is_new/>
+                    <label for="combo-strategy">"Strategy"</label>
+                    <select id="combo-strategy" on:change=move |ev| strategy.set(event_target_value(&ev))>
+                        <option value="fallback" selected=combo.strategy == "fallback">"Fallback: always start with the first"</option>
+                        <option value="round-robin" selected=combo.strategy == "round-robin">"Round robin: start with the next each time"</option>
+                    </select>
+                </div>
+                <h3>"Members"</h3>
+                {move || members.get().is_empty().then(|| view! { <p class="muted">"Add at least one model."</p> })}
+                {ordered_list("Combo members, tried in order", members, move |i, m| view! {
+                    <code class="member">{m}</code>
+                    <button type="button" class="small danger" aria-label=format!("Remove member {}", i + 1)
+                        on:click=move |_| members.update(|list| { list.remove(i); })>"×"</button>
+                }, || ())}
+                <div class="row">
+                    <label for="combo-add">"Add a model "</label>
+                    <input id="combo-add" list="model-names" placeholder="provider/model or a combo" bind:value=adding
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); add(); }/>
+                    <datalist id="model-names">
+                        {move || models.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                            .map(|m| view! { <option value=m/> }).collect_view()}
+                    </datalist>
+                    <button type="button" on:click=move |_| add()>"Add"</button>
+                </div>
+                <button type="submit" class="primary">"Save combo"</button>
+            </form>
+            {status.view()}
+        </section>
+    }
+}

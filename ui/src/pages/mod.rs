@@ -1,0 +1,9 @@
+//! One module per page of the dashboard.
+
+pub mod combos;
+pub mod keys;
+pub mod overview;
+pub mod providers;
+pub mod settings;
+pub mod tools;
+pub mod usage;

@@ -1,0 +1,217 @@
+//! Providers: add an API key (a catalog provider, or a custom OpenAI-, Anthropic-, Responses-
+//! or Gemini-compatible base URL), then per provider its rotation strategy and its accounts:
+//! order (drag or ↑ ↓; the first is used first), enabled, concurrency cap, what needs
+//! attention, removal.
+
+use crate::api::{self, encode};
+use crate::components::{act, live, load, ordered_list, show, Status};
+use crate::types::{Account, CatalogEntry, Provider};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::json;
+
+/// The kinds a custom provider may speak, with what the form calls them.
+const CUSTOM_KINDS: [(&str, &str); 4] = [
+    ("openai", "OpenAI-compatible (chat completions)"),
+    ("responses", "OpenAI Responses-compatible"),
+    ("anthropic", "Anthropic-compatible (messages)"),
+    ("gemini", "Gemini-compatible"),
+];
+
+const STRATEGIES: [(&str, &str); 4] = [
+    ("fill-first", "Fill first (use the first account until it runs out)"),
+    ("round-robin", "Round robin"),
+    ("sticky-round-robin", "Sticky round robin"),
+    ("least-used", "Least used"),
+];
+
+#[component]
+pub fn Providers() -> impl IntoView {
+    let live = live();
+    let catalog = load(|| api::get::<Vec<CatalogEntry>>("/api/catalog"));
+    let providers = load(move || {
+        live.config_tick.get();
+        api::get::<Vec<Provider>>("/api/providers")
+    });
+    let accounts = load(move || {
+        live.config_tick.get();
+        api::get::<Vec<Account>>("/api/accounts")
+    });
+    view! {
+        <h1>"Providers"</h1>
+        {show(catalog, |c| view! { <AddProvider catalog=c/> })}
+        <p class="muted">"Subscription logins (Claude Code, Codex, Copilot, Gemini CLI) are not in this build yet; API keys and custom endpoints are."</p>
+        <h2>"Configured"</h2>
+        {show(providers, move |list| {
+            if list.is_empty() {
+                return view! { <p class="muted">"No provider yet."</p> }.into_any();
+            }
+            list.into_iter().map(|p| view! { <ProviderCard provider=p accounts=accounts/> }).collect_view().into_any()
+        })}
+    }
+}
+
+#[component]
+fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
+    let choice = RwSignal::new(catalog.first().map(|c| c.id.clone()).unwrap_or_default());
+    let custom_id = RwSignal::new(String::new());
+    let base_url = RwSignal::new(String::new());
+    let models = RwSignal::new(String::new());
+    let api_key = RwSignal::new(String::new());
+    let label = RwSignal::new(String::new());
+    let status = Status::new();
+    let entries = StoredValue::new(catalog.clone());
+    let custom_kind = move || choice.get().strip_prefix("custom:").map(str::to_string);
+    let needs_url = move || {
+        custom_kind().is_some() || entries.with_value(|e| e.iter().any(|c| c.id == choice.get() && c.needs_base_url))
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let key = api_key.get_untracked();
+        let model_list: Vec<String> =
+            models.get_untracked().split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+        let call = match custom_kind() {
+            Some(kind) => api::send(
+                "POST",
+                "/api/providers",
+                Some(json!({"id": custom_id.get_untracked().trim(), "kind": kind, "base_url": base_url.get_untracked(),
+                    "models": model_list, "api_key": key})),
+            ),
+            None if needs_url() || !model_list.is_empty() => api::send(
+                "POST",
+                "/api/providers",
+                Some(json!({"id": choice.get_untracked(), "base_url": base_url.get_untracked(), "models": model_list, "api_key": key})),
+            ),
+            None => api::send(
+                "POST",
+                "/api/accounts",
+                Some(json!({"provider": choice.get_untracked(), "api_key": key, "label": label.get_untracked()})),
+            ),
+        };
+        api_key.set(String::new());
+        act(status, "Added.", call);
+    };
+    view! {
+        <section class="card">
+            <h2>"Add an API key"</h2>
+            <form on:submit=submit class="grid">
+                <label for="provider-choice">"Provider"</label>
+                <select id="provider-choice" on:change=move |ev| choice.set(event_target_value(&ev))>
+                    <optgroup label="API keys">
+                        {catalog.iter().map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.name, c.id)}</option> }).collect_view()}
+                    </optgroup>
+                    <optgroup label="Custom endpoint">
+                        {CUSTOM_KINDS.iter().map(|(k, name)| view! { <option value=format!("custom:{k}")>{*name}</option> }).collect_view()}
+                    </optgroup>
+                </select>
+                <Show when=move || custom_kind().is_some()>
+                    <label for="provider-id">"Provider id"</label>
+                    <input id="provider-id" placeholder="my-llm" required bind:value=custom_id/>
+                </Show>
+                <Show when=needs_url>
+                    <label for="base-url">"Base URL"</label>
+                    <input id="base-url" type="url" placeholder="https://llm.example.com/v1" required bind:value=base_url/>
+                </Show>
+                <Show when=move || custom_kind().is_some()>
+                    <label for="models">"Models (comma-separated)"</label>
+                    <input id="models" placeholder="model-a, model-b" bind:value=models/>
+                </Show>
+                <label for="api-key">"API key"</label>
+                <input id="api-key" type="password" autocomplete="off" placeholder="stored encrypted" bind:value=api_key/>
+                <label for="account-label">"Label (optional)"</label>
+                <input id="account-label" placeholder="work" bind:value=label/>
+                <span></span>
+                <button type="submit" class="primary">"Add"</button>
+            </form>
+            {status.view()}
+        </section>
+    }
+}
+
+#[component]
+fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Account>>) -> impl IntoView {
+    let status = Status::new();
+    let id = provider.id.clone();
+    let mine = RwSignal::new(Vec::<Account>::new());
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if let Some(Ok(all)) = accounts.get() {
+                let mut own: Vec<Account> = all.into_iter().filter(|a| a.provider_id == id).collect();
+                own.sort_by_key(|a| (a.priority, a.id));
+                mine.set(own);
+            }
+        });
+    }
+    // After a drag or ↑ ↓: the list's order becomes the priorities 0, 1, 2...
+    let reordered = move || {
+        let list = mine.get_untracked();
+        spawn_local(async move {
+            for (i, a) in list.iter().enumerate() {
+                if a.priority != i as i64 {
+                    if let Err(e) = api::send("PATCH", format!("/api/accounts/{}", a.id), Some(json!({"priority": i}))).await {
+                        status.failed(e);
+                        return;
+                    }
+                }
+            }
+            status.done("Order saved.");
+            live().config_changed();
+        });
+    };
+    let strategy_change = {
+        let id = id.clone();
+        move |ev: leptos::ev::Event| {
+            let path = format!("/api/providers/{}", encode(&id));
+            act(status, "Strategy saved.", api::send("PATCH", path, Some(json!({"strategy": event_target_value(&ev)}))));
+        }
+    };
+    let remove = {
+        let id = id.clone();
+        move |_| act(status, "Removed.", api::send("DELETE", format!("/api/providers/{}", encode(&id)), None))
+    };
+    let current = provider.strategy.clone();
+    view! {
+        <section class="card provider" data-provider=id.clone()>
+            <header>
+                <h3>{id.clone()}</h3>
+                <span class="badge">{provider.kind.clone()}</span>
+                <code class="muted">{provider.base_url.clone()}</code>
+                <button type="button" class="small danger" on:click=remove aria-label=format!("Remove provider {id}")>"Remove"</button>
+            </header>
+            <p class="muted">{format!("Models: {}", if provider.models.is_empty() { "(any)".to_string() } else { provider.models.join(", ") })}</p>
+            <label>"Rotation "
+                <select on:change=strategy_change>
+                    {STRATEGIES.iter().map(|(v, name)| view! { <option value=*v selected=*v == current>{*name}</option> }).collect_view()}
+                </select>
+            </label>
+            {move || mine.get().is_empty().then(|| view! { <p class="muted">"No account."</p> })}
+            {ordered_list("Accounts, first used first", mine, move |_, a| view! { <AccountRow account=a status=status/> }, reordered)}
+            {status.view()}
+        </section>
+    }
+}
+
+#[component]
+fn AccountRow(account: Account, status: Status) -> impl IntoView {
+    let id = account.id;
+    let toggle = move |ev: leptos::ev::Event| {
+        let enabled = event_target_checked(&ev);
+        act(status, if enabled { "Enabled." } else { "Disabled." }, api::send("PATCH", format!("/api/accounts/{id}"), Some(json!({"enabled": enabled}))));
+    };
+    let remove = move |_| act(status, "Account removed.", api::send("DELETE", format!("/api/accounts/{id}"), None));
+    let name = if account.label.is_empty() { format!("account {id}") } else { account.label.clone() };
+    view! {
+        <span class="account">
+            <strong>{name.clone()}</strong>
+            <code>{account.key_hint.clone()}</code>
+            {account.max_concurrent.map(|n| view! { <span class="muted">{format!("≤ {n} at once")}</span> })}
+            {account.needs_attention.clone().map(|why| view! { <span class="badge error" title=why.clone()>{format!("needs attention: {why}")}</span> })}
+            <label>
+                <input type="checkbox" checked=account.enabled on:change=toggle/>
+                " enabled"
+            </label>
+            <button type="button" class="small danger" on:click=remove aria-label=format!("Remove {name}")>"Remove"</button>
+        </span>
+    }
+}

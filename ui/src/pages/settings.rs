@@ -1,0 +1,116 @@
+//! Settings: the gateway's settings (each validated by the gateway, saved one at a time), the
+//! dashboard password, and the theme (this browser's choice: system, light or dark).
+
+use crate::api;
+use crate::components::{act, live, load, show, Status};
+use crate::types::Settings;
+use leptos::prelude::*;
+use serde_json::json;
+
+const THEME_KEY: &str = "switchyard-theme";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Puts the saved theme on <html data-theme>; "system" follows the OS.
+pub fn apply_saved_theme() {
+    let theme = storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into());
+    set_theme(&theme);
+}
+
+fn set_theme(theme: &str) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-theme", theme);
+    }
+    if let Some(s) = storage() {
+        let _ = s.set_item(THEME_KEY, theme);
+    }
+}
+
+/// (setting name, label, help, current value).
+fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)> {
+    vec![
+        ("require-key", "Require a gateway key", "true or false; always required off this machine", s.require_key.to_string()),
+        ("first-byte-timeout-secs", "First-byte timeout (s)", "how long to wait for an answer to begin", s.first_byte_timeout_secs.to_string()),
+        ("stall-timeout-secs", "Stall timeout (s)", "how long a stream may go silent", s.stall_timeout_secs.to_string()),
+        ("max-body-mb", "Largest request (MiB)", "bigger requests get a 413", s.max_body_mb.to_string()),
+        ("proxy", "Outbound proxy", "http://, https:// or socks5:// URL; empty: the environment's", s.proxy.clone()),
+        ("no-proxy", "No proxy for", "comma-separated hosts", s.no_proxy.clone()),
+        ("retention-days", "Keep request records (days)", "hourly totals stay after that", s.retention_days.to_string()),
+    ]
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let live = live();
+    let settings = load(move || {
+        live.config_tick.get();
+        api::get::<Settings>("/api/settings")
+    });
+    let theme = RwSignal::new(
+        storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()),
+    );
+    view! {
+        <h1>"Settings"</h1>
+        <section class="card">
+            <h2>"Gateway"</h2>
+            {show(settings, |s| view! {
+                <div class="settings">
+                    {rows(&s).into_iter().map(|(name, label, help, value)| view! { <SettingRow name label help value/> }).collect_view()}
+                </div>
+            })}
+        </section>
+        <section class="card">
+            <h2>"Appearance"</h2>
+            <label for="theme">"Theme "</label>
+            <select id="theme" on:change=move |ev| { let t = event_target_value(&ev); set_theme(&t); theme.set(t); }>
+                {["system", "light", "dark"].into_iter().map(|t| view! { <option value=t selected=move || theme.get() == t>{t}</option> }).collect_view()}
+            </select>
+        </section>
+        {(!api::in_desktop_app()).then(|| view! { <PasswordChange/> })}
+    }
+}
+
+#[component]
+fn SettingRow(name: &'static str, label: &'static str, help: &'static str, value: String) -> impl IntoView {
+    let status = Status::new();
+    let current = RwSignal::new(value);
+    let id = format!("setting-{name}");
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        act(status, "Saved.", api::send("PUT", format!("/api/settings/{name}"), Some(json!({"value": current.get_untracked()}))));
+    };
+    view! {
+        <form class="setting" on:submit=save>
+            <label for=id.clone()>{label}</label>
+            <input id=id bind:value=current/>
+            <button type="submit" class="small">"Save"</button>
+            <span class="muted">{help}</span>
+            {status.view()}
+        </form>
+    }
+}
+
+#[component]
+fn PasswordChange() -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let status = Status::new();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = password.get_untracked();
+        password.set(String::new());
+        act(status, "Password changed; other browsers must log in again.", api::send("PUT", "/api/settings/dashboard-password", Some(json!({"value": value}))));
+    };
+    view! {
+        <section class="card">
+            <h2>"Dashboard password"</h2>
+            <form class="row" on:submit=save>
+                <label for="new-password">"New password "</label>
+                <input id="new-password" type="password" autocomplete="new-password" required minlength="8" bind:value=password/>
+                <button type="submit">"Change"</button>
+            </form>
+            {status.view()}
+        </section>
+    }
+}

@@ -1,0 +1,162 @@
+//! What the /api routes answer, as the UI reads it. Fields the UI does not show are left out;
+//! fields that may be absent default, so an older or newer gateway still renders.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SessionStatus {
+    pub password_set: bool,
+    pub logged_in: bool,
+    pub setup_allowed: bool,
+    #[serde(default)]
+    pub min_password_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct OverviewAnswer {
+    pub endpoint: String,
+    pub overview: Overview,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Overview {
+    pub version: String,
+    pub providers: usize,
+    pub accounts: usize,
+    pub accounts_enabled: usize,
+    pub accounts_needing_attention: usize,
+    pub combos: usize,
+    pub keys_active: usize,
+    pub last_24h: Totals,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Totals {
+    pub requests: i64,
+    pub errors: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CatalogEntry {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    #[serde(default)]
+    pub needs_base_url: bool,
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Provider {
+    pub id: String,
+    pub kind: String,
+    pub base_url: String,
+    #[serde(default)]
+    pub models: Vec<String>,
+    pub strategy: String,
+    #[serde(default)]
+    pub from_catalog: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Account {
+    pub id: i64,
+    pub provider_id: String,
+    pub label: String,
+    pub priority: i64,
+    pub enabled: bool,
+    pub key_hint: String,
+    pub needs_attention: Option<String>,
+    pub max_concurrent: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Combo {
+    pub name: String,
+    pub strategy: String,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct GatewayKey {
+    pub id: i64,
+    pub name: String,
+    pub key_hint: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub budget_daily_usd: Option<f64>,
+    pub budget_monthly_usd: Option<f64>,
+    pub rpm: Option<i64>,
+    pub tpm: Option<i64>,
+    pub models: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CreatedKey {
+    pub key: String,
+    pub record: GatewayKey,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Settings {
+    pub require_key: bool,
+    pub max_body_mb: u64,
+    pub first_byte_timeout_secs: u64,
+    pub stall_timeout_secs: u64,
+    pub proxy: String,
+    pub no_proxy: String,
+    pub retention_days: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct UsageTotals {
+    pub group: String,
+    pub requests: i64,
+    pub errors: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    #[serde(default)]
+    pub cache_read_tokens: i64,
+    #[serde(default)]
+    pub reasoning_tokens: i64,
+    pub p50_latency_ms: Option<i64>,
+    pub p95_latency_ms: Option<i64>,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SeriesPoint {
+    pub bucket_ms: i64,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct UsageRow {
+    pub id: i64,
+    pub ts_ms: i64,
+    pub key_id: Option<i64>,
+    pub tool: String,
+    pub inbound: String,
+    pub requested_model: String,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    #[serde(default)]
+    pub attempts: Vec<String>,
+    pub stream: bool,
+    pub status: i64,
+    pub outcome: String,
+    pub latency_ms: i64,
+    pub ttft_ms: Option<i64>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    #[serde(default)]
+    pub cache_read_tokens: i64,
+    pub cost_usd: f64,
+}
