@@ -7,6 +7,7 @@ mod common;
 mod cancel;
 mod cli;
 mod conformance;
+mod dashboard_api;
 mod errors;
 mod keys;
 mod live_reload;
