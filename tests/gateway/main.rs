@@ -8,6 +8,7 @@ mod cancel;
 mod cli;
 mod conformance;
 mod dashboard_api;
+mod dashboard_ui;
 mod errors;
 mod keys;
 mod live_reload;

@@ -16,6 +16,15 @@ pub struct AppContext {
     pub session_version: RwSignal<u64>,
 }
 
+thread_local! {
+    static APP: std::cell::Cell<Option<AppContext>> = const { std::cell::Cell::new(None) };
+}
+
+/// The app's state, from anywhere (set once, by `App`).
+pub fn app_context() -> Option<AppContext> {
+    APP.with(|cell| cell.get())
+}
+
 /// The pages, in navigation order: (hash, title).
 pub const PAGES: [(&str, &str); 7] = [
     ("overview", "Overview"),
@@ -40,9 +49,9 @@ fn current_hash() -> String {
 #[component]
 pub fn App() -> impl IntoView {
     let app = AppContext { session_version: RwSignal::new(0) };
-    provide_context(app);
+    APP.with(|cell| cell.set(Some(app)));
     let live = Live { usage_tick: RwSignal::new(0), config_tick: RwSignal::new(0), requests_seen: RwSignal::new(0) };
-    provide_context(live);
+    crate::components::set_live(live);
     crate::pages::settings::apply_saved_theme();
     let desktop = api::in_desktop_app();
     let session = load(move || {
@@ -71,7 +80,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Login(status: SessionStatus) -> impl IntoView {
-    let app = expect_context::<AppContext>();
+    let app = app_context().expect("App sets its state first");
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let message = Status::new();
@@ -122,32 +131,51 @@ fn Login(status: SessionStatus) -> impl IntoView {
 
 #[component]
 fn Shell() -> impl IntoView {
-    let app = expect_context::<AppContext>();
+    let app = app_context().expect("App sets its state first");
     let live = crate::components::live();
     let page = RwSignal::new(current_hash());
-    let on_hash = leptos::wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || page.set(current_hash()));
+    let on_hash = leptos::wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        let _ = page.try_set(current_hash());
+    });
     if let Some(window) = web_sys::window() {
         window.set_onhashchange(Some(leptos::wasm_bindgen::JsCast::unchecked_ref(on_hash.as_ref())));
     }
-    on_hash.forget();
 
     // Live feed: count requests as they finish; reload usage views at most once a second.
     let dirty = RwSignal::new(false);
-    if !api::in_desktop_app() {
-        let _source = api::follow_usage(move |_event| {
+    let source = if api::in_desktop_app() {
+        None
+    } else {
+        api::follow_usage(move |_event| {
             live.requests_seen.update(|n| *n += 1);
-            dirty.set(true);
-        });
-    }
-    let _ = set_interval_with_handle(
+            let _ = dirty.try_set(true);
+        })
+    };
+    let interval = set_interval_with_handle(
         move || {
-            if dirty.get_untracked() {
+            if dirty.try_get_untracked() == Some(true) {
                 dirty.set(false);
                 live.usage_tick.update(|v| *v += 1);
             }
         },
         Duration::from_secs(1),
-    );
+    )
+    .ok();
+    // Logging out unmounts the shell: its feed, timer and hash listener go with it.
+    let on_hash = send_wrapper::SendWrapper::new(on_hash);
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || {
+        if let Some(window) = web_sys::window() {
+            window.set_onhashchange(None);
+        }
+        drop(on_hash);
+        if let Some(source) = source.as_ref() {
+            source.close();
+        }
+        if let Some(interval) = interval {
+            interval.clear();
+        }
+    });
 
     let logout = move |_| {
         spawn_local(async move {

@@ -17,13 +17,14 @@ where
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
     let loaded: Loaded<T> = RwSignal::new(None);
+    let app = crate::app::app_context();
     Effect::new(move |_| {
         let future = fetch();
         spawn_local(async move {
             let answer = future.await;
             if answer.as_ref().err().is_some_and(|e| e.status == 401) {
                 // The session ended (another tab logged out, the server restarted).
-                if let Some(app) = use_context::<crate::app::AppContext>() {
+                if let Some(app) = app {
                     app.session_version.update(|v| *v += 1);
                 }
             }
@@ -51,8 +52,18 @@ impl Live {
     }
 }
 
+thread_local! {
+    static LIVE: std::cell::Cell<Option<Live>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `live` answer `l` from anywhere (event handlers and tasks run outside the component
+/// tree, where contexts are not found).
+pub fn set_live(l: Live) {
+    LIVE.with(|cell| cell.set(Some(l)));
+}
+
 pub fn live() -> Live {
-    expect_context::<Live>()
+    LIVE.with(|cell| cell.get()).expect("App sets the live state before any page renders")
 }
 
 /// Renders a loaded value, a loading line, or the error.
@@ -99,11 +110,12 @@ pub fn act<Fut>(status: Status, done: &'static str, call: Fut)
 where
     Fut: Future<Output = Result<serde_json::Value, ApiError>> + 'static,
 {
+    let live = live();
     spawn_local(async move {
         match call.await {
             Ok(_) => {
                 status.done(done);
-                live().config_changed();
+                live.config_changed();
             }
             Err(e) => status.failed(e),
         }

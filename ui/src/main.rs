@@ -9,5 +9,6 @@ mod pages;
 mod types;
 
 fn main() {
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

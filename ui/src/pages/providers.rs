@@ -144,6 +144,7 @@ fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Acco
         });
     }
     // After a drag or ↑ ↓: the list's order becomes the priorities 0, 1, 2...
+    let live = live();
     let reordered = move || {
         let list = mine.get_untracked();
         spawn_local(async move {
@@ -156,7 +157,7 @@ fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Acco
                 }
             }
             status.done("Order saved.");
-            live().config_changed();
+            live.config_changed();
         });
     };
     let strategy_change = {

@@ -2,7 +2,7 @@
 //! dashboard password, and the theme (this browser's choice: system, light or dark).
 
 use crate::api;
-use crate::components::{act, live, load, show, Status};
+use crate::components::{act, load, show, Status};
 use crate::types::Settings;
 use leptos::prelude::*;
 use serde_json::json;
@@ -43,11 +43,8 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let live = live();
-    let settings = load(move || {
-        live.config_tick.get();
-        api::get::<Settings>("/api/settings")
-    });
+    // Loaded once: each row keeps what was typed and says how its save went.
+    let settings = load(|| api::get::<Settings>("/api/settings"));
     let theme = RwSignal::new(
         storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()),
     );

@@ -56,6 +56,17 @@ fn chart_rows(points: &[SeriesPoint], metric: &str, period_ms: i64, bucket_ms: i
     (groups, rows)
 }
 
+/// Ten distinct colours that read on light and dark backgrounds (a categorical palette: the
+/// library's default gradient runs from near-white, which vanishes on a light theme).
+fn palette() -> ColourScheme {
+    const RGB: [(u8, u8, u8); 10] = [
+        (37, 99, 235), (234, 88, 12), (22, 163, 74), (219, 39, 119), (147, 51, 234),
+        (202, 138, 4), (8, 145, 178), (220, 38, 38), (101, 163, 13), (100, 116, 139),
+    ];
+    let colours = RGB.map(|(r, g, b)| Colour::from_rgb(r, g, b));
+    ColourScheme::new(colours[0], colours[1..].iter().copied())
+}
+
 #[component]
 pub fn Usage() -> impl IntoView {
     let live = live();
@@ -95,13 +106,15 @@ pub fn Usage() -> impl IntoView {
             {show(series, move |points| {
                 let (_, bucket_ms) = bucket_of(&period.get_untracked());
                 let period_ms = match period.get_untracked().as_str() { "7d" => 7 * 86_400_000, "30d" => 30 * 86_400_000, _ => 86_400_000 };
-                let (groups, rows) = chart_rows(&points, &metric.get_untracked(), period_ms, bucket_ms);
+                let (groups, rows) = chart_rows(&points, &metric.get(), period_ms, bucket_ms);
                 if groups.is_empty() {
                     return view! { <p class="muted" id="chart-empty">"No requests in this period yet."</p> }.into_any();
                 }
-                let mut stack = Stack::new();
+                let mut stack = Stack::new().with_colours::<()>(palette());
                 for (i, g) in groups.iter().enumerate() {
-                    stack = stack.line(Line::new(move |r: &ChartRow| r.values[i]).with_name(g.clone()));
+                    stack = stack.line(
+                        Line::new(move |r: &ChartRow| r.values[i]).with_name(g.clone()).with_interpolation(Interpolation::Linear),
+                    );
                 }
                 let series = Series::new(|r: &ChartRow| r.at).with_min_y(0.0).stack(stack);
                 view! {
@@ -150,8 +163,8 @@ pub fn Usage() -> impl IntoView {
         {show(log, |rows| view! {
             <table id="request-log">
                 <thead><tr>
-                    <th scope="col">"Time"</th><th scope="col">"Tool"</th><th scope="col">"API"</th><th scope="col">"Model asked"</th>
-                    <th scope="col">"Served by"</th><th scope="col">"Status"</th><th scope="col">"Latency"</th>
+                    <th scope="col">"Time"</th><th scope="col">"Tool, API"</th><th scope="col">"Model asked → served by"</th>
+                    <th scope="col">"Status"</th><th scope="col">"Latency"</th>
                     <th scope="col">"Tokens in / out"</th><th scope="col">"Cost"</th><th scope="col">"Attempts"</th>
                 </tr></thead>
                 <tbody>
@@ -159,9 +172,9 @@ pub fn Usage() -> impl IntoView {
                         let served = match (&r.provider, &r.model) { (Some(p), Some(m)) => format!("{p}/{m}"), _ => "-".into() };
                         view! {
                             <tr class:failed=r.outcome != "ok">
-                                <td>{local_time(r.ts_ms)}</td><td>{r.tool.clone()}</td>
-                                <td>{format!("{}{}", r.inbound, if r.stream { " (stream)" } else { "" })}</td>
-                                <td><code>{r.requested_model.clone()}</code></td><td><code>{served}</code></td>
+                                <td>{local_time(r.ts_ms)}</td>
+                                <td>{format!("{}, {}{}", r.tool, r.inbound, if r.stream { " stream" } else { "" })}</td>
+                                <td><code>{if r.requested_model.is_empty() { "-".to_string() } else { r.requested_model.clone() }}</code>" → "<code>{served}</code></td>
                                 <td>{format!("{} {}", r.status, r.outcome)}</td>
                                 <td>{format!("{} ms", r.latency_ms)}</td>
                                 <td>{format!("{} / {}", count(r.input_tokens), count(r.output_tokens))}</td>
