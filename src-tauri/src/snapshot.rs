@@ -21,6 +21,10 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

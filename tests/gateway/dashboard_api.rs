@@ -68,7 +68,12 @@ async fn every_route_needs_a_session_and_the_first_password_is_set_locally() {
     assert_eq!(status, 200, "{body}");
     assert!(body["endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     // Setting it again is refused; logging in works; logout ends the session.
-    let r = http().post(format!("{url}/api/session/setup")).json(&json!({"password": "another one!"})).send().await.unwrap();
+    let r = http()
+        .post(format!("{url}/api/session/setup"))
+        .json(&json!({"password": "another one!"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     let r = http().post(format!("{url}/api/session/logout")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(r.status(), 204);
@@ -92,7 +97,12 @@ async fn wrong_passwords_are_refused_then_rate_limited() {
     let (_, s) = get(url, "", "/api/session").await;
     assert_eq!(s["password_set"], true);
     for _ in 0..5 {
-        let r = http().post(format!("{url}/api/session/login")).json(&json!({"password": "nope nope"})).send().await.unwrap();
+        let r = http()
+            .post(format!("{url}/api/session/login"))
+            .json(&json!({"password": "nope nope"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
     let r = http().post(format!("{url}/api/session/login")).json(&json!({"password": PASSWORD})).send().await.unwrap();
@@ -121,7 +131,8 @@ async fn configuration_round_trips_with_the_cli_and_bad_input_says_what_is_wrong
     assert_eq!(status, 422);
     assert!(message(&body).contains("colour"), "{body}");
     let (status, body) =
-        send(url, &cookie, Method::POST, "/api/providers", json!({"id": "x", "kind": "cobol", "base_url": "http://a"})).await;
+        send(url, &cookie, Method::POST, "/api/providers", json!({"id": "x", "kind": "cobol", "base_url": "http://a"}))
+            .await;
     assert_eq!(status, 400);
     assert!(message(&body).contains("unknown provider kind"), "{body}");
     assert_eq!(get(url, &cookie, "/api/nothing-here").await.0, 404);
@@ -140,12 +151,15 @@ async fn configuration_round_trips_with_the_cli_and_bad_input_says_what_is_wrong
     let (_, accounts) = get(url, &cookie, "/api/accounts").await;
     assert!(!accounts.to_string().contains("key-secret-123456"), "the API never shows a whole secret");
     let account = accounts[0]["id"].as_i64().unwrap();
-    let (status, _) = send(url, &cookie, Method::PATCH, &format!("/api/accounts/{account}"), json!({"priority": 3})).await;
+    let (status, _) =
+        send(url, &cookie, Method::PATCH, &format!("/api/accounts/{account}"), json!({"priority": 3})).await;
     assert_eq!(status, 204);
     let (status, body) =
-        send(url, &cookie, Method::PUT, "/api/combos/coding", json!({"members": ["mockai/mock-model", "nope/none"]})).await;
+        send(url, &cookie, Method::PUT, "/api/combos/coding", json!({"members": ["mockai/mock-model", "nope/none"]}))
+            .await;
     assert_eq!(status, 400, "an unknown member is refused: {body}");
-    let (status, _) = send(url, &cookie, Method::PUT, "/api/combos/coding", json!({"members": ["mockai/mock-model"]})).await;
+    let (status, _) =
+        send(url, &cookie, Method::PUT, "/api/combos/coding", json!({"members": ["mockai/mock-model"]})).await;
     assert_eq!(status, 204);
     assert!(env.ok(&["combo", "list"]).contains("coding"));
     let (_, models) = get(url, &cookie, "/api/models").await;
@@ -266,4 +280,60 @@ async fn the_dashboard_page_is_served_at_the_root_with_a_strict_policy() {
     // Unknown files are a 404 in the gateway's shape, not the page.
     let r = http().get(format!("{}/no-such-file.js", gw.url)).send().await.unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_tested_against_the_provider_and_cooldowns_are_listed() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("good", &mock.base_url(), "key-works", "mock-model");
+    env.add_provider("bad", &mock.base_url(), "fail-401", "mock-model");
+    env.add_provider("busy", &mock.base_url(), "fail-429-ra-120", "mock-model");
+    let gw = env.serve().await;
+    let url = &gw.url;
+    let cookie = setup(url).await;
+    let (_, accounts) = get(url, &cookie, "/api/accounts").await;
+    let id_of = |provider: &str| {
+        accounts.as_array().unwrap().iter().find(|a| a["provider_id"] == provider).unwrap()["id"].as_i64().unwrap()
+    };
+    let test = |id: i64| {
+        let path = format!("/api/accounts/{id}/test");
+        let cookie = cookie.clone();
+        async move { send(url, &cookie, reqwest::Method::POST, &path, Value::Null).await }
+    };
+    let (status, good) = test(id_of("good")).await;
+    assert_eq!(status, 200, "{good}");
+    assert_eq!(
+        (good["ok"].as_bool(), good["status"].as_u64(), good["models"].as_u64()),
+        (Some(true), Some(200), Some(1))
+    );
+    let (_, bad) = test(id_of("bad")).await;
+    assert_eq!((bad["ok"].as_bool(), bad["status"].as_u64()), (Some(false), Some(401)), "{bad}");
+    assert!(bad["error"].as_str().unwrap().contains("mock failure 401"), "{bad}");
+    // The model list went out with the account's own key.
+    let listed = mock.requests().into_iter().filter(|r| r.path == "/v1/models").count();
+    assert_eq!(listed, 2);
+    assert_eq!(test(999).await.0, 404);
+
+    // A 429 with retry-after 120 cools the account; the dashboard sees until when and why.
+    let r = http()
+        .post(gw.chat_url())
+        .json(&json!({"model": "busy/mock-model", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let mut cooling = Value::Null;
+    for _ in 0..50 {
+        cooling = get(url, &cookie, "/api/cooldowns").await.1;
+        if cooling.as_array().is_some_and(|c| !c.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = &cooling[0];
+    assert_eq!(first["account_id"].as_i64(), Some(id_of("busy")), "{cooling}");
+    let left_ms = first["until_ms"].as_i64().unwrap()
+        - std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert!((100_000..=121_000).contains(&left_ms), "{left_ms} ms left");
 }

@@ -53,7 +53,9 @@ async fn a_user_configures_and_watches_the_gateway_in_a_browser() {
     assert!(env.ok(&["combo", "list"]).contains("coding"));
     let keys = env.ok(&["key", "list"]);
     assert!(keys.contains("browser") && keys.contains("revoked"), "{keys}");
-    for page in ["login-setup", "providers", "keys", "combos", "usage", "overview", "tools", "settings", "usage-dark", "login"] {
+    for page in
+        ["login-setup", "providers", "keys", "combos", "usage", "overview", "tools", "settings", "usage-dark", "login"]
+    {
         assert!(std::path::Path::new(&format!("{shots}/{page}.png")).exists(), "no screenshot of {page}");
     }
 }

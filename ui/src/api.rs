@@ -65,7 +65,8 @@ impl Transport for Http {
                 .map_err(|e| js_error("reading the answer", e))?
                 .as_string()
                 .unwrap_or_default();
-            let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+            let value: Value =
+                if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
             if (200..300).contains(&status) {
                 Ok(value)
             } else {
@@ -99,7 +100,8 @@ impl Transport for Tauri {
             let promise = invoke
                 .call2(&JsValue::NULL, &JsValue::from_str("api"), &args)
                 .map_err(|e| js_error("desktop call", e))?;
-            let answer = JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| js_error("desktop call", e))?;
+            let answer =
+                JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| js_error("desktop call", e))?;
             let text = js_sys::JSON::stringify(&answer).ok().and_then(|s| s.as_string()).unwrap_or_default();
             // The command answers {status, body}, the same as the HTTP route would.
             let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -59,7 +59,12 @@ pub fn App() -> impl IntoView {
         async move {
             if desktop {
                 // The desktop window is the user's own: no dashboard password.
-                return Ok(SessionStatus { password_set: true, logged_in: true, setup_allowed: false, min_password_chars: 0 });
+                return Ok(SessionStatus {
+                    password_set: true,
+                    logged_in: true,
+                    setup_allowed: false,
+                    min_password_chars: 0,
+                });
             }
             api::get::<SessionStatus>("/api/session").await
         }

@@ -160,7 +160,11 @@ pub fn count(n: i64) -> String {
 /// A Unix time in ms as local date and time.
 pub fn local_time(ms: i64) -> String {
     use chrono::TimeZone;
-    chrono::Local.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// Moves the item at `from` to `to` (both in range; anything else leaves the list as it is).

@@ -160,3 +160,32 @@ pub struct UsageRow {
     pub cache_read_tokens: i64,
     pub cost_usd: f64,
 }
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub models: Option<usize>,
+    pub error: Option<String>,
+}
+
+impl ProbeResult {
+    /// One line for the status message.
+    pub fn describe(&self) -> Result<String, String> {
+        if self.ok {
+            let models = self.models.map(|n| format!(", {n} models listed")).unwrap_or_default();
+            Ok(format!("The key works ({} ms{models}).", self.latency_ms))
+        } else {
+            Err(format!("The provider refused or failed: {}", self.error.clone().unwrap_or_default()))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Cooldown {
+    pub account_id: i64,
+    pub model: String,
+    pub until_ms: i64,
+    pub reason: String,
+}

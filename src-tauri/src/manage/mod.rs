@@ -6,6 +6,7 @@ mod accounts;
 pub mod dashboard;
 mod keys;
 mod overview;
+mod probe;
 mod providers;
 mod routing;
 pub mod settings;
@@ -13,8 +14,9 @@ mod usage;
 
 pub use accounts::AccountAdd;
 pub use dashboard::MIN_PASSWORD_CHARS;
-pub use overview::{Overview, Totals};
 pub use keys::{hash_key as keys_hash, CreatedKey, KeyLimitsChange, KEY_PREFIX};
+pub use overview::{Overview, Totals};
+pub use probe::ProbeResult;
 pub use providers::ProviderAdd;
 pub use routing::{AccountChange, ProviderSet};
 pub use settings::{SettingKey, Settings};

@@ -111,6 +111,41 @@ impl UpstreamClient {
     }
 }
 
+impl UpstreamClient {
+    /// GETs the provider's model list with the account's credential: the cheapest call that
+    /// proves a key works (it costs no tokens).
+    pub async fn get_models(
+        &self,
+        provider: &ProviderRuntime,
+        account: &AccountRuntime,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let path = match provider.kind {
+            ProviderKind::Openai | ProviderKind::Responses => "/models",
+            ProviderKind::Anthropic => "/v1/models",
+            ProviderKind::Gemini => "/v1beta/models",
+        };
+        let shown = format!("{}{path}", provider.base_url);
+        let url = reqwest::Url::parse(&shown)
+            .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(secret) = &account.secret {
+            apply_auth(&mut headers, provider.auth, secret.expose())?;
+        }
+        if provider.kind == ProviderKind::Anthropic {
+            headers.insert("anthropic-version", HeaderValue::from_static(crate::formats::anthropic::API_VERSION));
+        }
+        let client = self.client_for(provider)?;
+        client
+            .get(url)
+            .headers(headers)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .map_err(|e| classify(provider, &shown, e))
+    }
+}
+
 /// The endpoint of a provider kind that does not depend on the model.
 pub fn fixed_endpoint(kind: ProviderKind, base_url: &str) -> Result<Option<reqwest::Url>, String> {
     let path = match kind {

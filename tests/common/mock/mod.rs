@@ -333,7 +333,11 @@ async fn file(Path(name): Path<String>) -> Response {
     }
 }
 
-async fn models() -> Response {
+/// GET /v1/models: the model list (faults by key apply, as for every route).
+async fn models(State(state): State<MockState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    if let Err(fault) = intake(&state, "/v1/models", &headers, q.as_deref(), &Bytes::new(), openai::error_body).await {
+        return fault;
+    }
     axum::Json(
         json!({"object": "list", "data": [{"id": "mock-model", "object": "model", "created": 0, "owned_by": "mock"}]}),
     )

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn error_body(code: u16, message: &str) -> Value {
+pub fn error_body(code: u16, message: &str) -> Value {
     json!({"error": {"message": message, "type": "mock_error", "param": null, "code": format!("mock_{code}")}})
 }
 

@@ -5,7 +5,7 @@
 
 use crate::api::{self, encode};
 use crate::components::{act, live, load, ordered_list, show, Status};
-use crate::types::{Account, CatalogEntry, Provider};
+use crate::types::{Account, CatalogEntry, Cooldown, ProbeResult, Provider};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -37,6 +37,12 @@ pub fn Providers() -> impl IntoView {
         live.config_tick.get();
         api::get::<Vec<Account>>("/api/accounts")
     });
+    // Cooldowns change as requests flow (a 429 starts one, a reset ends it).
+    let cooldowns = load(move || {
+        live.config_tick.get();
+        live.usage_tick.get();
+        api::get::<Vec<Cooldown>>("/api/cooldowns")
+    });
     view! {
         <h1>"Providers"</h1>
         {show(catalog, |c| view! { <AddProvider catalog=c/> })}
@@ -46,7 +52,7 @@ pub fn Providers() -> impl IntoView {
             if list.is_empty() {
                 return view! { <p class="muted">"No provider yet."</p> }.into_any();
             }
-            list.into_iter().map(|p| view! { <ProviderCard provider=p accounts=accounts/> }).collect_view().into_any()
+            list.into_iter().map(|p| view! { <ProviderCard provider=p accounts=accounts cooldowns=cooldowns/> }).collect_view().into_any()
         })}
     }
 }
@@ -74,13 +80,17 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
             Some(kind) => api::send(
                 "POST",
                 "/api/providers",
-                Some(json!({"id": custom_id.get_untracked().trim(), "kind": kind, "base_url": base_url.get_untracked(),
-                    "models": model_list, "api_key": key})),
+                Some(
+                    json!({"id": custom_id.get_untracked().trim(), "kind": kind, "base_url": base_url.get_untracked(),
+                    "models": model_list, "api_key": key}),
+                ),
             ),
             None if needs_url() || !model_list.is_empty() => api::send(
                 "POST",
                 "/api/providers",
-                Some(json!({"id": choice.get_untracked(), "base_url": base_url.get_untracked(), "models": model_list, "api_key": key})),
+                Some(
+                    json!({"id": choice.get_untracked(), "base_url": base_url.get_untracked(), "models": model_list, "api_key": key}),
+                ),
             ),
             None => api::send(
                 "POST",
@@ -89,7 +99,21 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
             ),
         };
         api_key.set(String::new());
-        act(status, "Added.", call);
+        let live = live();
+        spawn_local(async move {
+            let added = match call.await {
+                Ok(v) => v,
+                Err(e) => return status.failed(e),
+            };
+            live.config_changed();
+            // Validate the new key with one call to the provider.
+            let account = added.get("account_id").or_else(|| added.get("id")).and_then(|v| v.as_i64());
+            let Some(account) = account else { return status.done("Added (no key to check).") };
+            match test_account(account).await {
+                Ok(line) => status.done(format!("Added. {line}")),
+                Err(line) => status.0.set(Some(Err(format!("Added, but: {line}")))),
+            }
+        });
     };
     view! {
         <section class="card">
@@ -128,8 +152,20 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
     }
 }
 
+/// Tests an account; the line to show, good or bad.
+async fn test_account(id: i64) -> Result<String, String> {
+    match api::send("POST", format!("/api/accounts/{id}/test"), None).await {
+        Ok(v) => serde_json::from_value::<ProbeResult>(v).map_err(|e| e.to_string())?.describe(),
+        Err(e) => Err(e.message),
+    }
+}
+
 #[component]
-fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Account>>) -> impl IntoView {
+fn ProviderCard(
+    provider: Provider,
+    accounts: crate::components::Loaded<Vec<Account>>,
+    cooldowns: crate::components::Loaded<Vec<Cooldown>>,
+) -> impl IntoView {
     let status = Status::new();
     let id = provider.id.clone();
     let mine = RwSignal::new(Vec::<Account>::new());
@@ -150,7 +186,9 @@ fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Acco
         spawn_local(async move {
             for (i, a) in list.iter().enumerate() {
                 if a.priority != i as i64 {
-                    if let Err(e) = api::send("PATCH", format!("/api/accounts/{}", a.id), Some(json!({"priority": i}))).await {
+                    if let Err(e) =
+                        api::send("PATCH", format!("/api/accounts/{}", a.id), Some(json!({"priority": i}))).await
+                    {
                         status.failed(e);
                         return;
                     }
@@ -164,7 +202,11 @@ fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Acco
         let id = id.clone();
         move |ev: leptos::ev::Event| {
             let path = format!("/api/providers/{}", encode(&id));
-            act(status, "Strategy saved.", api::send("PATCH", path, Some(json!({"strategy": event_target_value(&ev)}))));
+            act(
+                status,
+                "Strategy saved.",
+                api::send("PATCH", path, Some(json!({"strategy": event_target_value(&ev)}))),
+            );
         }
     };
     let remove = {
@@ -187,18 +229,55 @@ fn ProviderCard(provider: Provider, accounts: crate::components::Loaded<Vec<Acco
                 </select>
             </label>
             {move || mine.get().is_empty().then(|| view! { <p class="muted">"No account."</p> })}
-            {ordered_list("Accounts, first used first", mine, move |_, a| view! { <AccountRow account=a status=status/> }, reordered)}
+            {ordered_list("Accounts, first used first", mine, move |_, a| view! { <AccountRow account=a status=status cooldowns=cooldowns/> }, reordered)}
             {status.view()}
         </section>
     }
 }
 
 #[component]
-fn AccountRow(account: Account, status: Status) -> impl IntoView {
+fn AccountRow(account: Account, status: Status, cooldowns: crate::components::Loaded<Vec<Cooldown>>) -> impl IntoView {
     let id = account.id;
+    let test = move |_| {
+        spawn_local(async move {
+            match test_account(id).await {
+                Ok(line) => status.done(line),
+                Err(line) => status.0.set(Some(Err(line))),
+            }
+        })
+    };
+    // A clock for the countdowns, once a second while the row is shown.
+    let now = RwSignal::new(js_sys::Date::now() as i64);
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let _ = now.try_set(js_sys::Date::now() as i64);
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let cooling = move || {
+        let at = now.get();
+        cooldowns
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.account_id == id && c.until_ms > at)
+            .map(|c| {
+                let secs = (c.until_ms - at + 999) / 1000;
+                let model = if c.model.is_empty() { "every model".to_string() } else { c.model.clone() };
+                view! { <span class="badge error cooldown" title=c.reason.clone()>{format!("cooling {model}: {}:{:02} left", secs / 60, secs % 60)}</span> }
+            })
+            .collect_view()
+    };
     let toggle = move |ev: leptos::ev::Event| {
         let enabled = event_target_checked(&ev);
-        act(status, if enabled { "Enabled." } else { "Disabled." }, api::send("PATCH", format!("/api/accounts/{id}"), Some(json!({"enabled": enabled}))));
+        act(
+            status,
+            if enabled { "Enabled." } else { "Disabled." },
+            api::send("PATCH", format!("/api/accounts/{id}"), Some(json!({"enabled": enabled}))),
+        );
     };
     let remove = move |_| act(status, "Account removed.", api::send("DELETE", format!("/api/accounts/{id}"), None));
     let name = if account.label.is_empty() { format!("account {id}") } else { account.label.clone() };
@@ -212,6 +291,8 @@ fn AccountRow(account: Account, status: Status) -> impl IntoView {
                 <input type="checkbox" checked=account.enabled on:change=toggle/>
                 " enabled"
             </label>
+            {cooling}
+            <button type="button" class="small" on:click=test aria-label=format!("Test {name}")>"Test"</button>
             <button type="button" class="small danger" on:click=remove aria-label=format!("Remove {name}")>"Remove"</button>
         </span>
     }

@@ -31,13 +31,33 @@ fn set_theme(theme: &str) {
 /// (setting name, label, help, current value).
 fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)> {
     vec![
-        ("require-key", "Require a gateway key", "true or false; always required off this machine", s.require_key.to_string()),
-        ("first-byte-timeout-secs", "First-byte timeout (s)", "how long to wait for an answer to begin", s.first_byte_timeout_secs.to_string()),
-        ("stall-timeout-secs", "Stall timeout (s)", "how long a stream may go silent", s.stall_timeout_secs.to_string()),
+        (
+            "require-key",
+            "Require a gateway key",
+            "true or false; always required off this machine",
+            s.require_key.to_string(),
+        ),
+        (
+            "first-byte-timeout-secs",
+            "First-byte timeout (s)",
+            "how long to wait for an answer to begin",
+            s.first_byte_timeout_secs.to_string(),
+        ),
+        (
+            "stall-timeout-secs",
+            "Stall timeout (s)",
+            "how long a stream may go silent",
+            s.stall_timeout_secs.to_string(),
+        ),
         ("max-body-mb", "Largest request (MiB)", "bigger requests get a 413", s.max_body_mb.to_string()),
         ("proxy", "Outbound proxy", "http://, https:// or socks5:// URL; empty: the environment's", s.proxy.clone()),
         ("no-proxy", "No proxy for", "comma-separated hosts", s.no_proxy.clone()),
-        ("retention-days", "Keep request records (days)", "hourly totals stay after that", s.retention_days.to_string()),
+        (
+            "retention-days",
+            "Keep request records (days)",
+            "hourly totals stay after that",
+            s.retention_days.to_string(),
+        ),
     ]
 }
 
@@ -45,9 +65,8 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
 pub fn SettingsPage() -> impl IntoView {
     // Loaded once: each row keeps what was typed and says how its save went.
     let settings = load(|| api::get::<Settings>("/api/settings"));
-    let theme = RwSignal::new(
-        storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()),
-    );
+    let theme =
+        RwSignal::new(storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()));
     view! {
         <h1>"Settings"</h1>
         <section class="card">
@@ -76,7 +95,11 @@ fn SettingRow(name: &'static str, label: &'static str, help: &'static str, value
     let id = format!("setting-{name}");
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        act(status, "Saved.", api::send("PUT", format!("/api/settings/{name}"), Some(json!({"value": current.get_untracked()}))));
+        act(
+            status,
+            "Saved.",
+            api::send("PUT", format!("/api/settings/{name}"), Some(json!({"value": current.get_untracked()}))),
+        );
     };
     view! {
         <form class="setting" on:submit=save>
@@ -97,7 +120,11 @@ fn PasswordChange() -> impl IntoView {
         ev.prevent_default();
         let value = password.get_untracked();
         password.set(String::new());
-        act(status, "Password changed; other browsers must log in again.", api::send("PUT", "/api/settings/dashboard-password", Some(json!({"value": value}))));
+        act(
+            status,
+            "Password changed; other browsers must log in again.",
+            api::send("PUT", "/api/settings/dashboard-password", Some(json!({"value": value}))),
+        );
     };
     view! {
         <section class="card">

@@ -62,7 +62,11 @@ pub fn steps(endpoint: &str, model: &str) -> Vec<ToolSteps> {
 }
 
 #[component]
-pub fn StepsList(#[prop(into)] endpoint: String, #[prop(into)] model: Signal<String>, #[prop(default = 99)] limit: usize) -> impl IntoView {
+pub fn StepsList(
+    #[prop(into)] endpoint: String,
+    #[prop(into)] model: Signal<String>,
+    #[prop(default = 99)] limit: usize,
+) -> impl IntoView {
     move || {
         steps(&endpoint, &model.get())
             .into_iter()

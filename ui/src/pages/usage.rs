@@ -9,7 +9,8 @@ use chrono::{DateTime, Local, TimeZone};
 use leptos::prelude::*;
 use leptos_chartistry::*;
 
-const PERIODS: [(&str, &str, i64); 3] = [("24h", "hour", 3_600_000), ("7d", "hour", 3_600_000), ("30d", "day", 86_400_000)];
+const PERIODS: [(&str, &str, i64); 3] =
+    [("24h", "hour", 3_600_000), ("7d", "hour", 3_600_000), ("30d", "day", 86_400_000)];
 const GROUPS: [&str; 5] = ["provider", "model", "account", "key", "tool"];
 const METRICS: [(&str, &str); 3] = [("cost", "Spend (USD)"), ("tokens", "Tokens"), ("requests", "Requests")];
 
@@ -60,8 +61,16 @@ fn chart_rows(points: &[SeriesPoint], metric: &str, period_ms: i64, bucket_ms: i
 /// library's default gradient runs from near-white, which vanishes on a light theme).
 fn palette() -> ColourScheme {
     const RGB: [(u8, u8, u8); 10] = [
-        (37, 99, 235), (234, 88, 12), (22, 163, 74), (219, 39, 119), (147, 51, 234),
-        (202, 138, 4), (8, 145, 178), (220, 38, 38), (101, 163, 13), (100, 116, 139),
+        (37, 99, 235),
+        (234, 88, 12),
+        (22, 163, 74),
+        (219, 39, 119),
+        (147, 51, 234),
+        (202, 138, 4),
+        (8, 145, 178),
+        (220, 38, 38),
+        (101, 163, 13),
+        (100, 116, 139),
     ];
     let colours = RGB.map(|(r, g, b)| Colour::from_rgb(r, g, b));
     ColourScheme::new(colours[0], colours[1..].iter().copied())
@@ -73,11 +82,17 @@ pub fn Usage() -> impl IntoView {
     let period = RwSignal::new("24h".to_string());
     let by = RwSignal::new("provider".to_string());
     let metric = RwSignal::new("cost".to_string());
-    let bucket_of = move |p: &str| PERIODS.iter().find(|(name, _, _)| *name == p).map_or(("hour", 3_600_000), |(_, b, ms)| (*b, *ms));
+    let bucket_of = move |p: &str| {
+        PERIODS.iter().find(|(name, _, _)| *name == p).map_or(("hour", 3_600_000), |(_, b, ms)| (*b, *ms))
+    };
     let series = load(move || {
         live.usage_tick.get();
         let (bucket, _) = bucket_of(&period.get());
-        api::get::<Vec<SeriesPoint>>(format!("/api/usage/series?since={}&bucket={bucket}&by={}", period.get(), by.get()))
+        api::get::<Vec<SeriesPoint>>(format!(
+            "/api/usage/series?since={}&bucket={bucket}&by={}",
+            period.get(),
+            by.get()
+        ))
     });
     let totals = load(move || {
         live.usage_tick.get();

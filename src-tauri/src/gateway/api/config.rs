@@ -49,7 +49,8 @@ pub async fn provider_add(State(app): State<AppState>, Body(p): Body<NewProvider
         api_key: p.api_key.filter(|k| !k.trim().is_empty()),
     };
     let (provider, account_id) = app.manager.provider_add(request).await?;
-    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"provider": provider, "account_id": account_id}))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(serde_json::json!({"provider": provider, "account_id": account_id})))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -62,7 +63,11 @@ pub struct ProviderChange {
     stall_timeout_secs: Option<u64>,
 }
 
-pub async fn provider_set(State(app): State<AppState>, Path(id): Path<String>, Body(c): Body<ProviderChange>) -> ApiResult {
+pub async fn provider_set(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Body(c): Body<ProviderChange>,
+) -> ApiResult {
     let change = ProviderSet {
         strategy: parsed(c.strategy.as_deref())?,
         sticky_uses: c.sticky_uses,
@@ -95,8 +100,12 @@ pub struct NewAccount {
 }
 
 pub async fn account_add(State(app): State<AppState>, Body(a): Body<NewAccount>) -> ApiResult {
-    let request =
-        AccountAdd { provider: a.provider, api_key: a.api_key.filter(|k| !k.trim().is_empty()), label: a.label, priority: a.priority };
+    let request = AccountAdd {
+        provider: a.provider,
+        api_key: a.api_key.filter(|k| !k.trim().is_empty()),
+        label: a.label,
+        priority: a.priority,
+    };
     Ok((StatusCode::CREATED, axum::Json(app.manager.account_add(request).await?)).into_response())
 }
 
@@ -124,6 +133,15 @@ pub async fn account_set(State(app): State<AppState>, Path(id): Path<i64>, Body(
 pub async fn account_remove(State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
     app.manager.account_remove(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Tries the account's key against its provider (a model-list call; no tokens spent).
+pub async fn account_test(State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    Ok(json(app.manager.account_test(id, &app.upstream).await?))
+}
+
+pub async fn cooldowns(State(app): State<AppState>) -> ApiResult {
+    Ok(json(app.manager.cooldowns().await?))
 }
 
 pub async fn combos(State(app): State<AppState>) -> ApiResult {
@@ -207,7 +225,11 @@ pub struct SettingValue {
     value: String,
 }
 
-pub async fn setting_set(State(app): State<AppState>, Path(key): Path<String>, Body(v): Body<SettingValue>) -> ApiResult {
+pub async fn setting_set(
+    State(app): State<AppState>,
+    Path(key): Path<String>,
+    Body(v): Body<SettingValue>,
+) -> ApiResult {
     let settings = app.manager.settings_set(&key, &v.value).await?;
     if key == crate::manage::dashboard::SETTING_NAME {
         // A new password: every other browser logs in again.

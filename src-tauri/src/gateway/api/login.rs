@@ -16,7 +16,11 @@ pub struct Password {
     password: String,
 }
 
-pub async fn status(State(app): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> ApiResult {
+pub async fn status(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult {
     let password_set = app.manager.dashboard_password_is_set().await?;
     let logged_in = session::token_of(&headers).is_some_and(|t| app.sessions.is_valid(&t));
     Ok(json(serde_json::json!({
@@ -42,7 +46,11 @@ pub async fn setup(
     Body(body): Body<Password>,
 ) -> ApiResult {
     if app.manager.dashboard_password_is_set().await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict_error", "a dashboard password is already set: log in"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict_error",
+            "a dashboard password is already set: log in",
+        ));
     }
     if !is_local_request(peer.ip(), &headers) {
         return Err(ApiError::new(
@@ -71,8 +79,9 @@ pub async fn login(
     }
     if !app.manager.dashboard_password_check(&body.password).await? {
         app.sessions.note_failure(peer.ip());
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "wrong password")
-            .code("wrong_password"));
+        return Err(
+            ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "wrong password").code("wrong_password")
+        );
     }
     app.sessions.clear_failures(peer.ip());
     Ok(logged_in(&app))

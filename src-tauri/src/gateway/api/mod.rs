@@ -29,6 +29,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/providers/{id}", patch(config::provider_set).delete(config::provider_remove))
         .route("/api/accounts", get(config::accounts).post(config::account_add))
         .route("/api/accounts/{id}", patch(config::account_set).delete(config::account_remove))
+        .route("/api/accounts/{id}/test", post(config::account_test))
+        .route("/api/cooldowns", get(config::cooldowns))
         .route("/api/combos", get(config::combos))
         .route("/api/combos/{name}", put(config::combo_set).delete(config::combo_remove))
         .route("/api/keys", get(config::keys).post(config::key_create))
