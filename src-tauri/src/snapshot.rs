@@ -204,25 +204,29 @@ impl LiveConfig {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let rev = match manager.store().config_rev().await {
-                Ok(rev) => rev,
-                Err(e) => {
-                    tracing::warn!("cannot read the configuration revision: {e}");
-                    continue;
-                }
-            };
-            if rev == self.current.load().rev {
-                continue;
+            self.refresh(&manager).await;
+        }
+    }
+
+    /// Loads a new snapshot if the stored revision moved (the watcher's step; the dashboard's
+    /// writes call it too, so their change is in force when their answer returns).
+    pub async fn refresh(&self, manager: &Manager) {
+        let rev = match manager.store().config_rev().await {
+            Ok(rev) => rev,
+            Err(e) => {
+                tracing::warn!("cannot read the configuration revision: {e}");
+                return;
             }
-            match ConfigSnapshot::load(&manager).await {
-                Ok(snapshot) => {
-                    tracing::info!(rev = snapshot.rev, providers = snapshot.providers.len(), "configuration reloaded");
-                    self.current.store(Arc::new(snapshot));
-                }
-                Err(e) => {
-                    tracing::warn!("configuration changed but could not be loaded, keeping the previous one: {e}")
-                }
+        };
+        if rev == self.current.load().rev {
+            return;
+        }
+        match ConfigSnapshot::load(manager).await {
+            Ok(snapshot) => {
+                tracing::info!(rev = snapshot.rev, providers = snapshot.providers.len(), "configuration reloaded");
+                self.current.store(Arc::new(snapshot));
             }
+            Err(e) => tracing::warn!("configuration changed but could not be loaded, keeping the previous one: {e}"),
         }
     }
 }

@@ -248,7 +248,7 @@ async fn the_live_feed_tells_each_finished_request_and_ends_at_shutdown() {
     let event: Value = serde_json::from_str(data).unwrap();
     assert_eq!(event["requested_model"], "mock/mock-model");
     assert_eq!(event["status"], 200);
-    assert!(event["output_tokens"].as_u64().unwrap() > 0, "{event}");
+    assert!(event["usage"]["output"].as_u64().unwrap() > 0, "{event}");
 
     // An open feed does not hold the shutdown up.
     let started = std::time::Instant::now();
@@ -336,4 +336,59 @@ async fn accounts_are_tested_against_the_provider_and_cooldowns_are_listed() {
     let left_ms = first["until_ms"].as_i64().unwrap()
         - std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     assert!((100_000..=121_000).contains(&left_ms), "{left_ms} ms left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_test_goes_through_the_real_request_path_without_a_key() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("good", &mock.base_url(), "key-works", "mock-model");
+    env.add_provider("down", &mock.base_url(), "fail-500", "mock-model");
+    env.ok(&["combo", "set", "coding", "down/mock-model", "good/mock-model"]);
+    env.ok(&["settings", "set", "require-key", "true"]);
+    let gw = env.serve().await;
+    let url = &gw.url;
+    let cookie = setup(url).await;
+    let test = |model: &'static str| {
+        let cookie = cookie.clone();
+        async move { send(url, &cookie, reqwest::Method::POST, "/api/models/test", json!({"model": model})).await }
+    };
+    // The combo falls back past the failing member; no gateway key was needed.
+    let (status, ok) = test("coding").await;
+    assert_eq!(status, 200);
+    assert_eq!((ok["ok"].as_bool(), ok["status"].as_u64()), (Some(true), Some(200)), "{ok}");
+    assert_eq!(ok["answered_model"], "mock-model");
+    assert!(ok["answer"].as_str().unwrap().starts_with("w0"), "{ok}");
+    // A combo saved in the dashboard is in force when the save returns: no wait.
+    let (status, _) =
+        send(url, &cookie, reqwest::Method::PUT, "/api/combos/fresh", json!({"members": ["good/mock-model"]})).await;
+    assert_eq!(status, 204);
+    let (_, fresh) = test("fresh").await;
+    assert_eq!(fresh["ok"], true, "{fresh}");
+    let (_, failed) = test("down/mock-model").await;
+    assert_eq!(failed["ok"], false);
+    assert!(failed["status"].as_u64().unwrap() >= 500, "{failed}");
+    let (_, unknown) = test("nope/none").await;
+    assert_eq!((unknown["ok"].as_bool(), unknown["status"].as_u64()), (Some(false), Some(404)), "{unknown}");
+    assert!(unknown["answer"].as_str().unwrap().contains("nope"), "{unknown}");
+    // Each test is a request like any other: recorded, tagged as the dashboard's.
+    let mut log = Value::Null;
+    for _ in 0..60 {
+        log = get(url, &cookie, "/api/usage/log?limit=10").await.1;
+        if log.as_array().is_some_and(|l| l.len() >= 4) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows = log.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{log}");
+    assert!(rows.iter().all(|r| r["tool"] == "switchyard-test"), "{log}");
+    // Outside the dashboard, the same request still needs a key.
+    let r = http()
+        .post(gw.chat_url())
+        .json(&json!({"model": "coding", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }

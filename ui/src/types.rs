@@ -15,6 +15,11 @@ pub struct SessionStatus {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct OverviewAnswer {
     pub endpoint: String,
+    #[serde(default)]
+    pub data_dir: String,
+    /// Listening beyond loopback (every request then needs a gateway key).
+    #[serde(default)]
+    pub exposed: bool,
     pub overview: Overview,
 }
 
@@ -188,4 +193,13 @@ pub struct Cooldown {
     pub model: String,
     pub until_ms: i64,
     pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ModelTest {
+    pub ok: bool,
+    pub status: u16,
+    pub latency_ms: u64,
+    pub answered_model: Option<String>,
+    pub answer: String,
 }

@@ -175,7 +175,7 @@ pub enum StopReason {
     ContentFilter,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Usage {
     /// Every prompt token, cached ones included.
     pub input: u64,

@@ -59,7 +59,7 @@ pub async fn gemini(
     };
     let model = model.trim_start_matches("models/").to_string();
     let gemini_sse = query.as_deref().is_some_and(|q| q.split('&').any(|p| p == "alt=sse"));
-    let inbound = Inbound { format: Format::Gemini, path_model: Some(model), path_stream, gemini_sse };
+    let inbound = Inbound { format: Format::Gemini, path_model: Some(model), path_stream, gemini_sse, internal: false };
     handle(app, inbound, uri, headers, body).await
 }
 

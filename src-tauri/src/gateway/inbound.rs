@@ -43,11 +43,13 @@ pub struct Inbound {
     pub path_stream: bool,
     /// Gemini: `?alt=sse`.
     pub gemini_sse: bool,
+    /// Sent by the gateway itself (the dashboard's model test): no gateway key to check.
+    pub internal: bool,
 }
 
 impl Inbound {
     pub fn body_format(format: Format) -> Self {
-        Self { format, path_model: None, path_stream: false, gemini_sse: false }
+        Self { format, path_model: None, path_stream: false, gemini_sse: false, internal: false }
     }
 }
 
@@ -283,7 +285,7 @@ async fn serve(
     draft: &mut Draft,
 ) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
-    draft.key_id = auth::check(&config, app.exposed, &headers, &uri)?;
+    draft.key_id = if inbound.internal { None } else { auth::check(&config, app.exposed, &headers, &uri)? };
     let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
     let (model, stream, envelope) = model_and_stream(&inbound, &body)?;
     draft.requested_model = model.clone();

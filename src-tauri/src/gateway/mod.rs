@@ -9,6 +9,7 @@ mod endpoints;
 pub mod error;
 mod inbound;
 mod models;
+mod selftest;
 mod stall;
 mod transcode;
 mod ui;

@@ -33,7 +33,8 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// One request's record; also what the live feed sends (it holds nothing secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UsageRecord {
     pub ts_ms: i64,
     pub key_id: Option<i64>,
@@ -55,48 +56,6 @@ pub struct UsageRecord {
     /// USD at the price in force (0 when the model has no price).
     pub cost_usd: f64,
     pub priced: bool,
-}
-
-/// What the live feed says of a record: enough for a dashboard row, nothing secret.
-#[derive(Debug, Clone, Serialize)]
-pub struct UsageEvent {
-    pub ts_ms: i64,
-    pub key_id: Option<i64>,
-    pub tool: String,
-    pub inbound: String,
-    pub requested_model: String,
-    pub provider: Option<String>,
-    pub model: Option<String>,
-    pub attempts: Vec<String>,
-    pub stream: bool,
-    pub status: u16,
-    pub outcome: Outcome,
-    pub latency_ms: i64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
-}
-
-impl From<&UsageRecord> for UsageEvent {
-    fn from(r: &UsageRecord) -> Self {
-        Self {
-            ts_ms: r.ts_ms,
-            key_id: r.key_id,
-            tool: r.tool.clone(),
-            inbound: r.inbound.clone(),
-            requested_model: r.requested_model.clone(),
-            provider: r.provider.clone(),
-            model: r.model.clone(),
-            attempts: r.attempts.clone(),
-            stream: r.stream,
-            status: r.status,
-            outcome: r.outcome,
-            latency_ms: r.latency_ms,
-            input_tokens: r.usage.input,
-            output_tokens: r.usage.output,
-            cost_usd: r.cost_usd,
-        }
-    }
 }
 
 /// The coding tool or SDK behind a request, from its user agent.

@@ -4,7 +4,7 @@
 //! is also offered to the live feed (`subscribe`) that the dashboard follows; building the
 //! feed's event costs nothing while nobody listens.
 
-use super::{UsageEvent, UsageRecord};
+use super::UsageRecord;
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,7 @@ const INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct UsageRecorder {
     tx: mpsc::UnboundedSender<UsageRecord>,
-    feed: broadcast::Sender<Arc<UsageEvent>>,
+    feed: broadcast::Sender<Arc<UsageRecord>>,
 }
 
 /// Events a slow listener may fall behind by before it misses some (it is told how many).
@@ -38,7 +38,7 @@ impl UsageRecorder {
     /// Hands a record to the writer; never blocks.
     pub fn record(&self, record: UsageRecord) {
         if self.feed.receiver_count() > 0 {
-            let _ = self.feed.send(Arc::new(UsageEvent::from(&record)));
+            let _ = self.feed.send(Arc::new(record.clone()));
         }
         if self.tx.send(record).is_err() {
             tracing::warn!("a usage record arrived after the writer stopped");
@@ -48,7 +48,7 @@ impl UsageRecorder {
 
 impl UsageRecorder {
     /// The live feed: one event per record, from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<UsageEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<UsageRecord>> {
         self.feed.subscribe()
     }
 }

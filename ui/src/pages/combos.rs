@@ -4,7 +4,7 @@
 
 use crate::api::{self, encode};
 use crate::components::{act, live, load, ordered_list, show, Status};
-use crate::types::Combo;
+use crate::types::{Combo, ModelTest};
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -38,6 +38,7 @@ pub fn Combos() -> impl IntoView {
                             let status = Status::new();
                             let name = c.name.clone();
                             let edit = { let c = c.clone(); move |_| editing.set(c.clone()) };
+                            let test = { let name = name.clone(); move |_| test_model(name.clone(), status) };
                             let remove = { let name = name.clone(); move |_| act(status, "Removed.", api::send("DELETE", format!("/api/combos/{}", encode(&name)), None)) };
                             view! {
                                 <tr data-combo=name.clone()>
@@ -45,6 +46,8 @@ pub fn Combos() -> impl IntoView {
                                     <td>{c.strategy.clone()}</td>
                                     <td>{c.members.join(" → ")}</td>
                                     <td>
+                                        <button type="button" class="small" on:click=test aria-label=format!("Test {name}")
+                                            title="Sends one short request through the combo (a few tokens)">"Test"</button>
                                         <button type="button" class="small" on:click=edit aria-label=format!("Edit {name}")>"Edit"</button>
                                         <button type="button" class="small danger" on:click=remove aria-label=format!("Remove {name}")>"Remove"</button>
                                         {status.view()}
@@ -57,6 +60,27 @@ pub fn Combos() -> impl IntoView {
             }.into_any()
         })}
     }
+}
+
+/// Sends one short request to `model` through the gateway and says how it went.
+fn test_model(model: String, status: Status) {
+    status.0.set(Some(Ok("Testing…".into())));
+    leptos::task::spawn_local(async move {
+        match api::send("POST", "/api/models/test", Some(json!({"model": model})))
+            .await
+            .map(serde_json::from_value::<ModelTest>)
+        {
+            Ok(Ok(t)) if t.ok => status.done(format!(
+                "Answered in {} ms by {}: \"{}\"",
+                t.latency_ms,
+                t.answered_model.unwrap_or_else(|| "?".into()),
+                t.answer
+            )),
+            Ok(Ok(t)) => status.0.set(Some(Err(format!("Failed ({}): {}", t.status, t.answer)))),
+            Ok(Err(e)) => status.0.set(Some(Err(e.to_string()))),
+            Err(e) => status.failed(e),
+        }
+    });
 }
 
 #[component]

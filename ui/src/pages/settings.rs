@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::{act, load, show, Status};
-use crate::types::Settings;
+use crate::types::{OverviewAnswer, Settings};
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -67,8 +67,21 @@ pub fn SettingsPage() -> impl IntoView {
     let settings = load(|| api::get::<Settings>("/api/settings"));
     let theme =
         RwSignal::new(storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()));
+    let overview = load(|| api::get::<OverviewAnswer>("/api/overview"));
     view! {
         <h1>"Settings"</h1>
+        <section class="card" id="where">
+            <h2>"Where it runs"</h2>
+            {show(overview, |o| view! {
+                <p>"Listening on " <code>{o.endpoint.clone()}</code>
+                    {if o.exposed { " (beyond this machine: every request needs a gateway key)" } else { " (this machine only)" }}</p>
+                <p>"Data (database, sealed secrets) in " <code id="data-dir">{o.data_dir.clone()}</code></p>
+                <p class="muted">"Port and LAN exposure are chosen at start: "
+                    <code>"switchyard serve --port 20130 --host 0.0.0.0"</code>
+                    " (off this machine a gateway key is always required); the data folder with "
+                    <code>"--data-dir"</code>"."</p>
+            })}
+        </section>
         <section class="card">
             <h2>"Gateway"</h2>
             {show(settings, |s| view! {

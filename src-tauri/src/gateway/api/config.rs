@@ -19,6 +19,17 @@ pub async fn models(State(app): State<AppState>) -> ApiResult {
     Ok(json(app.manager.model_names().await?))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelName {
+    model: String,
+}
+
+/// Sends one short request to a model name through the gateway's own path.
+pub async fn model_test(State(app): State<AppState>, Body(m): Body<ModelName>) -> ApiResult {
+    Ok(json(crate::gateway::selftest::test_model(app, &m.model).await))
+}
+
 pub async fn catalog(State(app): State<AppState>) -> ApiResult {
     Ok(json(app.manager.provider_catalog()))
 }

@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     let guarded = Router::new()
         .route("/api/overview", get(usage::overview))
         .route("/api/models", get(config::models))
+        .route("/api/models/test", post(config::model_test))
         .route("/api/catalog", get(config::catalog))
         .route("/api/providers", get(config::providers).post(config::provider_add))
         .route("/api/providers/{id}", patch(config::provider_set).delete(config::provider_remove))
@@ -51,10 +52,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(guarded)
 }
 
-/// Lets a request through only with a live dashboard session.
+/// Lets a request through only with a live dashboard session. A change (any method but GET)
+/// is put in force before its answer returns, so the next request already sees it.
 async fn require_session(State(app): State<AppState>, request: Request, next: Next) -> Response {
     match session::token_of(request.headers()) {
-        Some(token) if app.sessions.is_valid(&token) => next.run(request).await,
+        Some(token) if app.sessions.is_valid(&token) => {
+            let changes = request.method() != http::Method::GET;
+            let response = next.run(request).await;
+            if changes && response.status().is_success() {
+                app.live.refresh(&app.manager).await;
+            }
+            response
+        }
         _ => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "authentication_error",

@@ -17,7 +17,10 @@ use tokio::sync::broadcast::error::RecvError;
 pub async fn overview(State(app): State<AppState>) -> ApiResult {
     let overview = app.manager.overview().await?;
     let endpoint = format!("http://{}", app.listen);
-    Ok(json(serde_json::json!({"endpoint": endpoint, "overview": overview})))
+    let data_dir = app.manager.data_dir().display().to_string();
+    Ok(json(
+        serde_json::json!({"endpoint": endpoint, "data_dir": data_dir, "exposed": app.exposed, "overview": overview}),
+    ))
 }
 
 #[derive(Deserialize)]
