@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod manage;
 pub mod providers;
 pub mod routing;
+pub mod saver;
 pub mod snapshot;
 pub mod store;
 pub mod usage;

@@ -17,7 +17,8 @@ fn bpe() -> &'static CoreBPE {
     BPE.get_or_init(|| tiktoken_rs::o200k_base().expect("the o200k_base ranks ship inside tiktoken-rs"))
 }
 
-fn count(text: &str) -> u64 {
+/// Tokens of a text (o200k_base).
+pub fn count(text: &str) -> u64 {
     if text.is_empty() {
         0
     } else {

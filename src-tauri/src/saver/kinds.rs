@@ -1,0 +1,319 @@
+//! What kind of output a text is (a build log, test log, diff, search results, a path listing,
+//! a git log, JSON, or plain text) and the compression each kind allows: progress lines and
+//! passing tests counted instead of listed, diff context trimmed to what surrounds a change,
+//! repeated path prefixes written once, JSON without its indentation. Protected lines pass
+//! every step untouched.
+
+use super::lines::Line;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    BuildLog,
+    TestLog,
+    Diff,
+    Search,
+    Listing,
+    GitLog,
+    Json,
+    Text,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BuildLog => "build_log",
+            Self::TestLog => "test_log",
+            Self::Diff => "diff",
+            Self::Search => "search",
+            Self::Listing => "listing",
+            Self::GitLog => "git_log",
+            Self::Json => "json",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// Progress lines of build tools (cargo, npm, pip, make, go), by their start once trimmed.
+const BUILD_NOISE: [&str; 14] = [
+    "Compiling ",
+    "Checking ",
+    "Downloaded ",
+    "Downloading ",
+    "Fresh ",
+    "Updating ",
+    "Locking ",
+    "Adding ",
+    "Blocking waiting",
+    "Collecting ",
+    "Using cached ",
+    "npm http fetch",
+    "go: downloading ",
+    "make[",
+];
+
+/// Lines of a passing test (cargo test, pytest -v, go test -v, jest/vitest).
+fn is_passing_test(t: &str) -> bool {
+    (t.starts_with("test ") && t.ends_with(" ... ok"))
+        || t.ends_with(" PASSED")
+        || t.contains(" PASSED [")
+        || t.starts_with("--- PASS")
+        || t.starts_with("=== RUN")
+        || t.starts_with("=== PAUSE")
+        || t.starts_with("=== CONT")
+        || t.starts_with("✓ ")
+        || t.starts_with("√ ")
+}
+
+/// `path:line:` or `path:line:col:` at the start (grep -n, ripgrep, compilers' short form).
+fn search_prefix(line: &str) -> Option<(&str, &str)> {
+    let (path, rest) = line.split_once(':')?;
+    if path.is_empty() || path.contains(char::is_whitespace) {
+        return None;
+    }
+    let (number, _) = rest.split_once(':')?;
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some((path, rest))
+}
+
+fn looks_like_path(t: &str) -> bool {
+    !t.is_empty() && !t.contains(char::is_whitespace) && (t.contains('/') || t.contains('.'))
+}
+
+/// Looks at (up to) the first 4000 lines and names the kind.
+pub fn classify(text: &str) -> Kind {
+    let trimmed = text.trim_start();
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    {
+        return Kind::Json;
+    }
+    let (mut total, mut build, mut tests, mut search, mut paths, mut commits, mut hunks) = (0, 0, 0, 0, 0, 0, 0);
+    let mut diff_header = false;
+    for raw in text.lines().take(4000) {
+        let line = &*super::lines::strip_ansi(raw);
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        total += 1;
+        build += BUILD_NOISE.iter().any(|p| t.starts_with(p)) as usize;
+        tests += is_passing_test(t) as usize;
+        search += search_prefix(line).is_some() as usize;
+        paths += looks_like_path(t) as usize;
+        commits += (t.starts_with("commit ") && t.len() >= 47) as usize;
+        hunks += line.starts_with("@@ ") as usize;
+        diff_header |= line.starts_with("diff --git ") || line.starts_with("+++ ");
+    }
+    let share = |n: usize| total > 0 && n * 100 >= total * 60;
+    if diff_header && hunks > 0 {
+        Kind::Diff
+    } else if commits >= 2 {
+        Kind::GitLog
+    } else if tests >= 10 {
+        Kind::TestLog
+    } else if build >= 10 || (build >= 3 && share(build)) {
+        Kind::BuildLog
+    } else if share(search) {
+        Kind::Search
+    } else if share(paths) {
+        Kind::Listing
+    } else {
+        Kind::Text
+    }
+}
+
+/// The kind's own compression, on cleaned lines.
+pub fn apply(kind: Kind, lines: &mut Vec<Line>) {
+    match kind {
+        Kind::BuildLog => drop_counted(lines, |t| BUILD_NOISE.iter().any(|p| t.starts_with(p)), "build progress lines"),
+        Kind::TestLog => {
+            drop_counted(lines, is_passing_test, "passing test lines");
+            drop_counted(lines, |t| BUILD_NOISE.iter().any(|p| t.starts_with(p)), "build progress lines");
+        }
+        Kind::Diff => trim_diff_context(lines),
+        Kind::Search => group_search(lines),
+        Kind::Listing => group_paths(lines),
+        Kind::GitLog => shorten_commits(lines),
+        Kind::Json | Kind::Text => {}
+    }
+}
+
+/// Drops unprotected lines that `noise` matches (trimmed) and says how many went, where the
+/// first one was.
+fn drop_counted(lines: &mut Vec<Line>, noise: impl Fn(&str) -> bool, what: &str) {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut first = None;
+    let mut dropped = 0;
+    for line in lines.drain(..) {
+        if !line.protected && !line.note && noise(line.text.trim()) {
+            first.get_or_insert(out.len());
+            dropped += 1;
+        } else {
+            out.push(line);
+        }
+    }
+    if let Some(at) = first {
+        out.insert(at, Line::note(format!("[token saver: {dropped} {what} left out]")));
+    }
+    *lines = out;
+}
+
+/// Unchanged lines a diff keeps on each side of a change.
+const DIFF_CONTEXT: usize = 1;
+
+/// Keeps headers, changed lines and `DIFF_CONTEXT` unchanged lines around each change; drops
+/// `index` lines; notes each run of context left out.
+fn trim_diff_context(lines: &mut Vec<Line>) {
+    let is_change = |l: &Line| {
+        (l.text.starts_with('+') && !l.text.starts_with("+++"))
+            || (l.text.starts_with('-') && !l.text.starts_with("---"))
+    };
+    let is_context = |l: &Line| !l.protected && (l.text.starts_with(' ') || l.text.is_empty());
+    let n = lines.len();
+    let mut keep = vec![true; n];
+    for i in 0..n {
+        if lines[i].text.starts_with("index ") && !lines[i].protected {
+            keep[i] = false;
+        } else if is_context(&lines[i]) {
+            let lo = i.saturating_sub(DIFF_CONTEXT);
+            let hi = (i + DIFF_CONTEXT).min(n - 1);
+            keep[i] = (lo..=hi).any(|j| is_change(&lines[j]));
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut skipped = 0;
+    for (line, kept) in lines.drain(..).zip(keep) {
+        if kept {
+            if skipped > 0 {
+                out.push(Line::note(format!("[token saver: {skipped} unchanged lines]")));
+                skipped = 0;
+            }
+            out.push(line);
+        } else if !line.text.starts_with("index ") {
+            skipped += 1;
+        }
+    }
+    if skipped > 0 {
+        out.push(Line::note(format!("[token saver: {skipped} unchanged lines]")));
+    }
+    *lines = out;
+}
+
+/// `path:12:text` lines in a row with the same path become `path:` and `  12:text` lines.
+fn group_search(lines: &mut Vec<Line>) {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut current: Option<String> = None;
+    for line in lines.drain(..) {
+        if line.protected || line.note {
+            current = None;
+            out.push(line);
+            continue;
+        }
+        match search_prefix(&line.text) {
+            Some((path, rest)) => {
+                if current.as_deref() != Some(path) {
+                    out.push(Line { text: format!("{path}:"), protected: false, note: false });
+                    current = Some(path.to_string());
+                }
+                out.push(Line { text: format!("  {rest}"), protected: false, note: false });
+            }
+            None => {
+                current = None;
+                out.push(line);
+            }
+        }
+    }
+    *lines = out;
+}
+
+/// Paths in a row under the same folder become `folder/: name, name, …`.
+fn group_paths(lines: &mut Vec<Line>) {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    let mut group: Option<(String, Vec<String>)> = None;
+    let flush = |group: &mut Option<(String, Vec<String>)>, out: &mut Vec<Line>| {
+        if let Some((dir, names)) = group.take() {
+            let text =
+                if names.len() == 1 { format!("{dir}{}", names[0]) } else { format!("{dir}: {}", names.join(", ")) };
+            out.push(Line { text, protected: false, note: false });
+        }
+    };
+    for line in lines.drain(..) {
+        let t = line.text.trim();
+        let split = (!line.protected && !line.note && looks_like_path(t))
+            .then(|| t.rfind('/'))
+            .flatten()
+            .map(|i| (t[..=i].to_string(), t[i + 1..].to_string()));
+        match split {
+            Some((dir, name)) if !name.is_empty() => {
+                if group.as_ref().is_some_and(|(d, _)| *d == dir) {
+                    if let Some((_, names)) = group.as_mut() {
+                        names.push(name);
+                    }
+                } else {
+                    flush(&mut group, &mut out);
+                    group = Some((dir, vec![name]));
+                }
+            }
+            _ => {
+                flush(&mut group, &mut out);
+                out.push(line);
+            }
+        }
+    }
+    flush(&mut group, &mut out);
+    *lines = out;
+}
+
+/// `commit <40 hex>` → `commit <12 hex>` (still unique in any real repository).
+fn shorten_commits(lines: &mut [Line]) {
+    for line in lines.iter_mut().filter(|l| !l.protected) {
+        if let Some(sha) = line.text.strip_prefix("commit ") {
+            let hex = sha.split_whitespace().next().unwrap_or("");
+            if hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                line.text = format!("commit {}{}", &hex[..12], &sha[40..]);
+            }
+        }
+    }
+}
+
+/// JSON without the whitespace between tokens (strings and key order untouched). A protected
+/// line (`"error": ...`) stays whole on a line of its own; newlines are whitespace to JSON, so
+/// the result parses as the input did.
+pub fn minify_json(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split('\n') {
+        if super::is_protected(line) {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // JSON strings hold no raw newline: each line starts outside a string.
+        let mut in_string = false;
+        let mut escaped = false;
+        for c in line.chars() {
+            if in_string {
+                out.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_string = false;
+                }
+            } else if c == '"' {
+                in_string = true;
+                out.push(c);
+            } else if !c.is_whitespace() {
+                out.push(c);
+            }
+        }
+        if in_string {
+            return None;
+        }
+    }
+    Some(out.trim_end_matches('\n').to_string())
+}

@@ -1,0 +1,163 @@
+//! Line-level work every kind of output gets: terminal noise out (ANSI escapes, progress bars
+//! redrawn with carriage returns, trailing spaces, runs of blank lines), runs of identical lines
+//! folded, and very long outputs cut to their head and tail, keeping every protected line of
+//! the middle. Protected lines (errors, warnings) are never changed or dropped.
+
+use super::is_protected;
+
+/// One line of output as the saver sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub text: String,
+    /// An error or warning line: kept byte for byte.
+    pub protected: bool,
+    /// A note the saver wrote (what it left out).
+    pub note: bool,
+}
+
+impl Line {
+    pub fn note(text: String) -> Self {
+        Self { text, protected: false, note: true }
+    }
+}
+
+/// Outputs longer than this (in lines) keep their head and tail only (and protected lines).
+const WINDOW_MAX: usize = 800;
+const WINDOW_HEAD: usize = 300;
+const WINDOW_TAIL: usize = 200;
+/// Identical lines in a row, from this many, fold into one and a note.
+const REPEAT_MIN: usize = 3;
+
+/// Removes ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, and 2-byte ones).
+pub fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\x1b') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                // Parameters and intermediates, then one final byte in @..~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' || (c == '\x1b' && chars.peek() == Some(&'\\')) {
+                        if c == '\x1b' {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// What a terminal shows of a line redrawn with carriage returns: the text after the last one.
+fn last_redraw(s: &str) -> &str {
+    let trimmed = s.trim_end_matches('\r');
+    trimmed.rsplit('\r').next().unwrap_or(trimmed)
+}
+
+/// Splits the output into lines and cleans the unprotected ones.
+pub fn clean(text: &str) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::new();
+    for raw in text.split('\n') {
+        if is_protected(raw) {
+            out.push(Line { text: raw.to_string(), protected: true, note: false });
+            continue;
+        }
+        let shown = strip_ansi(last_redraw(raw));
+        let cleaned = shown.trim_end();
+        // One blank line stands for a run of them.
+        if cleaned.is_empty() && out.last().is_some_and(|l| l.text.is_empty() && !l.protected) {
+            continue;
+        }
+        out.push(Line { text: cleaned.to_string(), protected: false, note: false });
+    }
+    while out.last().is_some_and(|l| l.text.is_empty() && !l.protected) {
+        out.pop();
+    }
+    out
+}
+
+/// Folds runs of identical unprotected lines: the first stays, a note says how many followed.
+pub fn fold_repeats(lines: &mut Vec<Line>) {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    let mut run = 0usize;
+    for line in lines.drain(..) {
+        let same = out.last().is_some_and(|last| {
+            !line.protected && !last.protected && !last.note && !last.text.is_empty() && last.text == line.text
+        });
+        if same {
+            run += 1;
+            continue;
+        }
+        flush_run(&mut out, run);
+        run = 0;
+        out.push(line);
+    }
+    flush_run(&mut out, run);
+    *lines = out;
+}
+
+/// After a line that came `1 + extra` times: the copies back when they are few, else a note.
+fn flush_run(out: &mut Vec<Line>, extra: usize) {
+    if extra == 0 {
+        return;
+    }
+    if extra + 1 >= REPEAT_MIN {
+        out.push(Line::note(format!("[token saver: the line above repeated {extra} more times]")));
+    } else if let Some(last) = out.last().cloned() {
+        out.extend(std::iter::repeat_n(last, extra));
+    }
+}
+
+/// Cuts a very long output to its head and tail, keeping every protected line between them.
+pub fn window(lines: &mut Vec<Line>) {
+    if lines.len() <= WINDOW_MAX {
+        return;
+    }
+    let tail_start = lines.len() - WINDOW_TAIL;
+    let mut out: Vec<Line> = lines[..WINDOW_HEAD].to_vec();
+    let mut skipped = 0;
+    for line in &lines[WINDOW_HEAD..tail_start] {
+        if line.protected {
+            if skipped > 0 {
+                out.push(Line::note(format!("[token saver: {skipped} lines left out]")));
+                skipped = 0;
+            }
+            out.push(line.clone());
+        } else {
+            skipped += 1;
+        }
+    }
+    if skipped > 0 {
+        out.push(Line::note(format!("[token saver: {skipped} lines left out]")));
+    }
+    out.extend_from_slice(&lines[tail_start..]);
+    *lines = out;
+}
+
+pub fn join(lines: &[Line]) -> String {
+    let mut out = String::with_capacity(lines.iter().map(|l| l.text.len() + 1).sum());
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&line.text);
+    }
+    out
+}

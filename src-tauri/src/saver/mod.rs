@@ -1,0 +1,83 @@
+//! The token saver: compresses a tool's output (a build log, a diff, a listing, search
+//! results, a JSON dump, a long file) before it goes upstream, so an agent's conversation costs
+//! fewer tokens. Rules that never bend:
+//! - A line that carries an error or a warning (`is_protected`) is kept byte for byte.
+//! - Output that a tool marked as an error is never given to the saver (the callers check).
+//! - The same input always gives the same output (no clocks, no random state), so earlier
+//!   turns stay byte-stable and providers' prompt caches keep hitting.
+//! - Small outputs, and outputs the saver cannot shrink by a useful margin, pass untouched.
+//! - What is left out is said in a bracketed note, never silently.
+
+mod kinds;
+mod lines;
+
+pub use kinds::Kind;
+
+/// Outputs shorter than this pass untouched: too small to be worth a change.
+pub const MIN_BYTES: usize = 1024;
+/// A result must be at least this much smaller (bytes) to be used; else the input passes.
+const MIN_GAIN: f64 = 0.05;
+
+/// A compressed tool output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compressed {
+    pub text: String,
+    pub kind: Kind,
+}
+
+/// Compresses `text`, or None when it is small or would not shrink enough.
+pub fn compress(text: &str) -> Option<Compressed> {
+    if text.len() < MIN_BYTES {
+        return None;
+    }
+    let kind = kinds::classify(text);
+    let out = match kind {
+        Kind::Json => kinds::minify_json(text)?,
+        _ => {
+            let mut lines = lines::clean(text);
+            kinds::apply(kind, &mut lines);
+            // A diff's changed lines are its content: none is folded or cut.
+            if kind != Kind::Diff {
+                lines::fold_repeats(&mut lines);
+                lines::window(&mut lines);
+            }
+            lines::join(&lines)
+        }
+    };
+    if (out.len() as f64) > text.len() as f64 * (1.0 - MIN_GAIN) {
+        return None;
+    }
+    Some(Compressed { text: out, kind })
+}
+
+/// Words that make a line an error or warning line, matched without regard to case.
+const PROTECTED: [&str; 12] = [
+    "error",
+    "warn",
+    "fail",
+    "panic",
+    "exception",
+    "traceback",
+    "fatal",
+    "denied",
+    "not found",
+    "assert",
+    "abort",
+    "critical",
+];
+
+/// Whether a line carries an error or a warning (then nothing may change or drop it).
+pub fn is_protected(line: &str) -> bool {
+    static WORDS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(PROTECTED)
+                .expect("a dozen fixed words build an automaton")
+        })
+        .is_match(line)
+}
+
+#[cfg(test)]
+mod tests;
