@@ -1,6 +1,6 @@
 //! Keys: gateway keys for clients and people. A new key is shown once (only its hash is kept);
 //! each key's budgets, rate limits, allowed models and expiry are edited here; revoking takes
-//! effect within a second.
+//! effect before the answer returns.
 
 use crate::api;
 use crate::components::{act, live, load, show, usd, CopyButton, Status};

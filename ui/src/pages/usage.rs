@@ -21,6 +21,15 @@ struct ChartRow {
     values: Vec<f64>,
 }
 
+/// A group as shown: "-" is a request without one (refused before routing, no key, ...).
+fn group_label(g: &str) -> String {
+    if g == "-" {
+        "(none)".into()
+    } else {
+        g.to_string()
+    }
+}
+
 fn metric_of(t: &UsageTotals, metric: &str) -> f64 {
     match metric {
         "tokens" => (t.input_tokens + t.output_tokens) as f64,
@@ -128,7 +137,7 @@ pub fn Usage() -> impl IntoView {
                 let mut stack = Stack::new().with_colours::<()>(palette());
                 for (i, g) in groups.iter().enumerate() {
                     stack = stack.line(
-                        Line::new(move |r: &ChartRow| r.values[i]).with_name(g.clone()).with_interpolation(Interpolation::Linear),
+                        Line::new(move |r: &ChartRow| r.values[i]).with_name(group_label(g)).with_interpolation(Interpolation::Linear),
                     );
                 }
                 let series = Series::new(|r: &ChartRow| r.at).with_min_y(0.0).stack(stack);
@@ -164,7 +173,7 @@ pub fn Usage() -> impl IntoView {
                 <tbody>
                     {list.into_iter().map(|t| view! {
                         <tr>
-                            <td>{t.group.clone()}</td><td>{count(t.requests)}</td><td>{count(t.errors)}</td>
+                            <td>{group_label(&t.group)}</td><td>{count(t.requests)}</td><td>{count(t.errors)}</td>
                             <td>{count(t.input_tokens)}</td><td>{count(t.output_tokens)}</td><td>{count(t.cache_read_tokens)}</td>
                             <td>{t.p50_latency_ms.map_or("-".into(), |v| format!("≤ {v} ms"))}</td>
                             <td>{t.p95_latency_ms.map_or("-".into(), |v| format!("≤ {v} ms"))}</td>
