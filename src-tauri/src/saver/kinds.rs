@@ -6,6 +6,7 @@
 
 use super::lines::Line;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,7 +78,7 @@ fn search_prefix(line: &str) -> Option<(&str, &str)> {
 }
 
 fn looks_like_path(t: &str) -> bool {
-    !t.is_empty() && !t.contains(char::is_whitespace) && (t.contains('/') || t.contains('.'))
+    !t.is_empty() && !t.bytes().any(|b| b.is_ascii_whitespace()) && t.bytes().any(|b| b == b'/' || b == b'.')
 }
 
 /// Looks at (up to) the first 4000 lines and names the kind.
@@ -124,7 +125,7 @@ pub fn classify(text: &str) -> Kind {
 }
 
 /// The kind's own compression, on cleaned lines.
-pub fn apply(kind: Kind, lines: &mut Vec<Line>) {
+pub fn apply(kind: Kind, lines: &mut Vec<Line<'_>>) {
     match kind {
         Kind::BuildLog => drop_counted(lines, |t| BUILD_NOISE.iter().any(|p| t.starts_with(p)), "build progress lines"),
         Kind::TestLog => {
@@ -141,7 +142,7 @@ pub fn apply(kind: Kind, lines: &mut Vec<Line>) {
 
 /// Drops unprotected lines that `noise` matches (trimmed) and says how many went, where the
 /// first one was.
-fn drop_counted(lines: &mut Vec<Line>, noise: impl Fn(&str) -> bool, what: &str) {
+fn drop_counted(lines: &mut Vec<Line<'_>>, noise: impl Fn(&str) -> bool, what: &str) {
     let mut out = Vec::with_capacity(lines.len());
     let mut first = None;
     let mut dropped = 0;
@@ -164,7 +165,7 @@ const DIFF_CONTEXT: usize = 1;
 
 /// Keeps headers, changed lines and `DIFF_CONTEXT` unchanged lines around each change; drops
 /// `index` lines; notes each run of context left out.
-fn trim_diff_context(lines: &mut Vec<Line>) {
+fn trim_diff_context(lines: &mut Vec<Line<'_>>) {
     let is_change = |l: &Line| {
         (l.text.starts_with('+') && !l.text.starts_with("+++"))
             || (l.text.starts_with('-') && !l.text.starts_with("---"))
@@ -201,7 +202,7 @@ fn trim_diff_context(lines: &mut Vec<Line>) {
 }
 
 /// `path:12:text` lines in a row with the same path become `path:` and `  12:text` lines.
-fn group_search(lines: &mut Vec<Line>) {
+fn group_search(lines: &mut Vec<Line<'_>>) {
     let mut out = Vec::with_capacity(lines.len());
     let mut current: Option<String> = None;
     for line in lines.drain(..) {
@@ -213,10 +214,10 @@ fn group_search(lines: &mut Vec<Line>) {
         match search_prefix(&line.text) {
             Some((path, rest)) => {
                 if current.as_deref() != Some(path) {
-                    out.push(Line { text: format!("{path}:"), protected: false, note: false });
+                    out.push(Line::owned(format!("{path}:")));
                     current = Some(path.to_string());
                 }
-                out.push(Line { text: format!("  {rest}"), protected: false, note: false });
+                out.push(Line::owned(format!("  {rest}")));
             }
             None => {
                 current = None;
@@ -228,14 +229,14 @@ fn group_search(lines: &mut Vec<Line>) {
 }
 
 /// Paths in a row under the same folder become `folder/: name, name, …`.
-fn group_paths(lines: &mut Vec<Line>) {
-    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+fn group_paths(lines: &mut Vec<Line<'_>>) {
+    let mut out: Vec<Line<'_>> = Vec::with_capacity(lines.len());
     let mut group: Option<(String, Vec<String>)> = None;
-    let flush = |group: &mut Option<(String, Vec<String>)>, out: &mut Vec<Line>| {
+    let flush = |group: &mut Option<(String, Vec<String>)>, out: &mut Vec<Line<'_>>| {
         if let Some((dir, names)) = group.take() {
             let text =
                 if names.len() == 1 { format!("{dir}{}", names[0]) } else { format!("{dir}: {}", names.join(", ")) };
-            out.push(Line { text, protected: false, note: false });
+            out.push(Line::owned(text));
         }
     };
     for line in lines.drain(..) {
@@ -266,12 +267,12 @@ fn group_paths(lines: &mut Vec<Line>) {
 }
 
 /// `commit <40 hex>` → `commit <12 hex>` (still unique in any real repository).
-fn shorten_commits(lines: &mut [Line]) {
+fn shorten_commits(lines: &mut [Line<'_>]) {
     for line in lines.iter_mut().filter(|l| !l.protected) {
         if let Some(sha) = line.text.strip_prefix("commit ") {
             let hex = sha.split_whitespace().next().unwrap_or("");
             if hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                line.text = format!("commit {}{}", &hex[..12], &sha[40..]);
+                line.text = Cow::Owned(format!("commit {}{}", &hex[..12], &sha[40..]));
             }
         }
     }

@@ -4,20 +4,25 @@
 //! the middle. Protected lines (errors, warnings) are never changed or dropped.
 
 use super::is_protected;
+use std::borrow::Cow;
 
-/// One line of output as the saver sees it.
+/// One line of output as the saver sees it: borrowed from the input unless the saver changed it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub text: String,
+pub struct Line<'a> {
+    pub text: Cow<'a, str>,
     /// An error or warning line: kept byte for byte.
     pub protected: bool,
     /// A note the saver wrote (what it left out).
     pub note: bool,
 }
 
-impl Line {
+impl Line<'_> {
     pub fn note(text: String) -> Self {
-        Self { text, protected: false, note: true }
+        Self { text: Cow::Owned(text), protected: false, note: true }
+    }
+
+    pub fn owned(text: String) -> Self {
+        Self { text: Cow::Owned(text), protected: false, note: false }
     }
 }
 
@@ -29,9 +34,9 @@ const WINDOW_TAIL: usize = 200;
 const REPEAT_MIN: usize = 3;
 
 /// Removes ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, and 2-byte ones).
-pub fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn strip_ansi(s: &str) -> Cow<'_, str> {
     if !s.contains('\x1b') {
-        return std::borrow::Cow::Borrowed(s);
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -62,7 +67,7 @@ pub fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
             _ => {}
         }
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// What a terminal shows of a line redrawn with carriage returns: the text after the last one.
@@ -72,20 +77,22 @@ fn last_redraw(s: &str) -> &str {
 }
 
 /// Splits the output into lines and cleans the unprotected ones.
-pub fn clean(text: &str) -> Vec<Line> {
+pub fn clean(text: &str) -> Vec<Line<'_>> {
     let mut out: Vec<Line> = Vec::new();
     for raw in text.split('\n') {
         if is_protected(raw) {
-            out.push(Line { text: raw.to_string(), protected: true, note: false });
+            out.push(Line { text: Cow::Borrowed(raw), protected: true, note: false });
             continue;
         }
-        let shown = strip_ansi(last_redraw(raw));
-        let cleaned = shown.trim_end();
+        let text = match strip_ansi(last_redraw(raw)) {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim_end()),
+            Cow::Owned(o) => Cow::Owned(o.trim_end().to_string()),
+        };
         // One blank line stands for a run of them.
-        if cleaned.is_empty() && out.last().is_some_and(|l| l.text.is_empty() && !l.protected) {
+        if text.is_empty() && out.last().is_some_and(|l| l.text.is_empty() && !l.protected) {
             continue;
         }
-        out.push(Line { text: cleaned.to_string(), protected: false, note: false });
+        out.push(Line { text, protected: false, note: false });
     }
     while out.last().is_some_and(|l| l.text.is_empty() && !l.protected) {
         out.pop();
@@ -94,8 +101,8 @@ pub fn clean(text: &str) -> Vec<Line> {
 }
 
 /// Folds runs of identical unprotected lines: the first stays, a note says how many followed.
-pub fn fold_repeats(lines: &mut Vec<Line>) {
-    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+pub fn fold_repeats(lines: &mut Vec<Line<'_>>) {
+    let mut out: Vec<Line<'_>> = Vec::with_capacity(lines.len());
     let mut run = 0usize;
     for line in lines.drain(..) {
         let same = out.last().is_some_and(|last| {
@@ -114,7 +121,7 @@ pub fn fold_repeats(lines: &mut Vec<Line>) {
 }
 
 /// After a line that came `1 + extra` times: the copies back when they are few, else a note.
-fn flush_run(out: &mut Vec<Line>, extra: usize) {
+fn flush_run(out: &mut Vec<Line<'_>>, extra: usize) {
     if extra == 0 {
         return;
     }
@@ -126,12 +133,12 @@ fn flush_run(out: &mut Vec<Line>, extra: usize) {
 }
 
 /// Cuts a very long output to its head and tail, keeping every protected line between them.
-pub fn window(lines: &mut Vec<Line>) {
+pub fn window(lines: &mut Vec<Line<'_>>) {
     if lines.len() <= WINDOW_MAX {
         return;
     }
     let tail_start = lines.len() - WINDOW_TAIL;
-    let mut out: Vec<Line> = lines[..WINDOW_HEAD].to_vec();
+    let mut out: Vec<Line<'_>> = lines[..WINDOW_HEAD].to_vec();
     let mut skipped = 0;
     for line in &lines[WINDOW_HEAD..tail_start] {
         if line.protected {
@@ -151,7 +158,7 @@ pub fn window(lines: &mut Vec<Line>) {
     *lines = out;
 }
 
-pub fn join(lines: &[Line]) -> String {
+pub fn join(lines: &[Line<'_>]) -> String {
     let mut out = String::with_capacity(lines.iter().map(|l| l.text.len() + 1).sum());
     for (i, line) in lines.iter().enumerate() {
         if i > 0 {
