@@ -31,13 +31,19 @@ pub async fn index() -> Response {
     }
 }
 
-fn page(file: rust_embed::EmbeddedFile) -> Response {
+/// A file's answer: its type, revalidated on each load (names carry no hash), never sniffed.
+fn served(file: rust_embed::EmbeddedFile, content_type: HeaderValue) -> Response {
     let mut response = file.data.into_owned().into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn page(file: rust_embed::EmbeddedFile) -> Response {
+    let mut response = served(file, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     response
 }
 
@@ -47,15 +53,9 @@ pub fn asset(path: &str) -> Option<Response> {
     if path.ends_with(".html") {
         return Some(page(file));
     }
-    let mime = file.metadata.mimetype().to_string();
-    let mut response = file.data.into_owned().into_response();
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    Some(response)
+    let mime = HeaderValue::from_str(file.metadata.mimetype())
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Some(served(file, mime))
 }
 
 /// Paths no route claims: one of the dashboard's files on a GET, else the gateway's 404.

@@ -26,13 +26,19 @@ pub struct ProbeResult {
 const ERROR_CHARS: usize = 300;
 
 impl Manager {
-    pub async fn account_test(&self, id: i64, upstream: &UpstreamClient) -> Result<ProbeResult> {
+    /// Tests account `id` with the provider as `config` (the gateway's live snapshot) has it;
+    /// only this account's secret is opened (a disabled account is not in the snapshot).
+    pub async fn account_test(
+        &self,
+        id: i64,
+        upstream: &UpstreamClient,
+        config: &ConfigSnapshot,
+    ) -> Result<ProbeResult> {
         let (account, sealed) = store::accounts::list_sealed(&self.store)
             .await?
             .into_iter()
             .find(|(a, _)| a.id == id)
             .ok_or_else(|| ManageError::NotFound(format!("no account {id}")))?;
-        let config = ConfigSnapshot::load(self).await?;
         let provider = config
             .providers
             .get(&account.provider_id)

@@ -148,7 +148,7 @@ pub async fn account_remove(State(app): State<AppState>, Path(id): Path<i64>) ->
 
 /// Tries the account's key against its provider (a model-list call; no tokens spent).
 pub async fn account_test(State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
-    Ok(json(app.manager.account_test(id, &app.upstream).await?))
+    Ok(json(app.manager.account_test(id, &app.upstream, &app.live.get()).await?))
 }
 
 pub async fn cooldowns(State(app): State<AppState>) -> ApiResult {
@@ -243,12 +243,9 @@ pub async fn setting_set(
 ) -> ApiResult {
     let settings = app.manager.settings_set(&key, &v.value).await?;
     if key == crate::manage::dashboard::SETTING_NAME {
-        // A new password: every other browser logs in again.
+        // A new password: every other browser logs in again; this one stays in.
         app.sessions.end_all();
-        let token = app.sessions.create();
-        let mut response = json(settings);
-        response.headers_mut().insert(http::header::SET_COOKIE, super::session::set_cookie(Some(&token)));
-        return Ok(response);
+        return Ok(app.sessions.start(json(settings)));
     }
     Ok(json(settings))
 }

@@ -31,12 +31,9 @@ pub async fn status(
     })))
 }
 
-/// A response that starts a session.
+/// The answer of a successful setup or login: it starts a session.
 fn logged_in(app: &AppState) -> Response {
-    let token = app.sessions.create();
-    let mut response = json(serde_json::json!({"logged_in": true}));
-    response.headers_mut().insert(http::header::SET_COOKIE, session::set_cookie(Some(&token)));
-    response
+    app.sessions.start(json(serde_json::json!({"logged_in": true})))
 }
 
 pub async fn setup(

@@ -44,6 +44,13 @@ impl Sessions {
         token
     }
 
+    /// Starts a session and puts its cookie on `response`.
+    pub fn start(&self, mut response: axum::response::Response) -> axum::response::Response {
+        let token = self.create();
+        response.headers_mut().insert(http::header::SET_COOKIE, set_cookie(Some(&token)));
+        response
+    }
+
     pub fn is_valid(&self, token: &str) -> bool {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         live.get(&digest(token)).is_some_and(|expiry| *expiry > Instant::now())
