@@ -82,6 +82,8 @@ pub struct ConfigSnapshot {
     pub prices: HashMap<String, crate::usage::Price>,
     /// Budgets and limits of active gateway keys, by key id.
     pub key_limits: HashMap<i64, crate::store::keys::KeyLimits>,
+    /// Gateway keys whose token saver switch differs from the global setting: id → on.
+    pub key_token_saver: HashMap<i64, bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,13 +158,27 @@ impl ConfigSnapshot {
         }
         let aliases = store::routing::list_aliases(store).await?.into_iter().map(|a| (a.name, a.target)).collect();
         let prices = store::usage::list_prices(store).await?.into_iter().collect();
-        let key_limits = store::keys::list(store)
-            .await?
-            .into_iter()
-            .filter(|k| k.revoked_at.is_none() && k.limits != Default::default())
-            .map(|k| (k.id, k.limits))
-            .collect();
-        Ok(Self { rev, providers, provider_order, key_hashes, settings, combos, aliases, prices, key_limits })
+        let keys: Vec<_> = store::keys::list(store).await?.into_iter().filter(|k| k.revoked_at.is_none()).collect();
+        let key_token_saver = keys.iter().filter_map(|k| Some((k.id, k.token_saver?))).collect();
+        let key_limits =
+            keys.into_iter().filter(|k| k.limits != Default::default()).map(|k| (k.id, k.limits)).collect();
+        Ok(Self {
+            rev,
+            providers,
+            provider_order,
+            key_hashes,
+            settings,
+            combos,
+            aliases,
+            prices,
+            key_limits,
+            key_token_saver,
+        })
+    }
+
+    /// Whether the token saver works on the requests of a gateway key (None: no key).
+    pub fn token_saver_for(&self, key: Option<i64>) -> bool {
+        key.and_then(|id| self.key_token_saver.get(&id).copied()).unwrap_or(self.settings.token_saver)
     }
 
     /// The id of the active gateway key `presented`, if it is one.

@@ -282,6 +282,10 @@ pub enum KeyCmd {
         /// 2027-01-01, an RFC 3339 time, or never
         #[arg(long)]
         expires: Option<String>,
+        /// Compress long tool outputs in this key's requests: on, off, or default (the
+        /// global `token-saver` setting)
+        #[arg(long)]
+        token_saver: Option<String>,
     },
     /// Revoke a gateway key
     Revoke { id: i64 },
@@ -289,8 +293,9 @@ pub enum KeyCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum SettingsCmd {
-    /// Set a setting: require-key true|false, max-body-mb N, first-byte-timeout-secs N,
-    /// stall-timeout-secs N, proxy URL, no-proxy HOSTS, retention-days N, dashboard-password -
+    /// Set a setting: require-key on|off, token-saver on|off, max-body-mb N,
+    /// first-byte-timeout-secs N, stall-timeout-secs N, proxy URL, no-proxy HOSTS,
+    /// retention-days N, dashboard-password -
     /// (a value of '-' is read from stdin, so a password stays out of the shell history)
     Set { key: String, value: String },
     /// Show the settings in force
@@ -450,7 +455,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Key(cmd) => match cmd {
             KeyCmd::Create { name } => output::key_created(&manager.key_create(&name).await?),
             KeyCmd::List { json } => output::keys(&manager.key_list().await?, json)?,
-            KeyCmd::Set { id, budget_daily, budget_monthly, rpm, tpm, models, expires } => {
+            KeyCmd::Set { id, budget_daily, budget_monthly, rpm, tpm, models, expires, token_saver } => {
                 let change = KeyLimitsChange {
                     budget_daily_usd: budget_daily,
                     budget_monthly_usd: budget_monthly,
@@ -458,6 +463,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     tpm,
                     models,
                     expires,
+                    token_saver,
                 };
                 manager.key_set(id, change).await?;
                 println!("updated gateway key {id}");

@@ -127,10 +127,15 @@ pub fn keys(list: &[GatewayKeyRecord], json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|k| {
             let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-            vec![k.id.to_string(), k.name.clone(), k.key_hint.clone(), state.into(), k.created_at.clone()]
+            let saver = match k.token_saver {
+                None => "default",
+                Some(true) => "on",
+                Some(false) => "off",
+            };
+            vec![k.id.to_string(), k.name.clone(), k.key_hint.clone(), state.into(), saver.into(), k.created_at.clone()]
         })
         .collect();
-    table(&["ID", "NAME", "KEY", "STATE", "CREATED"], rows);
+    table(&["ID", "NAME", "KEY", "STATE", "TOKEN SAVER", "CREATED"], rows);
     Ok(())
 }
 
@@ -140,6 +145,7 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
     }
     let rows = vec![
         vec!["require-key".into(), s.require_key.to_string()],
+        vec!["token-saver".into(), s.token_saver.to_string()],
         vec!["max-body-mb".into(), s.max_body_mb.to_string()],
         vec!["first-byte-timeout-secs".into(), s.first_byte_timeout_secs.to_string()],
         vec!["stall-timeout-secs".into(), s.stall_timeout_secs.to_string()],
@@ -244,10 +250,13 @@ pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
                 percentile(t.p50_latency_ms),
                 percentile(t.p95_latency_ms),
                 format!("${:.4}", t.cost_usd),
+                t.tokens_saved.to_string(),
             ]
         })
         .collect();
-    table(&["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "P50", "P95", "COST"], rows);
+    let header =
+        ["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "P50", "P95", "COST", "SAVED"];
+    table(&header, rows);
     Ok(())
 }
 

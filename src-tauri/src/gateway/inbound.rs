@@ -286,7 +286,13 @@ async fn serve(
 ) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
     draft.key_id = if inbound.internal { None } else { auth::check(&config, app.exposed, &headers, &uri)? };
-    let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
+    let mut body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
+    if config.token_saver_for(draft.key_id) {
+        if let Some(saved) = save_tokens(inbound.format, &body).await {
+            draft.tokens_saved = saved.tokens_saved;
+            body = Bytes::from(saved.body);
+        }
+    }
     let (model, stream, envelope) = model_and_stream(&inbound, &body)?;
     draft.requested_model = model.clone();
     draft.stream = stream;
@@ -491,6 +497,22 @@ async fn serve(
         )
         .code("no_account")),
     }
+}
+
+/// Bodies larger than this are given to the token saver on a blocking thread: compressing
+/// and counting a new long tool output would otherwise hold up other requests.
+const SAVER_INLINE_MAX: usize = 64 * 1024;
+
+/// The body with its long tool results compressed, or None when nothing changed.
+async fn save_tokens(format: Format, body: &Bytes) -> Option<crate::saver::SavedBody> {
+    let saved = if body.len() <= SAVER_INLINE_MAX {
+        crate::saver::save(format, body)
+    } else {
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || crate::saver::save(format, &body)).await.ok().flatten()
+    }?;
+    tracing::debug!(results = saved.results, tokens_saved = saved.tokens_saved, "token saver compressed tool results");
+    Some(saved)
 }
 
 /// Keeps an account's concurrency slot taken until the answer's body has been sent (or the

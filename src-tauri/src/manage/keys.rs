@@ -24,8 +24,9 @@ pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
-/// What `key set` changes; `None` leaves a limit as it is.
-#[derive(Debug, Default, Clone)]
+/// What `key set` (and PATCH /api/keys/{id}) changes; `None` leaves a limit as it is.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyLimitsChange {
     /// USD; 0 removes the budget.
     pub budget_daily_usd: Option<f64>,
@@ -37,6 +38,8 @@ pub struct KeyLimitsChange {
     pub models: Option<String>,
     /// A date (`2027-01-01`, at 00:00 UTC) or an RFC 3339 time; `never` removes it.
     pub expires: Option<String>,
+    /// `on`, `off`, or `default` (follow the global `token-saver` setting).
+    pub token_saver: Option<String>,
 }
 
 fn expiry(value: &str) -> Result<Option<String>> {
@@ -96,8 +99,16 @@ impl Manager {
         if let Some(e) = change.expires {
             l.expires_at = expiry(e.trim())?;
         }
+        let token_saver = match change.token_saver.as_deref().map(str::trim) {
+            None => current.token_saver,
+            Some("default") => None,
+            Some(v) => Some(super::settings::parse_switch(v).ok_or_else(|| {
+                ManageError::Invalid(format!("invalid --token-saver '{v}': expected on, off or default"))
+            })?),
+        };
         let mut tx = self.store.begin().await?;
         store::keys::set_limits(&mut tx, id, &l).await?;
+        store::keys::set_token_saver(&mut tx, id, token_saver).await?;
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())

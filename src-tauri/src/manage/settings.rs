@@ -23,10 +23,12 @@ pub enum SettingKey {
     NoProxy,
     /// Days raw usage records are kept (their hourly totals stay).
     RetentionDays,
+    /// Compress long tool outputs in requests (each gateway key may override it).
+    TokenSaver,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 7] = [
+    pub const ALL: [SettingKey; 8] = [
         Self::RequireKey,
         Self::MaxBodyMb,
         Self::FirstByteTimeoutSecs,
@@ -34,6 +36,7 @@ impl SettingKey {
         Self::Proxy,
         Self::NoProxy,
         Self::RetentionDays,
+        Self::TokenSaver,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +48,7 @@ impl SettingKey {
             Self::Proxy => "proxy",
             Self::NoProxy => "no-proxy",
             Self::RetentionDays => "retention-days",
+            Self::TokenSaver => "token-saver",
         }
     }
 }
@@ -73,6 +77,7 @@ pub struct Settings {
     pub proxy: String,
     pub no_proxy: String,
     pub retention_days: u64,
+    pub token_saver: bool,
 }
 
 impl Default for Settings {
@@ -85,6 +90,7 @@ impl Default for Settings {
             proxy: String::new(),
             no_proxy: String::new(),
             retention_days: 90,
+            token_saver: true,
         }
     }
 }
@@ -104,9 +110,8 @@ impl Settings {
     fn apply(&mut self, key: SettingKey, value: &str) -> Result<()> {
         let invalid = |what: &str| ManageError::Invalid(format!("invalid value '{value}' for {}: {what}", key.name()));
         match key {
-            SettingKey::RequireKey => {
-                self.require_key = value.parse().map_err(|_| invalid("expected true or false"))?
-            }
+            SettingKey::RequireKey => self.require_key = parse_switch(value).ok_or_else(|| invalid(SWITCH))?,
+            SettingKey::TokenSaver => self.token_saver = parse_switch(value).ok_or_else(|| invalid(SWITCH))?,
             SettingKey::MaxBodyMb => {
                 self.max_body_mb = value
                     .parse()
@@ -148,6 +153,18 @@ impl Settings {
 
     pub fn max_body_bytes(&self) -> usize {
         (self.max_body_mb as usize).saturating_mul(1024 * 1024)
+    }
+}
+
+/// What a yes/no setting accepts.
+pub const SWITCH: &str = "expected on or off (true or false)";
+
+/// A yes/no value: on/off, true/false, yes/no, 1/0.
+pub fn parse_switch(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Some(true),
+        "off" | "false" | "no" | "0" => Some(false),
+        _ => None,
     }
 }
 

@@ -138,6 +138,7 @@ impl Manager {
             "reasoning_tokens",
             "usage_reported",
             "cost_usd",
+            "tokens_saved",
             "failed_attempts",
         ])
         .map_err(|e| io(e.into()))?;
@@ -169,6 +170,7 @@ impl Manager {
                 r.reasoning_tokens.to_string(),
                 r.usage_reported.to_string(),
                 format!("{:.6}", r.cost_usd),
+                r.tokens_saved.to_string(),
                 r.attempts.join(" | "),
             ])
             .map_err(|e| io(e.into()))?;

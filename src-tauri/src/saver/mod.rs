@@ -8,10 +8,13 @@
 //! - Small outputs, and outputs the saver cannot shrink by a useful margin, pass untouched.
 //! - What is left out is said in a bracketed note, never silently.
 
+mod cache;
 mod kinds;
 mod lines;
+mod request;
 
 pub use kinds::Kind;
+pub use request::{save, SavedBody};
 
 /// Outputs shorter than this pass untouched: too small to be worth a change.
 pub const MIN_BYTES: usize = 1024;

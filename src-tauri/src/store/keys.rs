@@ -14,6 +14,8 @@ pub struct GatewayKeyRecord {
     pub revoked_at: Option<String>,
     #[serde(flatten)]
     pub limits: KeyLimits,
+    /// The token saver for this key's requests; None follows the global `token-saver` setting.
+    pub token_saver: Option<bool>,
 }
 
 /// Budgets and limits of a gateway key; `None` is no limit.
@@ -46,7 +48,7 @@ pub async fn insert(
 }
 
 pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
-    let rows = sqlx::query("SELECT id, name, key_hint, created_at, revoked_at, budget_daily_usd, budget_monthly_usd, rpm, tpm, models, expires_at FROM gateway_keys ORDER BY id")
+    let rows = sqlx::query("SELECT id, name, key_hint, created_at, revoked_at, budget_daily_usd, budget_monthly_usd, rpm, tpm, models, expires_at, token_saver FROM gateway_keys ORDER BY id")
         .fetch_all(store.pool())
         .await?;
     Ok(rows
@@ -65,6 +67,7 @@ pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
                 models: r.get("models"),
                 expires_at: r.get("expires_at"),
             },
+            token_saver: r.get("token_saver"),
         })
         .collect())
 }
@@ -98,5 +101,19 @@ pub async fn set_limits(tx: &mut Transaction<'static, Sqlite>, id: i64, l: &KeyL
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Sets a key's token saver switch (None: follow the global setting).
+pub async fn set_token_saver(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    on: Option<bool>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE gateway_keys SET token_saver = ? WHERE id = ?")
+        .bind(on)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() > 0)
 }

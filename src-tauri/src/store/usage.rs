@@ -13,7 +13,8 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported, cost_usd, priced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -37,6 +38,7 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.usage_reported)
         .bind(r.cost_usd)
         .bind(r.priced)
+        .bind(r.tokens_saved as i64)
         .execute(&mut *tx)
         .await?;
         add_to_hour(&mut tx, r).await?;
@@ -54,14 +56,15 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
     let bucket = latency_bucket(r.latency_ms);
     let sql = format!(
         "INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
-             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, lat_{bucket})
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, tokens_saved, lat_{bucket})
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
          ON CONFLICT (hour_ms, provider, model, account_id, key_id, tool) DO UPDATE SET
              requests = requests + 1, errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
              output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
              cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
              reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd,
-             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, lat_{bucket} = lat_{bucket} + 1"
+             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, tokens_saved = tokens_saved + excluded.tokens_saved,
+             lat_{bucket} = lat_{bucket} + 1"
     );
     sqlx::query(&sql)
         .bind(r.ts_ms.div_euclid(3_600_000) * 3_600_000)
@@ -78,6 +81,7 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
         .bind(r.usage.reasoning as i64)
         .bind(r.cost_usd)
         .bind(r.latency_ms)
+        .bind(r.tokens_saved as i64)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -134,6 +138,7 @@ pub struct UsageRow {
     pub usage_reported: bool,
     pub cost_usd: f64,
     pub priced: bool,
+    pub tokens_saved: i64,
 }
 
 /// The newest `limit` records, newest first.
@@ -169,6 +174,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         usage_reported: r.get("usage_reported"),
         cost_usd: r.get("cost_usd"),
         priced: r.get("priced"),
+        tokens_saved: r.get("tokens_saved"),
     })
 }
 
@@ -187,6 +193,8 @@ pub struct UsageTotals {
     pub p50_latency_ms: Option<i64>,
     pub p95_latency_ms: Option<i64>,
     pub cost_usd: f64,
+    /// Tokens the token saver took out of these requests.
+    pub tokens_saved: i64,
 }
 
 /// Totals since `since_ms` (rounded down to its hour), grouped by a column of the hourly
@@ -195,7 +203,7 @@ pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<V
     let sql = format!(
         "SELECT CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, {LAT_SUMS}
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY grp ORDER BY requests DESC"
     );
     let rows = sqlx::query(&sql).bind(since_ms.div_euclid(3_600_000) * 3_600_000).fetch_all(store.pool()).await?;
@@ -223,6 +231,7 @@ fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
         reasoning_tokens: r.get::<Option<i64>, _>("reasoning").unwrap_or(0),
         avg_latency_ms: r.get::<Option<f64>, _>("latency").unwrap_or(0.0),
         cost_usd: r.get::<Option<f64>, _>("cost").unwrap_or(0.0),
+        tokens_saved: r.get::<Option<i64>, _>("saved").unwrap_or(0),
     }
 }
 
@@ -244,7 +253,7 @@ pub async fn series(
     let sql = format!(
         "SELECT (hour_ms / ?) * ? AS bucket, CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, {LAT_SUMS}
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY bucket, grp ORDER BY bucket, requests DESC"
     );
     let rows = sqlx::query(&sql)
@@ -353,6 +362,7 @@ mod tests {
             usage_reported: true,
             cost_usd: cost,
             priced: true,
+            tokens_saved: 7,
         }
     }
 
@@ -384,6 +394,7 @@ mod tests {
             [("p/a", 2), ("p/b", 1)]
         );
         assert!((by_model[0].cost_usd - 3.0).abs() < 1e-9);
+        assert_eq!(by_model[0].tokens_saved, 14, "tokens saved add up per hour");
         assert_eq!(prune(&store, now - 86_400_000).await.unwrap(), 2);
         assert_eq!(recent(&store, 10).await.unwrap().len(), 1);
         assert_eq!(

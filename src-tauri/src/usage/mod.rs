@@ -56,6 +56,8 @@ pub struct UsageRecord {
     /// USD at the price in force (0 when the model has no price).
     pub cost_usd: f64,
     pub priced: bool,
+    /// Tokens (o200k_base) the token saver took out of the request's tool results.
+    pub tokens_saved: u64,
 }
 
 /// The coding tool or SDK behind a request, from its user agent.
@@ -104,6 +106,7 @@ pub struct Draft {
     pub model: Option<String>,
     pub attempts: Vec<String>,
     pub stream: bool,
+    pub tokens_saved: u64,
 }
 
 impl Draft {
@@ -133,6 +136,7 @@ impl Draft {
             model: self.model,
             attempts: self.attempts,
             stream: self.stream,
+            tokens_saved: self.tokens_saved,
             status,
             outcome,
             latency_ms,

@@ -197,26 +197,12 @@ pub async fn key_create(State(app): State<AppState>, Body(k): Body<NewKey>) -> A
     Ok((StatusCode::CREATED, axum::Json(app.manager.key_create(&k.name).await?)).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyPatch {
-    budget_daily_usd: Option<f64>,
-    budget_monthly_usd: Option<f64>,
-    rpm: Option<i64>,
-    tpm: Option<i64>,
-    models: Option<String>,
-    expires: Option<String>,
-}
-
-pub async fn key_set(State(app): State<AppState>, Path(id): Path<i64>, Body(k): Body<KeyPatch>) -> ApiResult {
-    let change = KeyLimitsChange {
-        budget_daily_usd: k.budget_daily_usd,
-        budget_monthly_usd: k.budget_monthly_usd,
-        rpm: k.rpm,
-        tpm: k.tpm,
-        models: k.models,
-        expires: k.expires,
-    };
+/// A key's limits and token saver switch, as `key set` takes them.
+pub async fn key_set(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    Body(change): Body<KeyLimitsChange>,
+) -> ApiResult {
     app.manager.key_set(id, change).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
