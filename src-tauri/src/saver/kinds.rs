@@ -54,34 +54,47 @@ const BUILD_NOISE: [&str; 14] = [
     "make[",
 ];
 
+/// A progress line of a build tool (trimmed). The first byte is compared before any prefix:
+/// most lines are ruled out without a string comparison.
+fn is_build_noise(t: &str) -> bool {
+    let Some(&first) = t.as_bytes().first() else { return false };
+    BUILD_NOISE.iter().any(|p| p.as_bytes()[0] == first && t.starts_with(p))
+}
+
 /// Lines of a passing test (cargo test, pytest -v, go test -v, jest/vitest).
 fn is_passing_test(t: &str) -> bool {
-    (t.starts_with("test ") && t.ends_with(" ... ok"))
-        || t.ends_with(" PASSED")
-        || t.contains(" PASSED [")
-        || t.starts_with("--- PASS")
-        || t.starts_with("=== RUN")
-        || t.starts_with("=== PAUSE")
-        || t.starts_with("=== CONT")
-        || t.starts_with("✓ ")
-        || t.starts_with("√ ")
+    static PASSED: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let by_start = match t.as_bytes().first() {
+        Some(b't') => t.starts_with("test ") && t.ends_with(" ... ok"),
+        Some(b'-') => t.starts_with("--- PASS"),
+        Some(b'=') => t.starts_with("=== RUN") || t.starts_with("=== PAUSE") || t.starts_with("=== CONT"),
+        Some(0xE2) => t.starts_with("✓ ") || t.starts_with("√ "),
+        _ => false,
+    };
+    by_start
+        || (t.len() > 7
+            && PASSED.get_or_init(|| memchr::memmem::Finder::new(" PASSED")).find(t.as_bytes()).is_some_and(|at| {
+                let rest = &t[at + " PASSED".len()..];
+                rest.is_empty() || rest.starts_with(" [")
+            }))
 }
 
 /// `path:line:` or `path:line:col:` at the start (grep -n, ripgrep, compilers' short form).
 fn search_prefix(line: &str) -> Option<(&str, &str)> {
-    let (path, rest) = line.split_once(':')?;
-    if path.is_empty() || path.contains(char::is_whitespace) {
+    let colon = memchr::memchr(b':', line.as_bytes())?;
+    let (path, rest) = (&line[..colon], &line[colon + 1..]);
+    if path.is_empty() || path.bytes().any(|b| b.is_ascii_whitespace()) {
         return None;
     }
-    let (number, _) = rest.split_once(':')?;
-    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some((path, rest))
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && rest.as_bytes().get(digits) == Some(&b':')).then_some((path, rest))
 }
 
 fn looks_like_path(t: &str) -> bool {
     !t.is_empty() && !t.bytes().any(|b| b.is_ascii_whitespace()) && t.bytes().any(|b| b == b'/' || b == b'.')
 }
 
-/// Looks at (up to) the first 4000 lines and names the kind.
+/// Looks at (up to) the first 1000 lines and names the kind.
 pub fn classify(text: &str) -> Kind {
     let trimmed = text.trim_start();
     if (trimmed.starts_with('{') || trimmed.starts_with('['))
@@ -91,14 +104,16 @@ pub fn classify(text: &str) -> Kind {
     }
     let (mut total, mut build, mut tests, mut search, mut paths, mut commits, mut hunks) = (0, 0, 0, 0, 0, 0, 0);
     let mut diff_header = false;
-    for raw in text.lines().take(4000) {
-        let line = &*super::lines::strip_ansi(raw);
+    let escapes = memchr::memchr(0x1b, text.as_bytes()).is_some();
+    for raw in super::lines::split(text).take(1000) {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = &*if escapes { super::lines::strip_ansi(raw) } else { Cow::Borrowed(raw) };
         let t = line.trim();
         if t.is_empty() {
             continue;
         }
         total += 1;
-        build += BUILD_NOISE.iter().any(|p| t.starts_with(p)) as usize;
+        build += is_build_noise(t) as usize;
         tests += is_passing_test(t) as usize;
         search += search_prefix(line).is_some() as usize;
         paths += looks_like_path(t) as usize;
@@ -127,10 +142,10 @@ pub fn classify(text: &str) -> Kind {
 /// The kind's own compression, on cleaned lines.
 pub fn apply(kind: Kind, lines: &mut Vec<Line<'_>>) {
     match kind {
-        Kind::BuildLog => drop_counted(lines, |t| BUILD_NOISE.iter().any(|p| t.starts_with(p)), "build progress lines"),
+        Kind::BuildLog => drop_counted(lines, is_build_noise, "build progress lines"),
         Kind::TestLog => {
             drop_counted(lines, is_passing_test, "passing test lines");
-            drop_counted(lines, |t| BUILD_NOISE.iter().any(|p| t.starts_with(p)), "build progress lines");
+            drop_counted(lines, is_build_noise, "build progress lines");
         }
         Kind::Diff => trim_diff_context(lines),
         Kind::Search => group_search(lines),
@@ -229,10 +244,10 @@ fn group_search(lines: &mut Vec<Line<'_>>) {
 }
 
 /// Paths in a row under the same folder become `folder/: name, name, …`.
-fn group_paths(lines: &mut Vec<Line<'_>>) {
-    let mut out: Vec<Line<'_>> = Vec::with_capacity(lines.len());
-    let mut group: Option<(String, Vec<String>)> = None;
-    let flush = |group: &mut Option<(String, Vec<String>)>, out: &mut Vec<Line<'_>>| {
+fn group_paths<'a>(lines: &mut Vec<Line<'a>>) {
+    let mut out: Vec<Line<'a>> = Vec::with_capacity(lines.len());
+    let mut group: Option<(Cow<'a, str>, Vec<Cow<'a, str>>)> = None;
+    let flush = |group: &mut Option<(Cow<'a, str>, Vec<Cow<'a, str>>)>, out: &mut Vec<Line<'a>>| {
         if let Some((dir, names)) = group.take() {
             let text =
                 if names.len() == 1 { format!("{dir}{}", names[0]) } else { format!("{dir}: {}", names.join(", ")) };
@@ -240,13 +255,11 @@ fn group_paths(lines: &mut Vec<Line<'_>>) {
         }
     };
     for line in lines.drain(..) {
-        let t = line.text.trim();
-        let split = (!line.protected && !line.note && looks_like_path(t))
-            .then(|| t.rfind('/'))
-            .flatten()
-            .map(|i| (t[..=i].to_string(), t[i + 1..].to_string()));
+        let split = (!line.protected && !line.note && looks_like_path(line.text.trim()))
+            .then(|| split_path(&line.text))
+            .flatten();
         match split {
-            Some((dir, name)) if !name.is_empty() => {
+            Some((dir, name)) => {
                 if group.as_ref().is_some_and(|(d, _)| *d == dir) {
                     if let Some((_, names)) = group.as_mut() {
                         names.push(name);
@@ -256,7 +269,7 @@ fn group_paths(lines: &mut Vec<Line<'_>>) {
                     group = Some((dir, vec![name]));
                 }
             }
-            _ => {
+            None => {
                 flush(&mut group, &mut out);
                 out.push(line);
             }
@@ -264,6 +277,22 @@ fn group_paths(lines: &mut Vec<Line<'_>>) {
     }
     flush(&mut group, &mut out);
     *lines = out;
+}
+
+/// A path line's folder (with its `/`) and name, borrowed from the output where the line is.
+fn split_path<'a>(text: &Cow<'a, str>) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+    let t: &str = text;
+    let start = t.len() - t.trim_start().len();
+    let end = t.trim_end().len();
+    let slash = start + t[start..end].rfind('/')?;
+    if slash + 1 >= end {
+        return None;
+    }
+    let (dir, name) = (start..slash + 1, slash + 1..end);
+    Some(match text {
+        Cow::Borrowed(b) => (Cow::Borrowed(&b[dir]), Cow::Borrowed(&b[name])),
+        Cow::Owned(o) => (Cow::Owned(o[dir].to_string()), Cow::Owned(o[name].to_string())),
+    })
 }
 
 /// `commit <40 hex>` → `commit <12 hex>` (still unique in any real repository).
@@ -283,8 +312,8 @@ fn shorten_commits(lines: &mut [Line<'_>]) {
 /// the result parses as the input did.
 pub fn minify_json(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
-    for line in text.split('\n') {
-        if super::is_protected(line) {
+    for (line, protected) in super::marked_lines(text) {
+        if protected {
             if !out.is_empty() && !out.ends_with('\n') {
                 out.push('\n');
             }

@@ -69,17 +69,51 @@ const PROTECTED: [&str; 12] = [
     "critical",
 ];
 
+/// Finds the protected words in ASCII-lowercased text (lowercasing ASCII keeps every byte
+/// offset). Case-sensitive patterns allow the SIMD (Teddy) searcher, about ten times faster
+/// here than an automaton; the automaton is for CPUs without it.
+enum ProtectedWords {
+    Simd(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl ProtectedWords {
+    fn get() -> &'static Self {
+        static WORDS: std::sync::OnceLock<ProtectedWords> = std::sync::OnceLock::new();
+        WORDS.get_or_init(|| match aho_corasick::packed::Searcher::new(PROTECTED) {
+            Some(simd) => Self::Simd(simd),
+            None => Self::Automaton(
+                aho_corasick::AhoCorasick::new(PROTECTED).expect("a dozen fixed words build an automaton"),
+            ),
+        })
+    }
+
+    /// Start offsets of the words found in `lower`, in order.
+    fn starts(&self, lower: &str) -> Vec<usize> {
+        match self {
+            Self::Simd(s) => s.find_iter(lower).map(|m| m.start()).collect(),
+            Self::Automaton(a) => a.find_iter(lower).map(|m| m.start()).collect(),
+        }
+    }
+}
+
 /// Whether a line carries an error or a warning (then nothing may change or drop it).
 pub fn is_protected(line: &str) -> bool {
-    static WORDS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    WORDS
-        .get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(PROTECTED)
-                .expect("a dozen fixed words build an automaton")
-        })
-        .is_match(line)
+    !ProtectedWords::get().starts(&line.to_ascii_lowercase()).is_empty()
+}
+
+/// The lines of a text (split at `\n`), each with whether it is protected, from one scan of
+/// the whole text rather than one per line.
+pub(crate) fn marked_lines(text: &str) -> impl Iterator<Item = (&str, bool)> {
+    let hits = ProtectedWords::get().starts(&text.to_ascii_lowercase());
+    let mut next = 0;
+    lines::with_ends(text).map(move |(start, end)| {
+        // A word holds no newline: each hit lies inside one line.
+        while next < hits.len() && hits[next] < start {
+            next += 1;
+        }
+        (&text[start..end], next < hits.len() && hits[next] < end)
+    })
 }
 
 #[cfg(test)]
