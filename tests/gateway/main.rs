@@ -14,6 +14,7 @@ mod keys;
 mod live_reload;
 mod passthrough;
 mod routing;
+mod saver;
 mod sdk;
 mod secrets;
 mod shutdown;

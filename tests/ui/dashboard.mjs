@@ -61,6 +61,22 @@ async function chat(key, model, n = 1) {
   return 200;
 }
 
+/** A request whose tool result is a long build log: the token saver compresses it. */
+async function chatWithToolOutput(key, model) {
+  const log = Array.from({ length: 300 }, (_, i) => `   Compiling crate-${i} v1.0.${i}`).join('\n') + '\nerror: could not compile `app`';
+  const r = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ model, messages: [
+      { role: 'user', content: 'build it' },
+      { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'sh', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: log },
+    ] }),
+  });
+  await r.text();
+  return r.status;
+}
+
 let firstRenderMs, wasmInitMs;
 try {
   // 1. First visit: set the password; the overview opens. Time to first render measured.
@@ -145,6 +161,13 @@ try {
   const before = Number(await page.textContent('#stat-requests'));
   if (await chat(key, 'coding') !== 200) throw new Error('request failed');
   await page.waitForFunction((n) => Number(document.querySelector('#stat-requests')?.textContent) > n, before, { timeout: 10000 });
+  // A long tool output is compressed on its way; the tokens saved show up live.
+  if (await chatWithToolOutput(key, 'coding') !== 200) throw new Error('request with a tool output failed');
+  await page.waitForFunction(() => {
+    // The dashboard writes 12.3k and 1.2M for large counts.
+    const t = document.querySelector('#stat-saved')?.textContent || '0';
+    return parseFloat(t) * (t.endsWith('M') ? 1e6 : t.endsWith('k') ? 1e3 : 1) > 1000;
+  }, null, { timeout: 10000 });
   await noHorizontalScroll('overview');
   await shot('overview');
 

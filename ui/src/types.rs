@@ -42,6 +42,8 @@ pub struct Totals {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
+    #[serde(default)]
+    pub tokens_saved: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -100,6 +102,9 @@ pub struct GatewayKey {
     pub tpm: Option<i64>,
     pub models: Option<String>,
     pub expires_at: Option<String>,
+    /// None: follows the token-saver setting.
+    #[serde(default)]
+    pub token_saver: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -117,6 +122,8 @@ pub struct Settings {
     pub proxy: String,
     pub no_proxy: String,
     pub retention_days: u64,
+    #[serde(default)]
+    pub token_saver: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -133,6 +140,8 @@ pub struct UsageTotals {
     pub p50_latency_ms: Option<i64>,
     pub p95_latency_ms: Option<i64>,
     pub cost_usd: f64,
+    #[serde(default)]
+    pub tokens_saved: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -164,6 +173,8 @@ pub struct UsageRow {
     #[serde(default)]
     pub cache_read_tokens: i64,
     pub cost_usd: f64,
+    #[serde(default)]
+    pub tokens_saved: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -66,8 +66,12 @@ pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMa
     let recorder = app.usage.clone();
     let limiter = app.limits.clone();
     let config = app.live.get();
-    match serve(app, inbound, uri, headers, body, &mut draft).await {
-        Ok((response, tap)) => record_when_sent(response, draft, tap, recorder, started, config, limiter),
+    let mut counting = None;
+    match serve(app, inbound, uri, headers, body, &mut draft, &mut counting).await {
+        Ok((response, tap)) => {
+            let record = Recording { draft, tap, recorder, started, config, limiter, counting };
+            record_when_sent(response, record)
+        }
         Err(e) => {
             let latency = started.elapsed().as_millis() as i64;
             recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None, None));
@@ -92,25 +96,38 @@ fn refusal(r: Refusal) -> ApiError {
     }
 }
 
-/// Writes the request's usage record once its answer has been sent, or the client went away:
-/// exactly one record per request, whatever happens to the stream.
-fn record_when_sent(
-    response: Response,
+/// What a successful attempt's usage record is made of, besides the answer.
+struct Recording {
     draft: Draft,
     tap: Option<UsageTap>,
     recorder: UsageRecorder,
     started: Instant,
-    config: std::sync::Arc<crate::snapshot::ConfigSnapshot>,
-    limiter: std::sync::Arc<crate::usage::limits::KeyLimiter>,
-) -> Response {
+    config: Arc<crate::snapshot::ConfigSnapshot>,
+    limiter: Arc<crate::usage::limits::KeyLimiter>,
+    /// The token saver's count of what it saved, still running.
+    counting: Option<tokio::task::JoinHandle<u64>>,
+}
+
+/// Writes the request's usage record once its answer has been sent, or the client went away:
+/// exactly one record per request, whatever happens to the stream.
+fn record_when_sent(response: Response, r: Recording) -> Response {
     use futures_util::StreamExt;
     let status = response.status().as_u16();
-    let tap = tap.unwrap_or_default();
-    let price = match (&draft.provider, &draft.model) {
-        (Some(provider), Some(model)) => usage::price_for(&config.prices, provider, model),
+    let tap = r.tap.unwrap_or_default();
+    let price = match (&r.draft.provider, &r.draft.model) {
+        (Some(provider), Some(model)) => usage::price_for(&r.config.prices, provider, model),
         _ => None,
     };
-    let guard = RecordOnDrop { draft: Some(draft), tap: tap.clone(), recorder, started, status, price, limiter };
+    let guard = RecordOnDrop {
+        draft: Some(r.draft),
+        tap: tap.clone(),
+        recorder: r.recorder,
+        started: r.started,
+        status,
+        price,
+        limiter: r.limiter,
+        counting: r.counting,
+    };
     let (parts, body) = response.into_parts();
     let mut stream = body.into_data_stream();
     let body = async_stream(move |cx| {
@@ -140,7 +157,8 @@ struct RecordOnDrop {
     started: Instant,
     status: u16,
     price: Option<usage::Price>,
-    limiter: std::sync::Arc<crate::usage::limits::KeyLimiter>,
+    limiter: Arc<crate::usage::limits::KeyLimiter>,
+    counting: Option<tokio::task::JoinHandle<u64>>,
 }
 
 impl Drop for RecordOnDrop {
@@ -154,11 +172,28 @@ impl Drop for RecordOnDrop {
         };
         let latency = self.started.elapsed().as_millis() as i64;
         let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
-        let record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
+        let mut record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
         if let Some(key) = record.key_id {
             self.limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
         }
-        self.recorder.record(record);
+        match self.counting.take() {
+            Some(counting) if counting.is_finished() => {
+                record.tokens_saved += futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);
+                self.recorder.record(record);
+            }
+            // Still counting: the record waits for it (the writer stays open until it is in).
+            Some(counting) => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let recorder = self.recorder.clone();
+                    runtime.spawn(async move {
+                        record.tokens_saved += counting.await.unwrap_or(0);
+                        recorder.record(record);
+                    });
+                }
+                Err(_) => self.recorder.record(record),
+            },
+            None => self.recorder.record(record),
+        }
     }
 }
 
@@ -283,6 +318,7 @@ async fn serve(
     headers: HeaderMap,
     body: Body,
     draft: &mut Draft,
+    counting: &mut Option<tokio::task::JoinHandle<u64>>,
 ) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
     draft.key_id = if inbound.internal { None } else { auth::check(&config, app.exposed, &headers, &uri)? };
@@ -290,6 +326,10 @@ async fn serve(
     if config.token_saver_for(draft.key_id) {
         if let Some(saved) = save_tokens(inbound.format, &body).await {
             draft.tokens_saved = saved.tokens_saved;
+            if !saved.uncounted.is_empty() {
+                let uncounted = saved.uncounted;
+                *counting = Some(tokio::task::spawn_blocking(move || uncounted.count()));
+            }
             body = Bytes::from(saved.body);
         }
     }
@@ -499,9 +539,9 @@ async fn serve(
     }
 }
 
-/// Bodies larger than this are given to the token saver on a blocking thread: compressing
-/// and counting a new long tool output would otherwise hold up other requests.
-const SAVER_INLINE_MAX: usize = 64 * 1024;
+/// Bodies larger than this are given to the token saver on a blocking thread (it takes
+/// ~1.5 ms per MB of new tool output), not to hold up other requests.
+const SAVER_INLINE_MAX: usize = 512 * 1024;
 
 /// The body with its long tool results compressed, or None when nothing changed.
 async fn save_tokens(format: Format, body: &Bytes) -> Option<crate::saver::SavedBody> {
@@ -511,7 +551,7 @@ async fn save_tokens(format: Format, body: &Bytes) -> Option<crate::saver::Saved
         let body = body.clone();
         tokio::task::spawn_blocking(move || crate::saver::save(format, &body)).await.ok().flatten()
     }?;
-    tracing::debug!(results = saved.results, tokens_saved = saved.tokens_saved, "token saver compressed tool results");
+    tracing::debug!(results = saved.results, new = !saved.uncounted.is_empty(), "token saver compressed tool results");
     Some(saved)
 }
 

@@ -25,6 +25,8 @@ pub struct Totals {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
+    /// Tokens the token saver took out of requests.
+    pub tokens_saved: i64,
 }
 
 impl Manager {
@@ -37,6 +39,7 @@ impl Manager {
             last_24h.input_tokens += group.input_tokens;
             last_24h.output_tokens += group.output_tokens;
             last_24h.cost_usd += group.cost_usd;
+            last_24h.tokens_saved += group.tokens_saved;
         }
         Ok(Overview {
             version: env!("CARGO_PKG_VERSION"),

@@ -20,10 +20,27 @@ type Raw<'a> = &'a RawValue;
 #[derive(Debug)]
 pub struct SavedBody {
     pub body: Vec<u8>,
-    /// Tokens (o200k_base) the compressed results have fewer than the originals.
+    /// Tokens (o200k_base) saved by the results seen before (counted then).
     pub tokens_saved: u64,
     /// How many tool results were compressed.
     pub results: usize,
+    /// Results seen for the first time: their savings are still to be counted.
+    pub uncounted: Uncounted,
+}
+
+/// Compressed results whose tokens are not counted yet, with their original text.
+#[derive(Debug, Default)]
+pub struct Uncounted(Vec<(String, std::sync::Arc<Saved>)>);
+
+impl Uncounted {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Counts the tokens these results saved (the tokenizer: slow, for a blocking thread).
+    pub fn count(self) -> u64 {
+        self.0.iter().map(|(original, saved)| saved.count(original)).sum()
+    }
 }
 
 /// Bytes that show a body may hold a tool result of its format (a cheap test before parsing).
@@ -50,6 +67,7 @@ pub fn save(format: Format, body: &[u8]) -> Option<SavedBody> {
         Format::Gemini => gemini_results(body, &mut results)?,
     }
     let mut splices: Vec<(usize, usize, std::sync::Arc<Saved>)> = Vec::new();
+    let mut uncounted = Vec::new();
     for raw in results {
         // A JSON string is never shorter than its text: short ones are skipped unparsed.
         let json = raw.get();
@@ -59,6 +77,9 @@ pub fn save(format: Format, body: &[u8]) -> Option<SavedBody> {
         let Ok(text) = serde_json::from_str::<String>(json) else { continue };
         if let Some(saved) = cache::compress(&text) {
             let start = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+            if saved.tokens_saved().is_none() {
+                uncounted.push((text, saved.clone()));
+            }
             splices.push((start, start + json.len(), saved));
         }
     }
@@ -75,11 +96,11 @@ pub fn save(format: Format, body: &[u8]) -> Option<SavedBody> {
         }
         out.extend_from_slice(&body[at..*start]);
         out.extend_from_slice(saved.json.as_bytes());
-        tokens_saved += saved.tokens_saved;
+        tokens_saved += saved.tokens_saved().unwrap_or(0);
         at = *end;
     }
     out.extend_from_slice(&body[at..]);
-    Some(SavedBody { body: out, tokens_saved, results: splices.len() })
+    Some(SavedBody { body: out, tokens_saved, results: splices.len(), uncounted: Uncounted(uncounted) })
 }
 
 /// A JSON string's raw text equal to `word` (no escapes needed for the words compared).

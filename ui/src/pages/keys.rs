@@ -95,6 +95,9 @@ fn limits_text(k: &GatewayKey) -> String {
     if let Some(v) = &k.expires_at {
         parts.push(format!("expires {v}"));
     }
+    if let Some(on) = k.token_saver {
+        parts.push(format!("token saver {}", if on { "on" } else { "off" }));
+    }
     if parts.is_empty() {
         "none".into()
     } else {
@@ -114,6 +117,11 @@ fn KeyRow(key: GatewayKey) -> impl IntoView {
     let tpm = text(key.tpm.map(|v| v.to_string()));
     let models = text(key.models.clone());
     let expires = text(key.expires_at.clone().map(|e| e.chars().take(10).collect()));
+    let saver = RwSignal::new(match key.token_saver {
+        None => "default".to_string(),
+        Some(true) => "on".to_string(),
+        Some(false) => "off".to_string(),
+    });
     let revoked = key.revoked_at.is_some();
     let revoke = move |_| act(status, "Revoked.", api::send("DELETE", format!("/api/keys/{id}"), None));
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -125,6 +133,7 @@ fn KeyRow(key: GatewayKey) -> impl IntoView {
         let body = json!({
             "budget_daily_usd": num(daily), "budget_monthly_usd": num(monthly), "rpm": int(rpm), "tpm": int(tpm),
             "models": models.get_untracked().trim(), "expires": if expiry.is_empty() { "never".to_string() } else { expiry },
+            "token_saver": saver.get_untracked(),
         });
         act(status, "Limits saved.", api::send("PATCH", format!("/api/keys/{id}"), Some(body)));
     };
@@ -157,6 +166,12 @@ fn KeyRow(key: GatewayKey) -> impl IntoView {
                     {field(format!("tpm-{id}"), "Tokens per minute", tpm, "no limit")}
                     {field(format!("models-{id}"), "Allowed models (globs)", models, "cc/*, openai/*")}
                     {field(format!("expires-{id}"), "Expires (date)", expires, "2027-01-01")}
+                    <label for=format!("saver-{id}")>"Token saver"</label>
+                    <select id=format!("saver-{id}") bind:value=saver>
+                        <option value="default">"as in Settings"</option>
+                        <option value="on">"on"</option>
+                        <option value="off">"off"</option>
+                    </select>
                     <span></span>
                     <button type="submit" class="primary">"Save limits"</button>
                 </form>

@@ -1,5 +1,5 @@
-//! Overview: the endpoint to copy, what is configured, the last 24 hours' requests, tokens and
-//! spend (live), and a quick start for the most used tools.
+//! Overview: the endpoint to copy, what is configured, the last 24 hours' requests, tokens,
+//! spend and tokens saved (live), and a quick start for the most used tools.
 
 use crate::api;
 use crate::components::{count, live, load, show, usd, CopyButton};
@@ -38,6 +38,7 @@ pub fn Overview() -> impl IntoView {
                     <div class="stat"><span class="label">"Errors"</span><span class="value">{count(t.errors)}</span></div>
                     <div class="stat"><span class="label">"Tokens in / out"</span><span class="value">{format!("{} / {}", count(t.input_tokens), count(t.output_tokens))}</span></div>
                     <div class="stat"><span class="label">"Spend (24 h)"</span><span class="value" id="stat-spend">{usd(t.cost_usd)}</span></div>
+                    <div class="stat" title="Tokens the token saver took out of tool outputs before they went upstream"><span class="label">"Tokens saved"</span><span class="value" id="stat-saved">{count(t.tokens_saved)}</span></div>
                 </section>
                 <section class="stats" aria-label="Configuration">
                     <div class="stat"><span class="label">"Providers"</span><span class="value">{o.providers}</span></div>

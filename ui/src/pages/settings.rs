@@ -38,6 +38,12 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
             s.require_key.to_string(),
         ),
         (
+            "token-saver",
+            "Token saver",
+            "on or off: compress long tool outputs (build logs, diffs, listings) before they go upstream; each key may differ",
+            if s.token_saver { "on" } else { "off" }.to_string(),
+        ),
+        (
             "first-byte-timeout-secs",
             "First-byte timeout (s)",
             "how long to wait for an answer to begin",

@@ -12,7 +12,8 @@ use leptos_chartistry::*;
 const PERIODS: [(&str, &str, i64); 3] =
     [("24h", "hour", 3_600_000), ("7d", "hour", 3_600_000), ("30d", "day", 86_400_000)];
 const GROUPS: [&str; 5] = ["provider", "model", "account", "key", "tool"];
-const METRICS: [(&str, &str); 3] = [("cost", "Spend (USD)"), ("tokens", "Tokens"), ("requests", "Requests")];
+const METRICS: [(&str, &str); 4] =
+    [("cost", "Spend (USD)"), ("tokens", "Tokens"), ("requests", "Requests"), ("saved", "Tokens saved")];
 
 /// One time bucket of the chart: its start and a value per group (same order as the legend).
 #[derive(Clone, PartialEq)]
@@ -34,6 +35,7 @@ fn metric_of(t: &UsageTotals, metric: &str) -> f64 {
     match metric {
         "tokens" => (t.input_tokens + t.output_tokens) as f64,
         "requests" => t.requests as f64,
+        "saved" => t.tokens_saved as f64,
         _ => t.cost_usd,
     }
 }
@@ -169,6 +171,7 @@ pub fn Usage() -> impl IntoView {
                     <th scope="col">"Group"</th><th scope="col">"Requests"</th><th scope="col">"Errors"</th>
                     <th scope="col">"Input"</th><th scope="col">"Output"</th><th scope="col">"Cached"</th>
                     <th scope="col">"p50"</th><th scope="col">"p95"</th><th scope="col">"Spend"</th>
+                    <th scope="col" title="Tokens the token saver took out of tool outputs">"Saved"</th>
                 </tr></thead>
                 <tbody>
                     {list.into_iter().map(|t| view! {
@@ -178,6 +181,7 @@ pub fn Usage() -> impl IntoView {
                             <td>{t.p50_latency_ms.map_or("-".into(), |v| format!("≤ {v} ms"))}</td>
                             <td>{t.p95_latency_ms.map_or("-".into(), |v| format!("≤ {v} ms"))}</td>
                             <td>{usd(t.cost_usd)}</td>
+                            <td>{count(t.tokens_saved)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -189,7 +193,7 @@ pub fn Usage() -> impl IntoView {
                 <thead><tr>
                     <th scope="col">"Time"</th><th scope="col">"Tool, API"</th><th scope="col">"Model asked → served by"</th>
                     <th scope="col">"Status"</th><th scope="col">"Latency"</th>
-                    <th scope="col">"Tokens in / out"</th><th scope="col">"Cost"</th><th scope="col">"Attempts"</th>
+                    <th scope="col">"Tokens in / out (saved)"</th><th scope="col">"Cost"</th><th scope="col">"Attempts"</th>
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|r| {
@@ -201,7 +205,8 @@ pub fn Usage() -> impl IntoView {
                                 <td><code>{if r.requested_model.is_empty() { "-".to_string() } else { r.requested_model.clone() }}</code>" → "<code>{served}</code></td>
                                 <td>{format!("{} {}", r.status, r.outcome)}</td>
                                 <td>{format!("{} ms", r.latency_ms)}</td>
-                                <td>{format!("{} / {}", count(r.input_tokens), count(r.output_tokens))}</td>
+                                <td>{format!("{} / {}", count(r.input_tokens), count(r.output_tokens))}
+                                    {(r.tokens_saved > 0).then(|| format!(" ({} saved)", count(r.tokens_saved)))}</td>
                                 <td>{usd(r.cost_usd)}</td>
                                 <td class="attempts">{r.attempts.join(" → ")}</td>
                             </tr>
