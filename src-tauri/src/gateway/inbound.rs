@@ -178,7 +178,8 @@ impl Drop for RecordOnDrop {
         }
         match self.counting.take() {
             Some(counting) if counting.is_finished() => {
-                record.tokens_saved += futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);
+                record.tokens_saved +=
+                    futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);
                 self.recorder.record(record);
             }
             // Still counting: the record waits for it (the writer stays open until it is in).

@@ -1,15 +1,16 @@
 //! What the saver made of each tool result it has seen, by content (a 128-bit hash and the
-//! length): an agent sends every earlier tool result again with each turn, and those then cost
-//! a hash instead of a second compression and two tokenizer passes. Bounded by bytes; results
+//! length of the result as the client wrote it, a JSON string): an agent sends every earlier
+//! tool result again with each turn, and those then cost a hash instead of unescaping, a
+//! second compression and two tokenizer passes. Bounded by bytes; results
 //! the saver cannot shrink are remembered too, so they are not tried again.
 //!
 //! Counting the tokens a result saved is the slow part (the tokenizer runs at ~20 MB/s, the
 //! saver at ~700), so it is not done here: the request path sends the compressed body at once
 //! and counts on a blocking thread (`Saved::count`) while the provider answers.
 
+use crate::formats::tokens::count;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
-use crate::formats::tokens::count;
 use std::sync::{Arc, OnceLock};
 
 /// Bytes of compressed text (plus a small charge per entry) the cache may hold.
@@ -57,16 +58,18 @@ fn cache() -> &'static Cache<Key, Option<Arc<Saved>>, ByBytes> {
     CACHE.get_or_init(|| Cache::with_weighter(16 * 1024, CAPACITY_BYTES, ByBytes))
 }
 
-/// The compressed form of a tool result's text, or None when it is left as it is.
-pub fn compress(text: &str) -> Option<Arc<Saved>> {
-    let key = (xxhash_rust::xxh3::xxh3_128(text.as_bytes()), text.len());
+/// The compressed form of a tool result given as a JSON string (`json`, quotes included), or
+/// None when it is left as it is; also its text when this call had to decode it.
+pub fn compress(json: &str) -> (Option<Arc<Saved>>, Option<String>) {
+    let key = (xxhash_rust::xxh3::xxh3_128(json.as_bytes()), json.len());
     if let Some(known) = cache().get(&key) {
-        return known;
+        return (known, None);
     }
-    let saved = super::compress(text).and_then(|c| {
+    let Ok(text) = serde_json::from_str::<String>(json) else { return (None, None) };
+    let saved = super::compress(&text).and_then(|c| {
         let json = serde_json::to_string(&c.text).ok()?;
         Some(Arc::new(Saved { json, tokens_saved: OnceLock::new() }))
     });
     cache().insert(key, saved.clone());
-    saved
+    (saved, Some(text))
 }

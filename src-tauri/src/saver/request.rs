@@ -74,14 +74,14 @@ pub fn save(format: Format, body: &[u8]) -> Option<SavedBody> {
         if json.len() < super::MIN_BYTES || !json.starts_with('"') {
             continue;
         }
-        let Ok(text) = serde_json::from_str::<String>(json) else { continue };
-        if let Some(saved) = cache::compress(&text) {
-            let start = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
-            if saved.tokens_saved().is_none() {
+        let (Some(saved), text) = cache::compress(json) else { continue };
+        let start = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+        if saved.tokens_saved().is_none() {
+            if let Some(text) = text.or_else(|| serde_json::from_str(json).ok()) {
                 uncounted.push((text, saved.clone()));
             }
-            splices.push((start, start + json.len(), saved));
         }
+        splices.push((start, start + json.len(), saved));
     }
     if splices.is_empty() {
         return None;
