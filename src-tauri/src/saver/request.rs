@@ -128,20 +128,23 @@ fn texts<'a>(content: Option<Raw<'a>>, out: &mut Vec<Raw<'a>>) -> Option<()> {
     Some(())
 }
 
+/// The `messages` of an OpenAI Chat or Anthropic request: each one's role and raw content.
+#[derive(Deserialize)]
+struct Messages<'a> {
+    #[serde(borrow, default)]
+    messages: Vec<Message<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    role: Option<Raw<'a>>,
+    #[serde(borrow)]
+    content: Option<Raw<'a>>,
+}
+
 fn openai_results<'a>(body: &'a [u8], out: &mut Vec<Raw<'a>>) -> Option<()> {
-    #[derive(Deserialize)]
-    struct Chat<'a> {
-        #[serde(borrow, default)]
-        messages: Vec<Message<'a>>,
-    }
-    #[derive(Deserialize)]
-    struct Message<'a> {
-        #[serde(borrow)]
-        role: Option<Raw<'a>>,
-        #[serde(borrow)]
-        content: Option<Raw<'a>>,
-    }
-    let chat: Chat = serde_json::from_slice(body).ok()?;
+    let chat: Messages = serde_json::from_slice(body).ok()?;
     for m in chat.messages.into_iter().filter(|m| is(m.role, "tool")) {
         texts(m.content, out);
     }
@@ -149,16 +152,6 @@ fn openai_results<'a>(body: &'a [u8], out: &mut Vec<Raw<'a>>) -> Option<()> {
 }
 
 fn anthropic_results<'a>(body: &'a [u8], out: &mut Vec<Raw<'a>>) -> Option<()> {
-    #[derive(Deserialize)]
-    struct Messages<'a> {
-        #[serde(borrow, default)]
-        messages: Vec<Message<'a>>,
-    }
-    #[derive(Deserialize)]
-    struct Message<'a> {
-        #[serde(borrow)]
-        content: Option<Raw<'a>>,
-    }
     #[derive(Deserialize)]
     struct Block<'a> {
         #[serde(borrow, rename = "type")]
