@@ -8,8 +8,11 @@
 //! - `store`: SQLite through sqlx, migrations, sealed secrets
 //! - `manage`: every management operation, shared by the CLI, the desktop app and /api
 //! - `cli`: argument parsing and output of the `switchyard` command
+//! - `desktop` (feature `desktop`): the tray app around the same gateway
 
 pub mod cli;
+#[cfg(feature = "desktop")]
+pub mod desktop;
 pub mod formats;
 pub mod gateway;
 pub mod manage;

@@ -9,6 +9,7 @@ mod cli;
 mod conformance;
 mod dashboard_api;
 mod dashboard_ui;
+mod desktop;
 mod errors;
 mod keys;
 mod live_reload;

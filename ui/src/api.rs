@@ -131,6 +131,56 @@ thread_local! {
     };
 }
 
+/// Calls one of the desktop app's own commands (gateway start/stop, updates, start on login);
+/// an error outside the app.
+pub async fn invoke<T: DeserializeOwned>(command: &str, args: Value) -> Result<T, ApiError> {
+    let invoke = tauri_invoke().ok_or_else(|| ApiError { status: 0, message: "only in the desktop app".into() })?;
+    let args = js_sys::JSON::parse(&args.to_string()).map_err(|e| js_error("request", e))?;
+    let promise = invoke.call2(&JsValue::NULL, &JsValue::from_str(command), &args).map_err(|e| js_error(command, e))?;
+    let answer = JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| js_error(command, e))?;
+    let text = js_sys::JSON::stringify(&answer).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "null".into());
+    serde_json::from_str(&text)
+        .map_err(|e| ApiError { status: 0, message: format!("unexpected answer from {command}: {e}") })
+}
+
+/// Follows the desktop app's events (`usage` for each finished request, `usage-lagged` when
+/// some were missed, `gateway` when its status changes) for the life of the page.
+pub fn follow_app_events(on_usage: impl Fn(Option<Value>) + 'static, on_gateway: impl Fn(Value) + 'static) {
+    use wasm_bindgen::closure::Closure;
+    let Some(listen) = tauri_event_listen() else { return };
+    let on_usage = Rc::new(on_usage);
+    let usage = {
+        let on_usage = on_usage.clone();
+        Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| on_usage(Some(event_payload(&event))))
+    };
+    let lagged = Closure::<dyn Fn(JsValue)>::new(move |_| on_usage(None));
+    let gateway = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| on_gateway(event_payload(&event)));
+    for (name, callback) in [("usage", &usage), ("usage-lagged", &lagged), ("gateway", &gateway)] {
+        let _ = listen.call2(&JsValue::NULL, &JsValue::from_str(name), callback.as_ref().unchecked_ref());
+    }
+    // The listeners live as long as the page.
+    usage.forget();
+    lagged.forget();
+    gateway.forget();
+}
+
+fn event_payload(event: &JsValue) -> Value {
+    js_sys::Reflect::get(event, &JsValue::from_str("payload"))
+        .ok()
+        .and_then(|p| js_sys::JSON::stringify(&p).ok())
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// `window.__TAURI__.event.listen`, inside the desktop app.
+fn tauri_event_listen() -> Option<js_sys::Function> {
+    let window = web_sys::window()?;
+    let tauri = js_sys::Reflect::get(&window, &JsValue::from_str("__TAURI__")).ok().filter(|v| v.is_object())?;
+    let event = js_sys::Reflect::get(&tauri, &JsValue::from_str("event")).ok()?;
+    js_sys::Reflect::get(&event, &JsValue::from_str("listen")).ok()?.dyn_into().ok()
+}
+
 /// Whether the UI runs inside the desktop app (no login, no browser-only features).
 pub fn in_desktop_app() -> bool {
     tauri_invoke().is_some()

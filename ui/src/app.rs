@@ -149,6 +149,13 @@ fn Shell() -> impl IntoView {
     // Live feed: count requests as they finish; reload usage views at most once a second.
     let dirty = RwSignal::new(false);
     let source = if api::in_desktop_app() {
+        api::follow_app_events(
+            move |_event| {
+                live.requests_seen.update(|n| *n += 1);
+                let _ = dirty.try_set(true);
+            },
+            move |_status| live.config_changed(),
+        );
         None
     } else {
         api::follow_usage(move |_event| {

@@ -124,6 +124,8 @@ pub struct Settings {
     pub retention_days: u64,
     #[serde(default)]
     pub token_saver: bool,
+    #[serde(default)]
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -213,4 +215,53 @@ pub struct ModelTest {
     pub latency_ms: u64,
     pub answered_model: Option<String>,
     pub answer: String,
+}
+
+/// The desktop app's gateway status (the `gateway_status` command, the `gateway` event).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GatewayStatus {
+    Starting,
+    Running { port: u16, endpoint: String },
+    Stopped { port: u16 },
+    Failed { port: u16, message: String },
+}
+
+impl GatewayStatus {
+    pub fn port(&self) -> u16 {
+        match self {
+            Self::Running { port, .. } | Self::Stopped { port } | Self::Failed { port, .. } => *port,
+            Self::Starting => 20130,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Starting => "Starting…".into(),
+            Self::Running { endpoint, .. } => format!("Running on {endpoint}"),
+            Self::Stopped { port } => format!("Stopped (port {port})"),
+            Self::Failed { message, .. } => message.clone(),
+        }
+    }
+}
+
+/// What a check for updates found (the `update_check` command).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum UpdateCheck {
+    UpToDate { current: String },
+    Available { current: String, version: String, notes: Option<String> },
+    CouldNotCheck { current: String, reason: String },
+}
+
+impl UpdateCheck {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::UpToDate { current } => format!("Switchyard {current} is up to date."),
+            Self::Available { current, version, .. } => {
+                format!("Switchyard {version} is available (you have {current}).")
+            }
+            Self::CouldNotCheck { .. } => "Could not check for updates (offline?). Try again later.".into(),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 mod output;
 
-use crate::gateway::{self, DEFAULT_PORT};
+use crate::gateway;
 use crate::manage::{AccountAdd, AccountChange, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
@@ -13,11 +13,23 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "switchyard", version, about = "A local AI model gateway for coding tools", long_about = None)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "A local AI model gateway for coding tools",
+    long_about = "A local AI model gateway for coding tools. With no command: the tray app where there is a display, the headless gateway (`serve`) otherwise.",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Where the database and master key live [default: the OS data dir, e.g. ~/.local/share/switchyard]
     #[arg(long, global = true, env = "SWITCHYARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The app: port the gateway listens on [default: the `port` setting, 20130]
+    #[arg(long, env = "SWITCHYARD_PORT")]
+    pub port: Option<u16>,
+    /// The app: start in the tray without opening the window (what start-on-login does)
+    #[arg(long)]
+    pub hidden: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -57,9 +69,9 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback always requires a gateway key
     #[arg(long, env = "SWITCHYARD_HOST", default_value = "127.0.0.1")]
     pub host: String,
-    /// Port to listen on (0 picks a free one)
-    #[arg(long, env = "SWITCHYARD_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// Port to listen on (0 picks a free one) [default: the `port` setting, 20130]
+    #[arg(long, env = "SWITCHYARD_PORT")]
+    pub port: Option<u16>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -335,6 +347,12 @@ fn secret_arg(value: Option<String>) -> anyhow::Result<Option<String>> {
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
+    #[cfg(feature = "desktop")]
+    if cli.command.is_none() && crate::desktop::display_available() {
+        let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+        init_logging("info");
+        return crate::desktop::run(crate::desktop::Launch { data_dir, port: cli.port, hidden: cli.hidden });
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -354,8 +372,8 @@ pub fn run() -> i32 {
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
     let command = cli.command.unwrap_or_else(|| {
-        eprintln!("This build has no desktop shell; running the headless gateway (`switchyard serve`).");
-        Command::Serve(ServeArgs { host: "127.0.0.1".into(), port: DEFAULT_PORT })
+        eprintln!("No display here; running the headless gateway (`switchyard serve`).");
+        Command::Serve(ServeArgs { host: "127.0.0.1".into(), port: cli.port })
     });
     if let Command::Serve(args) = &command {
         init_logging("info");
@@ -493,7 +511,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 async fn serve(data_dir: &std::path::Path, args: &ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let manager = Manager::open(data_dir).await?;
-    let bound = gateway::bind(manager, &args.host, args.port).await?;
+    let port = match args.port {
+        Some(port) => port,
+        None => manager.settings_get().await?.port,
+    };
+    let bound = gateway::bind(manager, &args.host, port).await?;
     let addr = bound.local_addr()?;
     tracing::info!(data_dir = %data_dir.display(), startup_ms = started.elapsed().as_millis() as u64, "gateway ready");
     output::listening(addr);

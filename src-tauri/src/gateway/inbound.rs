@@ -15,7 +15,7 @@ use crate::formats::ir::{Image, Part, Request};
 use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
 use crate::providers::{capabilities, upstream};
 use crate::routing::classify::{classify, Failure};
-use crate::routing::{self, Candidate};
+use crate::routing::{self, notices, AccountNotice, Candidate};
 use crate::snapshot::AccountRuntime;
 use crate::usage::limits::Refusal;
 use crate::usage::{self, Draft, Outcome, SseUsageScanner, UsageRecorder, UsageTap};
@@ -467,6 +467,15 @@ async fn serve(
                     Failure::RateLimited { reset, reason } => {
                         if let Some(id) = account_id {
                             let cooldown = app.routing.cool_down(id, &candidate.upstream_model, reset, &reason);
+                            if notices::is_out_of_quota(&reason, cooldown.until, SystemTime::now()) {
+                                app.notices.send(|| AccountNotice::OutOfQuota {
+                                    account: id,
+                                    provider: provider.id.clone(),
+                                    model: candidate.upstream_model.clone(),
+                                    until_ms: crate::routing::state::unix_ms(cooldown.until),
+                                    reason: reason.clone(),
+                                });
+                            }
                             earliest_reset = Some(earliest_reset.map_or(cooldown.until, |e| e.min(cooldown.until)));
                         }
                         last = Some(LastFailure { error, raw });
@@ -475,6 +484,11 @@ async fn serve(
                     Failure::Auth { reason } => {
                         if let Some(id) = account_id {
                             set_aside(&app, id, &reason);
+                            app.notices.send(|| AccountNotice::NeedsLogin {
+                                account: id,
+                                provider: provider.id.clone(),
+                                reason: reason.clone(),
+                            });
                         }
                         error.message = format!(
                             "{} (account {} set aside: fix its key, then `switchyard account set {} --enabled true`)",

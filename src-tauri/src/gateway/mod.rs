@@ -14,6 +14,8 @@ mod stall;
 mod transcode;
 mod ui;
 
+pub use api::in_process::{call_api, InProcessAnswer};
+
 use crate::manage::Manager;
 use crate::providers::upstream::UpstreamClient;
 use crate::routing::RoutingState;
@@ -72,6 +74,8 @@ pub struct AppState {
     /// Turns true when the gateway begins to shut down: long-lived answers (the live usage
     /// feed) end then instead of holding the shutdown up.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Account events worth telling the user (out of quota, key or login rejected).
+    pub notices: crate::routing::Notices,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -95,12 +99,21 @@ async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
-/// A gateway whose socket is bound and whose configuration is loaded, ready to `run`.
-pub struct BoundGateway {
-    listener: tokio::net::TcpListener,
+/// The gateway without its socket: live configuration, routing memory, usage recorder, key
+/// limits and dashboard sessions. `serve` opens one and listens once; the desktop app keeps one
+/// for its whole life, starts and stops listening from the tray, and calls /api in-process.
+pub struct Gateway {
     state: AppState,
     manager: Manager,
     usage_writer: UsageWriter,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+/// A gateway listening on a socket; `stop` lets in-flight requests finish.
+pub struct Listening {
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
 }
 
@@ -111,33 +124,138 @@ pub fn parse_host(host: &str) -> Result<IpAddr, GatewayError> {
     host.parse().map_err(|_| GatewayError::BadHost(host.to_string()))
 }
 
-pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGateway, GatewayError> {
+async fn bind_socket(host: &str, port: u16) -> Result<tokio::net::TcpListener, GatewayError> {
     let ip = parse_host(host)?;
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await.map_err(|source| {
+    tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             GatewayError::PortInUse { host: host.to_string(), port }
         } else {
             GatewayError::Bind { host: host.to_string(), port, source }
         }
-    })?;
-    let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
-    let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
-    let (usage, usage_writer) = UsageRecorder::start(manager.store().clone());
-    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
-    let state = AppState {
-        live,
-        upstream: UpstreamClient::new()?,
-        exposed: !ip.is_loopback(),
-        routing,
-        store: manager.store().clone(),
-        usage,
-        limits: Arc::new(KeyLimiter::new(manager.store().clone())),
-        manager: manager.clone(),
-        sessions: Arc::new(api::session::Sessions::default()),
-        listen: listener.local_addr().map_err(GatewayError::Serve)?,
-        stopping: stopping_rx,
-    };
-    Ok(BoundGateway { listener, state, manager, usage_writer, stopping })
+    })
+}
+
+impl Gateway {
+    /// Loads the configuration and starts the usage writer and the configuration watcher.
+    /// `exposed`: it will listen beyond loopback (a gateway key is then always required).
+    pub async fn open(manager: Manager, exposed: bool) -> Result<Self, GatewayError> {
+        let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
+        let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
+        let (usage, usage_writer) = UsageRecorder::start(manager.store().clone());
+        let (_, stopping) = tokio::sync::watch::channel(false);
+        let state = AppState {
+            live,
+            upstream: UpstreamClient::new()?,
+            exposed,
+            routing,
+            store: manager.store().clone(),
+            usage,
+            limits: Arc::new(KeyLimiter::new(manager.store().clone())),
+            manager: manager.clone(),
+            sessions: Arc::new(api::session::Sessions::default()),
+            notices: crate::routing::Notices::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stopping,
+        };
+        let watcher = tokio::spawn(state.live.clone().watch(manager.clone()));
+        Ok(Self { state, manager, usage_writer, watcher })
+    }
+
+    /// The state the handlers read (the desktop app calls /api in-process with it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The whole router (gateway endpoints, /api, dashboard files) over this gateway's state,
+    /// as served at `listen`.
+    pub fn router_at(&self, listen: SocketAddr) -> Router {
+        router(AppState { listen, ..self.state.clone() })
+    }
+
+    /// Starts answering on an already bound socket.
+    pub fn listen_on(&self, listener: tokio::net::TcpListener) -> Result<Listening, GatewayError> {
+        let addr = listener.local_addr().map_err(GatewayError::Serve)?;
+        if self.state.exposed && self.state.live.get().key_hashes.is_empty() {
+            tracing::warn!("listening beyond loopback with no gateway key: every request will be refused until you run `switchyard key create`");
+        }
+        let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+        let state = AppState { listen: addr, stopping: stopping_rx, ..self.state.clone() };
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        Ok(Listening { addr, server, stop, stopping })
+    }
+
+    /// Binds `host:port` and starts answering there.
+    pub async fn listen(&self, host: &str, port: u16) -> Result<Listening, GatewayError> {
+        self.listen_on(bind_socket(host, port).await?)
+    }
+
+    /// Stops the watcher and writes the last usage records (every request must be done).
+    pub async fn close(self) {
+        self.watcher.abort();
+        if tokio::time::timeout(Duration::from_secs(5), self.usage_writer.close()).await.is_err() {
+            tracing::warn!("usage records still pending after 5 s; closing anyway");
+        }
+    }
+}
+
+impl Listening {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Resolves if the server ends by itself (an accept error); it normally runs until `stop`.
+    pub async fn ended(&mut self) -> Result<(), GatewayError> {
+        match (&mut self.server).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(GatewayError::Serve(e)),
+            Err(join) => Err(GatewayError::Serve(std::io::Error::other(join.to_string()))),
+        }
+    }
+
+    /// Stops accepting, ends the live feeds, and lets in-flight requests finish (up to
+    /// `SHUTDOWN_GRACE`; then they are cut).
+    pub async fn stop(self) -> Result<(), GatewayError> {
+        let Listening { mut server, stop, stopping, .. } = self;
+        tracing::info!("shutting down: waiting up to {} s for in-flight requests", SHUTDOWN_GRACE.as_secs());
+        let _ = stop.send(());
+        let _ = stopping.send(true);
+        let done = match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+            Ok(done) => done,
+            Err(_) => {
+                tracing::warn!("in-flight requests did not finish in time; closing them");
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
+        match done {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(GatewayError::Serve(e)),
+            Err(join) => Err(GatewayError::Serve(std::io::Error::other(join.to_string()))),
+        }
+    }
+}
+
+/// A gateway whose socket is bound and whose configuration is loaded, ready to `run`: what
+/// `serve` does, once.
+pub struct BoundGateway {
+    listener: tokio::net::TcpListener,
+    gateway: Gateway,
+}
+
+/// Binds first (a taken port is reported before anything else starts), then opens the gateway.
+pub async fn bind(manager: Manager, host: &str, port: u16) -> Result<BoundGateway, GatewayError> {
+    let exposed = !parse_host(host)?.is_loopback();
+    let listener = bind_socket(host, port).await?;
+    let gateway = Gateway::open(manager, exposed).await?;
+    Ok(BoundGateway { listener, gateway })
 }
 
 impl BoundGateway {
@@ -146,49 +264,22 @@ impl BoundGateway {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to
-    /// `SHUTDOWN_GRACE`) and closes the store.
+    /// `SHUTDOWN_GRACE`), writes the last usage records and closes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), GatewayError> {
-        let BoundGateway { listener, state, manager, usage_writer, stopping } = self;
-        if state.exposed && state.live.get().key_hashes.is_empty() {
-            tracing::warn!("listening beyond loopback with no gateway key: every request will be refused until you run `switchyard key create`");
-        }
-        let watcher = tokio::spawn(state.live.clone().watch(manager.clone()));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        });
-        let mut server = tokio::spawn(async move { server.await });
-        let result = tokio::select! {
-            done = &mut server => done,
-            () = shutdown => {
-                tracing::info!("shutting down: waiting up to {} s for in-flight requests", SHUTDOWN_GRACE.as_secs());
-                let _ = stop_tx.send(());
-                let _ = stopping.send(true);
-                match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
-                    Ok(done) => done,
-                    Err(_) => {
-                        tracing::warn!("in-flight requests did not finish in time; closing them");
-                        server.abort();
-                        Ok(Ok(()))
-                    }
-                }
-            }
+        let BoundGateway { listener, gateway } = self;
+        let mut listening = gateway.listen_on(listener)?;
+        let ended = tokio::select! {
+            ended = listening.ended() => Some(ended),
+            () = shutdown => None,
         };
-        watcher.abort();
-        // Every request is done (or cut): write the last usage records, then close the store.
-        if tokio::time::timeout(Duration::from_secs(5), usage_writer.close()).await.is_err() {
-            tracing::warn!("usage records still pending after 5 s; closing anyway");
-        }
-        manager.store().close().await;
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(GatewayError::Serve(e)),
-            Err(join) => Err(GatewayError::Serve(std::io::Error::other(join.to_string()))),
-        }
+        let result = match ended {
+            Some(ended) => ended,
+            None => listening.stop().await,
+        };
+        let store = gateway.manager.store().clone();
+        gateway.close().await;
+        store.close().await;
+        result
     }
 }
 

@@ -25,10 +25,12 @@ pub enum SettingKey {
     RetentionDays,
     /// Compress long tool outputs in requests (each gateway key may override it).
     TokenSaver,
+    /// The port `serve` and the desktop app listen on when no --port is given.
+    Port,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 8] = [
+    pub const ALL: [SettingKey; 9] = [
         Self::RequireKey,
         Self::MaxBodyMb,
         Self::FirstByteTimeoutSecs,
@@ -37,6 +39,7 @@ impl SettingKey {
         Self::NoProxy,
         Self::RetentionDays,
         Self::TokenSaver,
+        Self::Port,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl SettingKey {
             Self::NoProxy => "no-proxy",
             Self::RetentionDays => "retention-days",
             Self::TokenSaver => "token-saver",
+            Self::Port => "port",
         }
     }
 }
@@ -78,6 +82,7 @@ pub struct Settings {
     pub no_proxy: String,
     pub retention_days: u64,
     pub token_saver: bool,
+    pub port: u16,
 }
 
 impl Default for Settings {
@@ -91,6 +96,7 @@ impl Default for Settings {
             no_proxy: String::new(),
             retention_days: 90,
             token_saver: true,
+            port: crate::gateway::DEFAULT_PORT,
         }
     }
 }
@@ -138,6 +144,9 @@ impl Settings {
                     validate_proxy_url(value).map_err(|why| invalid(&why))?;
                 }
                 self.proxy = value.to_string();
+            }
+            SettingKey::Port => {
+                self.port = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| invalid("expected 1 to 65535"))?
             }
             SettingKey::NoProxy => self.no_proxy = value.to_string(),
             SettingKey::RetentionDays => {

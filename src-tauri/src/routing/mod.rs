@@ -5,10 +5,12 @@
 //! next attempt.
 
 pub mod classify;
+pub mod notices;
 mod plan;
 pub mod state;
 mod strategy;
 
+pub use notices::{AccountNotice, Notices};
 pub use plan::{plan, resolve_single, validate_combo_member, Candidate};
 pub use state::{Cooldown, InFlight, RoutingState};
 pub use strategy::{ComboStrategy, Strategy};

@@ -1,6 +1,7 @@
 //! One module per page of the dashboard.
 
 pub mod combos;
+pub mod desktop;
 pub mod keys;
 pub mod overview;
 pub mod providers;

@@ -1,5 +1,7 @@
 //! Settings: the gateway's settings (each validated by the gateway, saved one at a time), the
-//! dashboard password, and the theme (this browser's choice: system, light or dark).
+//! dashboard password, and the theme (this browser's choice: system, light or dark). Inside
+//! the desktop app, its own settings (gateway start/stop and port, start on login, updates)
+//! come first (`desktop`).
 
 use crate::api;
 use crate::components::{act, load, show, Status};
@@ -58,6 +60,7 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
         ("max-body-mb", "Largest request (MiB)", "bigger requests get a 413", s.max_body_mb.to_string()),
         ("proxy", "Outbound proxy", "http://, https:// or socks5:// URL; empty: the environment's", s.proxy.clone()),
         ("no-proxy", "No proxy for", "comma-separated hosts", s.no_proxy.clone()),
+        ("port", "Port", "serve and the app listen here when started without --port (from the next start)", s.port.to_string()),
         (
             "retention-days",
             "Keep request records (days)",
@@ -76,6 +79,7 @@ pub fn SettingsPage() -> impl IntoView {
     let overview = load(|| api::get::<OverviewAnswer>("/api/overview"));
     view! {
         <h1>"Settings"</h1>
+        {api::in_desktop_app().then(|| view! { <crate::pages::desktop::DesktopSettings/> })}
         <section class="card" id="where">
             <h2>"Where it runs"</h2>
             {show(overview, |o| view! {

@@ -5,6 +5,7 @@
 //! a session.
 
 mod config;
+pub mod in_process;
 mod login;
 pub mod session;
 mod usage;

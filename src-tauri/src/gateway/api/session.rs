@@ -25,6 +25,9 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 pub struct Sessions {
     live: Mutex<HashMap<[u8; 32], Instant>>,
     failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// The desktop app's own session (its window calls /api in-process; it never leaves the
+    /// process).
+    app: Mutex<Option<String>>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -49,6 +52,20 @@ impl Sessions {
         let token = self.create();
         response.headers_mut().insert(http::header::SET_COOKIE, set_cookie(Some(&token)));
         response
+    }
+
+    /// The desktop app's session token: started on first use, started anew once it expired
+    /// or every session was ended.
+    pub fn app_session(&self) -> String {
+        let mut app = self.app.lock().unwrap_or_else(|p| p.into_inner());
+        match app.as_ref() {
+            Some(token) if self.is_valid(token) => token.clone(),
+            _ => {
+                let token = self.create();
+                *app = Some(token.clone());
+                token
+            }
+        }
     }
 
     pub fn is_valid(&self, token: &str) -> bool {
