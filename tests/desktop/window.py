@@ -139,7 +139,7 @@ def tray_menu_address():
 
 def tray_items(address):
     name, path = address
-    layout = gdbus("--dest", name, "--object-path", path, "--method", "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]")
+    layout = gdbus("--dest", name, "--object-path", path, "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]")
     return {label: int(i) for i, label in re.findall(r"\((\d+), \{[^{}]*?'label': <'((?:[^'\\]|\\.)*)'>", layout)}
 
 
@@ -148,7 +148,7 @@ def tray_click(address, label_start):
     items = tray_items(address)
     matches = [i for label, i in items.items() if label.startswith(label_start)]
     assert matches, f"no tray item starting with {label_start!r} in {list(items)}"
-    gdbus("--dest", name, "--object-path", path, "--method", "com.canonical.dbusmenu.Event",
+    gdbus("--dest", name, "--object-path", path, "--method", "com.canonical.dbusmenu.Event", "--",
           str(matches[0]), "clicked", "<int32 0>", "0")
 
 
@@ -162,7 +162,9 @@ driver_proc = subprocess.Popen(["tauri-driver", "--port", str(DRIVER_PORT), "--n
 result = {}
 driver = None
 try:
-    wait_until("tauri-driver", lambda: socket.create_connection(("127.0.0.1", DRIVER_PORT), timeout=1).close() or True)
+    # tauri-driver answers first, then starts WebKitWebDriver behind it: wait for both.
+    for port in (DRIVER_PORT, NATIVE_PORT):
+        wait_until(f"port {port}", lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() or True)
     options = ArgOptions()
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": APP, "args": ["--data-dir", DATA_DIR, "--port", str(PORT)]})

@@ -17,8 +17,7 @@ use std::path::PathBuf;
     name = "switchyard",
     version,
     about = "A local AI model gateway for coding tools",
-    long_about = "A local AI model gateway for coding tools. With no command: the tray app where there is a display, the headless gateway (`serve`) otherwise.",
-    args_conflicts_with_subcommands = true
+    long_about = "A local AI model gateway for coding tools. With no command: the tray app where there is a display, the headless gateway (`serve`) otherwise."
 )]
 pub struct Cli {
     /// Where the database and master key live [default: the OS data dir, e.g. ~/.local/share/switchyard]
@@ -375,10 +374,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         eprintln!("No display here; running the headless gateway (`switchyard serve`).");
         Command::Serve(ServeArgs { host: "127.0.0.1".into(), port: cli.port })
     });
-    if let Command::Serve(args) = &command {
-        init_logging("info");
-        return serve(&data_dir, args).await;
-    }
+    let command = match command {
+        Command::Serve(mut args) => {
+            init_logging("info");
+            args.port = args.port.or(cli.port);
+            return serve(&data_dir, &args).await;
+        }
+        other => other,
+    };
     init_logging("warn");
     let manager = Manager::open(&data_dir).await?;
     match command {

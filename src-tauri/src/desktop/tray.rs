@@ -78,18 +78,26 @@ pub fn usage_seen(app: &AppHandle) {
     refresh(app);
 }
 
-/// Recomputes the view when woken (at most twice a second) or every 5 s when the
-/// configuration revision moved (a change from the CLI), and redraws if it changed.
+/// How long after a wake-up the view is computed once more: a finished request's record
+/// reaches the store up to a second after its event.
+const RECHECK_AFTER: Duration = Duration::from_millis(1500);
+
+/// Recomputes the view when woken (at most twice a second, and once more `RECHECK_AFTER`
+/// later) or every 5 s when the configuration revision moved (a change from the CLI), and
+/// redraws if it changed.
 async fn refresher(app: AppHandle) {
     let mut rev = None;
+    let mut recheck = false;
     loop {
         let Some(state) = app.try_state::<TrayState>() else { return };
-        let woken = tokio::time::timeout(Duration::from_secs(5), state.wake.notified()).await.is_ok();
+        let wait = if recheck { RECHECK_AFTER } else { Duration::from_secs(5) };
+        let woken = tokio::time::timeout(wait, state.wake.notified()).await.is_ok();
         let control = control(&app);
         let now_rev = control.state().live.get().rev;
-        if !woken && rev == Some(now_rev) {
+        if !woken && !recheck && rev == Some(now_rev) {
             continue;
         }
+        recheck = woken;
         rev = Some(now_rev);
         let view = match current_view(&app, &control).await {
             Ok(view) => view,

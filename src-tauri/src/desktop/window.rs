@@ -1,10 +1,20 @@
 //! The dashboard window: created when first opened (an app started hidden carries no web
 //! view), shown and focused when opened again, hidden, not closed, when the user closes it:
-//! the app and its gateway keep running in the tray.
+//! the app and its gateway keep running in the tray. A window left hidden for
+//! `RELEASE_AFTER` gives its web view back (WebKit's processes hold a few hundred MB); the
+//! next open builds it again in a fraction of a second.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
 
 pub const LABEL: &str = "dashboard";
+
+/// How long a hidden window keeps its web view.
+pub const RELEASE_AFTER: Duration = Duration::from_secs(30);
+
+/// Counts closes, so that a release timer only acts on the close that started it.
+static CLOSES: AtomicU64 = AtomicU64::new(0);
 
 /// Shows the dashboard window, creating it the first time.
 pub fn open(app: &AppHandle) {
@@ -24,10 +34,20 @@ pub fn open(app: &AppHandle) {
     }
 }
 
-/// Closing the window hides it.
+/// Closing the window hides it; still hidden `RELEASE_AFTER` later, its web view is released.
 pub fn on_event(window: &Window, event: &WindowEvent) {
     if let WindowEvent::CloseRequested { api, .. } = event {
         api.prevent_close();
         let _ = window.hide();
+        let close = CLOSES.fetch_add(1, Ordering::SeqCst) + 1;
+        let app = window.app_handle().clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(RELEASE_AFTER).await;
+            let Some(window) = app.get_webview_window(LABEL) else { return };
+            if CLOSES.load(Ordering::SeqCst) == close && !window.is_visible().unwrap_or(true) {
+                tracing::info!("releasing the hidden dashboard window's web view");
+                let _ = window.destroy();
+            }
+        });
     }
 }
