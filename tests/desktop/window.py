@@ -167,7 +167,12 @@ try:
         wait_until(f"port {port}", lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() or True)
     options = ArgOptions()
     options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": APP, "args": ["--data-dir", DATA_DIR, "--port", str(PORT)]})
+    # The port the app is told to use is taken: it must say so and let the user pick another.
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    busy_port = busy.getsockname()[1]
+    options.set_capability("tauri:options", {"application": APP, "args": ["--data-dir", DATA_DIR, "--port", str(busy_port)]})
     started = time.time()
     driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{DRIVER_PORT}", options=options)
     wait = WebDriverWait(driver, 30)
@@ -176,7 +181,35 @@ try:
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'nav a[href="#/providers"]')))
     result["window_ready_ms"] = round((time.time() - started) * 1000)
     assert driver.find_elements(By.CSS_SELECTOR, "#password") == [], "the app asked for a password"
+    # Errors the page logs (a Rust panic in the UI's wasm lands there) fail the test at the end.
+    driver.execute_script("window.__errors = []; const log = console.error;"
+                          "console.error = (...a) => { window.__errors.push(a.join(' ')); log(...a); };")
+
+    step("a taken port: Settings says so, and another port is chosen there")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="#/settings"]').click()
+    state = wait.until(ec.presence_of_element_located((By.ID, "gateway-state")))
+    wait.until(lambda d: "already in use" in d.find_element(By.ID, "gateway-state").text)
+    assert f"Port {busy_port}" in driver.find_element(By.ID, "gateway-state").text
+    driver.save_screenshot(f"{SHOTS}/window-port-taken.png")
+    port_input = driver.find_element(By.ID, "gateway-port")
+    port_input.clear()
+    port_input.send_keys(str(PORT))
+    port_input.submit()
+    wait.until(lambda d: f"Running on {ENDPOINT}" in d.find_element(By.ID, "gateway-state").text)
     wait_until("the gateway to listen", port_answers)
+    busy.close()
+    kept = json.loads(cli("settings", "list", "--json"))["port"]
+    assert kept == PORT, f"the chosen port was not kept: the port setting is {kept}"
+
+    step("start on login: the switch writes the autostart entry, started hidden")
+    driver.find_element(By.ID, "autostart").click()
+    entry = os.path.join(os.environ["HOME"], ".config", "autostart", "Switchyard.desktop")
+    wait_until("the autostart entry", lambda: os.path.exists(entry))
+    with open(entry) as f:
+        autostart = f.read()
+    assert "--hidden" in autostart, autostart
+
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="#/overview"]').click()
     endpoint = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#endpoint-url"))).text.strip()
     assert endpoint == ENDPOINT, f"overview shows {endpoint}, expected {ENDPOINT}"
     driver.save_screenshot(f"{SHOTS}/window-overview.png")
@@ -197,7 +230,12 @@ try:
     step("a request through the gateway shows in the window live (the usage event)")
     status, answer = chat()
     assert status == 200 and answer["choices"][0]["message"]["content"], answer
-    wait.until(lambda d: "1 requests since" in d.find_element(By.CSS_SELECTOR, "nav .live").text)
+    counted = lambda: driver.find_element(By.CSS_SELECTOR, "nav .live").text  # noqa: E731
+    try:
+        wait_until("the window to count the request", lambda: counted().startswith("1 requests since"))
+    except AssertionError as e:
+        raise AssertionError(f"{e}; the window says {counted()!r}; page errors: "
+                             f"{driver.execute_script('return window.__errors')}") from None
 
     step("settings: the gateway's status, and a quiet 'could not check' for updates offline")
     driver.find_element(By.CSS_SELECTOR, 'nav a[href="#/settings"]').click()

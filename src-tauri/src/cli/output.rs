@@ -152,6 +152,7 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
         vec!["proxy".into(), if s.proxy.is_empty() { "(environment)".into() } else { s.proxy.clone() }],
         vec!["no-proxy".into(), s.no_proxy.clone()],
         vec!["retention-days".into(), s.retention_days.to_string()],
+        vec!["port".into(), s.port.to_string()],
     ];
     table(&["SETTING", "VALUE"], rows);
     Ok(())

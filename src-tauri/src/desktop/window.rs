@@ -16,8 +16,16 @@ pub const RELEASE_AFTER: Duration = Duration::from_secs(30);
 /// Counts closes, so that a release timer only acts on the close that started it.
 static CLOSES: AtomicU64 = AtomicU64::new(0);
 
-/// Shows the dashboard window, creating it the first time.
+/// Shows the dashboard window, creating it the first time. Done on the main thread, one
+/// call after the other, so that two callers at once never build two windows.
 pub fn open(app: &AppHandle) {
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || open_now(&handle)) {
+        tracing::error!("cannot open the dashboard window: {e}");
+    }
+}
+
+fn open_now(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(LABEL) {
         let _ = window.show();
         let _ = window.unminimize();
