@@ -21,9 +21,9 @@ fn record(i: u64, now_ms: i64) -> UsageRecord {
         account_id: Some((i % 100) as i64),
         model: Some(format!("model-{}", i % 20)),
         attempts: vec![],
-        stream: i % 2 == 0,
-        status: if i % 50 == 0 { 429 } else { 200 },
-        outcome: if i % 50 == 0 { Outcome::Error } else { Outcome::Ok },
+        stream: i.is_multiple_of(2),
+        status: if i.is_multiple_of(50) { 429 } else { 200 },
+        outcome: if i.is_multiple_of(50) { Outcome::Error } else { Outcome::Ok },
         latency_ms: (i % 5000) as i64,
         ttft_ms: Some((i % 900) as i64),
         usage: Usage {
