@@ -1,6 +1,7 @@
 //! The desktop app's benchmark: start-up time to a served request, and memory (all of the
 //! app's processes: the app and the WebKit processes it starts), with the window hidden (as
-//! start on login leaves it) and with the window open. Runs the release binary under its own
+//! start on login leaves it), open, closed to the tray, and closed after the hidden window
+//! gave its web view back (the window is closed as a window manager does, with python-xlib). Runs the release binary under its own
 //! Xvfb display and D-Bus session (Debian's xvfb and dbus packages).
 //!
 //!     bash .ci/ui && cargo bench --bench desktop            # 10 starts
@@ -138,6 +139,34 @@ fn terminate(pid: u32) {
     let _ = Command::new("kill").arg(pid.to_string()).status();
 }
 
+/// Closes the app's window as a window manager does (WM_DELETE_WINDOW), through python-xlib
+/// (installed by .ci/install from tests/desktop/requirements.txt).
+fn close_window(display: &str) -> Result<(), String> {
+    const SCRIPT: &str = r#"
+from Xlib import X, display, protocol
+d = display.Display()
+def walk(w):
+    if w.get_wm_name() == "Switchyard" and w.get_attributes().map_state == X.IsViewable:
+        yield w
+    for c in w.query_tree().children:
+        yield from walk(c)
+for w in walk(d.screen().root):
+    w.send_event(protocol.event.ClientMessage(window=w, client_type=d.intern_atom("WM_PROTOCOLS"),
+        data=(32, [d.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0])))
+d.flush()
+"#;
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .env("DISPLAY", display)
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("python-xlib: {}", String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -188,6 +217,19 @@ fn main() {
     std::thread::sleep(Duration::from_secs(6));
     let (n, rss, pss) = app.memory();
     println!("window open (dashboard shown): {n} processes, RSS {rss:.1} MB, PSS {pss:.1} MB");
+    match close_window(&display) {
+        Ok(()) => {
+            std::thread::sleep(Duration::from_secs(2));
+            let (n, rss, pss) = app.memory();
+            println!("window closed to the tray (web view kept): {n} processes, RSS {rss:.1} MB, PSS {pss:.1} MB");
+            let release = Duration::from_secs(32);
+            println!("   waiting {} s for the hidden window to give its web view back…", release.as_secs());
+            std::thread::sleep(release);
+            let (n, rss, pss) = app.memory();
+            println!("window closed to the tray, after the release: {n} processes, RSS {rss:.1} MB, PSS {pss:.1} MB (target: 80 MB RSS)");
+        }
+        Err(why) => println!("window closed to the tray: not measured ({why})"),
+    }
     drop(app);
 
     let _ = xvfb.kill();

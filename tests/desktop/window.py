@@ -1,7 +1,8 @@
 """The desktop app in a real window: the Switchyard binary built with the desktop feature,
 under Xvfb, driven through tauri-driver and WebKitWebDriver (Selenium), its tray menu read and
-clicked over D-Bus (StatusNotifierItem + dbusmenu), its window closed the way a window manager
-closes it (WM_DELETE_WINDOW, python-xlib). Run by tests/gateway/desktop.rs inside
+clicked over D-Bus (StatusNotifierItem + dbusmenu), its notifications seen as a notification
+server receives them (dbus-monitor), its window closed the way a window manager closes it
+(WM_DELETE_WINDOW, python-xlib). Run by tests/gateway/desktop.rs inside
 `dbus-run-session` with DISPLAY set; prints one JSON line at the end, exits non-zero on any
 failed step.
 
@@ -61,6 +62,14 @@ def chat(content="hello from the desktop test", model="mockai/mock-model"):
                                  headers={"content-type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return r.status, json.loads(r.read())
+
+
+def status_of(model):
+    """The gateway's HTTP status for a one-line chat with `model`."""
+    try:
+        return chat("status check", model=model)[0]
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def port_answers():
@@ -154,6 +163,17 @@ def tray_click(address, label_start):
 
 def tray_labels(address):
     return list(tray_items(address))
+
+
+# ---- Notifications, as a notification server would receive them (Notify calls on the bus).
+monitor_log = open(os.path.join(SHOTS, "notifications.log"), "w")
+monitor = subprocess.Popen(["dbus-monitor", "--session", "interface='org.freedesktop.Notifications',member='Notify'"],
+                           stdout=monitor_log, stderr=subprocess.DEVNULL)
+
+
+def notified(summary_start):
+    with open(os.path.join(SHOTS, "notifications.log")) as f:
+        return any(line.strip().startswith(f'string "{summary_start}') for line in f)
 
 
 # ---- The session: tauri-driver starts the app with its arguments.
@@ -280,6 +300,15 @@ try:
     status, _ = chat("via the default model", model="default")
     assert status == 200
 
+    step("notifications: the taken port, an account out of quota, an account whose key is refused")
+    assert notified("Switchyard is not listening"), "no notification of the taken port"
+    cli("provider", "add", "quotaai", "--kind", "openai", "--base-url", MOCK_URL, "--models", "q", "--api-key", "fail-429-ra-3600")
+    cli("provider", "add", "authai", "--kind", "openai", "--base-url", MOCK_URL, "--models", "a", "--api-key", "fail-401")
+    wait_until("the exhausted account to be refused", lambda: status_of("quotaai/q") == 429)
+    wait_until("the refused key to be reported", lambda: status_of("authai/a") == 401)
+    wait_until("the out-of-quota notification", lambda: notified("quotaai account"))
+    wait_until("the needs-login notification", lambda: notified("authai account"))
+
     step("Quit from the tray: the app exits and its usage records are written")
     app_pids = subprocess.run(["pgrep", "-f", f"{APP} --data-dir {DATA_DIR}"], capture_output=True, text=True).stdout.split()
     tray_click(address, "Quit Switchyard")
@@ -287,7 +316,7 @@ try:
         ["pgrep", "-f", f"{APP} --data-dir {DATA_DIR}"], capture_output=True).stdout.strip(), timeout=40)
     log = json.loads(cli("usage", "log", "--json"))
     result["requests_recorded"] = len(log)
-    assert len(log) >= 3, f"expected the 3 requests in the usage log, got {len(log)}"
+    assert len(log) >= 5, f"expected the 5+ requests in the usage log, got {len(log)}"
     result["result"] = "ok"
 finally:
     if driver is not None:
@@ -295,6 +324,7 @@ finally:
             driver.quit()
         except Exception:  # noqa: BLE001 - the app quit from its tray already
             pass
+    monitor.terminate()
     driver_proc.terminate()
     try:
         driver_proc.wait(10)

@@ -17,7 +17,7 @@ fn on_path(tool: &str) -> bool {
 
 /// What the test needs that a developer machine may lack (.ci/install installs each).
 fn desktop_ready() -> Result<(), String> {
-    for tool in ["Xvfb", "dbus-run-session", "tauri-driver", "WebKitWebDriver", "gdbus", "python3"] {
+    for tool in ["Xvfb", "dbus-run-session", "dbus-monitor", "tauri-driver", "WebKitWebDriver", "gdbus", "python3"] {
         if !on_path(tool) {
             return Err(format!("{tool} is not installed (bash .ci/install)"));
         }

@@ -45,6 +45,7 @@ pub fn display_available() -> bool {
 
 /// Runs the app until Quit; returns the process exit code.
 pub fn run(launch: Launch) -> i32 {
+    avoid_gdk_gl();
     let opened = tauri::async_runtime::block_on(async {
         let manager = Manager::open(&launch.data_dir).await?;
         let port = match launch.port {
@@ -128,6 +129,18 @@ pub fn run(launch: Launch) -> i32 {
         _ => {}
     });
     0
+}
+
+/// On X11, GTK 3 opens OpenGL when it opens the display, only to sort its visuals; on a
+/// software renderer that maps Mesa's LLVM (~50 MB) into a tray app that draws no GL. The
+/// dashboard's web view composites on its own, so GDK's GL is turned off there unless the
+/// user chose otherwise. (Wayland keeps it: GTK draws web views through it there.) Called
+/// first, before any thread exists.
+fn avoid_gdk_gl() {
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+    if cfg!(target_os = "linux") && !wayland && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
 }
 
 /// Sends the window what the gateway tells: each finished request (`usage`, the same record
