@@ -24,15 +24,17 @@ const FEED_CAPACITY: usize = 256;
 
 pub struct UsageWriter {
     task: tokio::task::JoinHandle<()>,
+    closing: tokio::sync::oneshot::Sender<()>,
 }
 
 impl UsageRecorder {
     /// Starts the writer task; keep the `UsageWriter` to flush on shutdown.
     pub fn start(store: Store) -> (Self, UsageWriter) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(write_loop(store, rx));
+        let (closing, closing_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(write_loop(store, rx, closing_rx));
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
-        (Self { tx, feed }, UsageWriter { task })
+        (Self { tx, feed }, UsageWriter { task, closing })
     }
 
     /// Hands a record to the writer; never blocks.
@@ -54,8 +56,11 @@ impl UsageRecorder {
 }
 
 impl UsageWriter {
-    /// Waits until every record sent so far is written (all senders must be dropped first).
+    /// Refuses records from now on and waits until every record sent so far is written
+    /// (recorders may still be held, as the desktop app's state holds one; requests must be
+    /// done).
     pub async fn close(self) {
+        let _ = self.closing.send(());
         let _ = self.task.await;
     }
 }
@@ -77,8 +82,13 @@ async fn prune(store: &Store) {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<UsageRecord>) {
+async fn write_loop(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<UsageRecord>,
+    mut closing: tokio::sync::oneshot::Receiver<()>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut closed = false;
     prune(&store).await;
     let mut last_prune = tokio::time::Instant::now();
     loop {
@@ -101,6 +111,12 @@ async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<UsageRecord>) 
                 None => false,
             },
             () = tokio::time::sleep(INTERVAL), if !batch.is_empty() => true,
+            // Closing: no new records; those already sent are still received, then None.
+            _ = &mut closing, if !closed => {
+                closed = true;
+                rx.close();
+                true
+            }
         };
         // Write when the batch is full, when a second passed, or at the end.
         let due = batch.len() >= BATCH || !open || rx.is_empty();
