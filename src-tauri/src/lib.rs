@@ -6,6 +6,7 @@
 //! - `routing`: model name → provider, account, upstream model
 //! - `snapshot`: the live, atomically swapped configuration the gateway reads
 //! - `store`: SQLite through sqlx, migrations, sealed secrets
+//! - `tools`: coding tools' config files, pointed at Switchyard and put back
 //! - `manage`: every management operation, shared by the CLI, the desktop app and /api
 //! - `cli`: argument parsing and output of the `switchyard` command
 //! - `desktop` (feature `desktop`): the tray app around the same gateway
@@ -21,4 +22,5 @@ pub mod routing;
 pub mod saver;
 pub mod snapshot;
 pub mod store;
+pub mod tools;
 pub mod usage;

@@ -117,12 +117,11 @@ impl Env {
         let log_path = self.dir.path().join(format!("serve-{}.log", std::process::id()));
         let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = tokio::process::Command::from(self.command());
-        cmd.args(["serve", "--port", "0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .kill_on_drop(true);
+        cmd.arg("serve");
+        if !extra.contains(&"--port") {
+            cmd.args(["--port", "0"]);
+        }
+        cmd.args(extra).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log).kill_on_drop(true);
         let mut child = cmd.spawn().expect("spawn serve");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();

@@ -19,5 +19,7 @@ mod saver;
 mod sdk;
 mod secrets;
 mod shutdown;
+mod tool_clis;
+mod tools;
 mod translation;
 mod usage;

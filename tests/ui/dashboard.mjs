@@ -175,8 +175,19 @@ try {
   step('settings and revoke');
   await goto('tools');
   await page.waitForSelector('.tool pre');
+  // One-click setup: Preview shows the diff; Apply writes Claude Code's settings (in the
+  // test's own HOME); Restore puts them back.
+  await page.selectOption('#tool-model', 'coding');
+  await page.click('[data-tool="claude-code"] button.preview');
+  await page.waitForSelector('[data-tool="claude-code"] pre.diff');
+  const diff = await page.textContent('[data-tool="claude-code"] pre.diff');
+  if (!diff.includes('+') || !diff.includes('ANTHROPIC_BASE_URL') || !diff.includes('"coding"')) throw new Error(`preview: ${diff}`);
+  await page.click('[data-tool="claude-code"] button.apply');
+  await page.waitForFunction(() => document.querySelector('[data-tool="claude-code"] .state')?.textContent.includes('set up, model coding'));
   await noHorizontalScroll('tools');
   await shot('tools');
+  await page.click('[data-tool="claude-code"] button.restore');
+  await page.waitForFunction(() => document.querySelector('[data-tool="claude-code"] .state')?.textContent.includes('not set up'));
   await goto('settings');
   await page.fill('#setting-require-key', 'nonsense');
   await page.click('form.setting:has(#setting-require-key) button');

@@ -265,3 +265,36 @@ impl UpdateCheck {
         }
     }
 }
+
+/// A coding tool Switchyard can set up (GET /api/tools).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ToolStatus {
+    pub id: String,
+    pub name: String,
+    pub installed: bool,
+    pub applied: bool,
+    pub drift: Vec<String>,
+    pub model: Option<String>,
+    pub files: Vec<ToolFile>,
+    pub try_it: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ToolFile {
+    pub path: String,
+    pub exists: bool,
+}
+
+/// What applying a tool's setup changes (POST /api/tools/{id}/apply).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ToolPlan {
+    pub id: String,
+    pub files: Vec<ToolFilePlan>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ToolFilePlan {
+    pub path: String,
+    pub changed: bool,
+    pub diff: String,
+}

@@ -61,6 +61,37 @@ pub enum Command {
     /// Settings (require-key, max-body-mb)
     #[command(subcommand)]
     Settings(SettingsCmd),
+    /// Coding tools (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code): point one at
+    /// Switchyard, see its state, put its config back
+    #[command(subcommand)]
+    Tools(ToolsCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ToolsCmd {
+    /// Every tool Switchyard can set up: installed, set up, drifted
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One tool: its files, the model it asks for, keys changed since setup
+    Status {
+        tool: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point a tool at Switchyard: only the keys Switchyard owns change, the old file is backed up
+    Apply {
+        tool: String,
+        /// The model it should ask for [default: the `default` alias, else the first combo]
+        #[arg(long)]
+        model: Option<String>,
+        /// Show the change as a diff, write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Put a tool's config back as it was and revoke the key made for it
+    Restore { tool: String },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -492,6 +523,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             KeyCmd::Revoke { id } => {
                 manager.key_revoke(id).await?;
                 println!("revoked gateway key {id}");
+            }
+        },
+        Command::Tools(cmd) => match cmd {
+            ToolsCmd::List { json } => output::tools(&manager.tools_list().await?, json)?,
+            ToolsCmd::Status { tool, json } => output::tools(&[manager.tool_status(&tool).await?], json)?,
+            ToolsCmd::Apply { tool, model, dry_run } => {
+                output::tool_plan(&manager.tool_apply(&tool, model.as_deref(), dry_run).await?, dry_run)
+            }
+            ToolsCmd::Restore { tool } => {
+                for line in manager.tool_restore(&tool).await? {
+                    println!("{line}");
+                }
             }
         },
         Command::Settings(cmd) => match cmd {

@@ -310,3 +310,43 @@ pub fn usage_series(points: &[SeriesPoint], json: bool) -> anyhow::Result<()> {
     table(&["FROM", "GROUP", "REQUESTS", "ERRORS", "TOKENS", "COST"], rows);
     Ok(())
 }
+
+pub fn tools(list: &[crate::tools::ToolStatus], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let rows = list
+        .iter()
+        .map(|t| {
+            let files: Vec<String> =
+                t.files.iter().map(|f| format!("{}{}", f.path, if f.exists { "" } else { " (none)" })).collect();
+            let drift = if t.drift.is_empty() { "-".to_string() } else { format!("changed: {}", t.drift.join(", ")) };
+            vec![
+                t.id.to_string(),
+                yes(t.installed),
+                yes(t.applied),
+                t.model.clone().unwrap_or_else(|| "-".into()),
+                drift,
+                files.join(" "),
+            ]
+        })
+        .collect();
+    table(&["TOOL", "INSTALLED", "SET UP", "MODEL", "DRIFT", "FILES"], rows);
+    Ok(())
+}
+
+pub fn tool_plan(plan: &crate::tools::Plan, dry_run: bool) {
+    for file in &plan.files {
+        if file.changed {
+            print!("{}", file.diff);
+        } else {
+            println!("{}: already set", file.path);
+        }
+    }
+    if dry_run {
+        println!("(dry run: nothing written)");
+    } else {
+        println!("{} now uses Switchyard; `switchyard tools restore {}` puts it back", plan.id, plan.id);
+    }
+}

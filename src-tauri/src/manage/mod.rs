@@ -10,6 +10,7 @@ mod probe;
 mod providers;
 mod routing;
 pub mod settings;
+mod tools;
 mod usage;
 
 pub use accounts::AccountAdd;

@@ -6,5 +6,6 @@ pub mod keys;
 pub mod overview;
 pub mod providers;
 pub mod settings;
+pub mod tool_setup;
 pub mod tools;
 pub mod usage;

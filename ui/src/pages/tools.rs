@@ -1,6 +1,6 @@
-//! Tools: how to point each coding tool and SDK at Switchyard, as copyable steps with this
-//! gateway's URL and a model the user picks. (Writing the tools' config files for the user is
-//! the coding-tool setup feature; until then these steps are the way.)
+//! Tools: one-click setup of the coding tools whose config Switchyard can write
+//! (`tool_setup`), and copyable steps for every tool and SDK, with this gateway's URL and a
+//! model the user picks.
 
 use crate::api;
 use crate::components::{load, show, CopyButton};
@@ -113,6 +113,8 @@ pub fn Tools() -> impl IntoView {
                 view! { <option value=m selected=selected>{label}</option> }
             }).collect_view()}
         </select>
+        <crate::pages::tool_setup::ToolSetup model=model/>
+        <h2>"By hand"</h2>
         {show(overview, move |o| view! { <StepsList endpoint=o.endpoint model=model/> })}
     }
 }

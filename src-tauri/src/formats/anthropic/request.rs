@@ -93,7 +93,7 @@ fn content_parts(c: Content) -> Result<Vec<Part>, DecodeError> {
 
 pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
     let w: WireRequest = parse(body)?;
-    let system = match w.system {
+    let mut system = match w.system {
         None => vec![],
         Some(c) => {
             let text = parts_text(&content_parts(c)?);
@@ -109,6 +109,15 @@ pub fn decode(body: &[u8]) -> Result<Request, DecodeError> {
         let role = match m.role.as_str() {
             "user" => Role::User,
             "assistant" => Role::Assistant,
+            // Claude Code (2.1+) sends system messages among the turns (the environment, its
+            // reminders). The IR has one system prompt: their text joins it, in order.
+            "system" => {
+                let text = parts_text(&content_parts(m.content)?);
+                if !text.is_empty() {
+                    system.push(text);
+                }
+                continue;
+            }
             other => return Err(DecodeError::Invalid(format!("unknown message role '{other}'"))),
         };
         push_parts(&mut messages, role, content_parts(m.content)?);
@@ -297,6 +306,16 @@ mod tests {
         assert_eq!(encoded["messages"][2]["content"][0]["is_error"], true);
         assert_eq!(encoded["thinking"]["budget_tokens"], 2000);
         assert!(encoded["max_tokens"].as_u64().unwrap() > 2000);
+    }
+
+    #[test]
+    fn system_messages_among_the_turns_join_the_system_prompt() {
+        let body = br#"{"model":"m","max_tokens":10,"system":[{"type":"text","text":"You are an agent."}],
+            "messages":[{"role":"user","content":"hi"},{"role":"system","content":[{"type":"text","text":"Environment: linux"}]}]}"#;
+        let r = decode(body).unwrap();
+        assert_eq!(r.system, vec!["You are an agent.".to_string(), "Environment: linux".to_string()]);
+        assert_eq!(r.messages.len(), 1);
+        assert!(decode(br#"{"model":"m","max_tokens":1,"messages":[{"role":"robot","content":"x"}]}"#).is_err());
     }
 
     #[test]

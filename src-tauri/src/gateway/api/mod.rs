@@ -8,6 +8,7 @@ mod config;
 pub mod in_process;
 mod login;
 pub mod session;
+mod tools;
 mod usage;
 
 use super::error::ApiError;
@@ -39,6 +40,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/keys/{id}", patch(config::key_set).delete(config::key_revoke))
         .route("/api/settings", get(config::settings))
         .route("/api/settings/{key}", put(config::setting_set))
+        .route("/api/tools", get(tools::list))
+        .route("/api/tools/{id}", get(tools::status))
+        .route("/api/tools/{id}/apply", post(tools::apply))
+        .route("/api/tools/{id}/restore", post(tools::restore))
         .route("/api/usage/summary", get(usage::summary))
         .route("/api/usage/series", get(usage::series))
         .route("/api/usage/log", get(usage::log))
