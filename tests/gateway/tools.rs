@@ -93,7 +93,7 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
     let key = claude.split('"').find(|s| s.starts_with("sk-sy-")).expect("a key in Claude Code's settings");
     let answer = crate::common::http()
         .post(gw.chat_url())
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&serde_json::json!({"model": "mockai/mock-model", "messages": [{"role": "user", "content": "hi"}]}))
         .send()
         .await
