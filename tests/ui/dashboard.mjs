@@ -181,7 +181,7 @@ try {
   await page.click('[data-tool="claude-code"] button.preview');
   await page.waitForSelector('[data-tool="claude-code"] pre.diff');
   const diff = await page.textContent('[data-tool="claude-code"] pre.diff');
-  if (!diff.includes('+') || !diff.includes('ANTHROPIC_BASE_URL') || !diff.includes('"coding"')) throw new Error(`preview: ${diff}`);
+  if (!diff.includes('+') || !diff.includes(`"ANTHROPIC_BASE_URL": "${url}"`) || !diff.includes('"coding"')) throw new Error(`preview: ${diff}`);
   await page.click('[data-tool="claude-code"] button.apply');
   await page.waitForFunction(() => document.querySelector('[data-tool="claude-code"] .state')?.textContent.includes('set up, model coding'));
   await noHorizontalScroll('tools');

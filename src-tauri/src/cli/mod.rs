@@ -80,7 +80,8 @@ pub enum ToolsCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Point a tool at Switchyard: only the keys Switchyard owns change, the old file is backed up
+    /// Point a tool at Switchyard (on the `port` setting): only the keys Switchyard owns change,
+    /// the old file is backed up
     Apply {
         tool: String,
         /// The model it should ask for [default: the `default` alias, else the first combo]
@@ -529,7 +530,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ToolsCmd::List { json } => output::tools(&manager.tools_list().await?, json)?,
             ToolsCmd::Status { tool, json } => output::tools(&[manager.tool_status(&tool).await?], json)?,
             ToolsCmd::Apply { tool, model, dry_run } => {
-                output::tool_plan(&manager.tool_apply(&tool, model.as_deref(), dry_run).await?, dry_run)
+                output::tool_plan(&manager.tool_apply(&tool, model.as_deref(), None, dry_run).await?, dry_run)
             }
             ToolsCmd::Restore { tool } => {
                 for line in manager.tool_restore(&tool).await? {

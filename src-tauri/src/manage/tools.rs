@@ -44,8 +44,10 @@ impl Manager {
     }
 
     /// Points a tool at this gateway with `model` (default: the `default` alias, else the
-    /// first combo). A dry run changes nothing and shows the diff.
-    pub async fn tool_apply(&self, id: &str, model: Option<&str>, dry_run: bool) -> Result<Plan> {
+    /// first combo), on `port` (the dashboard passes the one it is served on; the CLI, which
+    /// cannot know, passes None: the `port` setting). A dry run changes nothing and shows the
+    /// diff.
+    pub async fn tool_apply(&self, id: &str, model: Option<&str>, port: Option<u16>, dry_run: bool) -> Result<Plan> {
         let spec = spec(id)?;
         let setup = self.tool_setup()?;
         let config = ConfigSnapshot::load(self).await?;
@@ -64,7 +66,10 @@ impl Manager {
         };
         crate::routing::plan(&config, &RoutingState::default(), &model)
             .map_err(|e| ManageError::Invalid(format!("'{model}' cannot be used here: {e}")))?;
-        let port = self.settings_get().await?.port;
+        let port = match port {
+            Some(port) => port,
+            None => self.settings_get().await?.port,
+        };
         let base_url = format!("http://127.0.0.1:{port}");
         // The files are read and checked before any key is made: a malformed one stops here.
         let preview = Target { base_url: base_url.clone(), key: KEY_PLACEHOLDER.into(), model: model.clone() };

@@ -24,7 +24,9 @@ pub struct ApplyBody {
 }
 
 pub async fn apply(State(app): State<AppState>, Path(id): Path<String>, Body(a): Body<ApplyBody>) -> ApiResult {
-    Ok(json(app.manager.tool_apply(&id, a.model.as_deref(), a.dry_run).await?))
+    // The tool is pointed where this dashboard is served.
+    let port = Some(app.listen.port()).filter(|p| *p != 0);
+    Ok(json(app.manager.tool_apply(&id, a.model.as_deref(), port, a.dry_run).await?))
 }
 
 pub async fn restore(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult {
