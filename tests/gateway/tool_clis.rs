@@ -1,6 +1,7 @@
 //! The coding tools' own CLIs against Switchyard, set up by `switchyard tools apply` alone:
 //! Claude Code, Codex, Gemini CLI, OpenCode and Qwen Code (npm packages pinned in
-//! package.json) each run one non-interactive prompt in an isolated HOME, through `serve`, to
+//! package.json) and Aider (pip, tests/tools/requirements.txt) each run one non-interactive
+//! prompt in an isolated HOME, through `serve`, to
 //! the mock provider, and the mock's answer must come back in the tool's output.
 
 use crate::common::mock::{MockConfig, MockProvider};
@@ -10,13 +11,26 @@ use std::time::Duration;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// (tool id, program, arguments of a one-shot prompt).
+/// (tool id, program from the project root, arguments of a one-shot prompt).
 const TOOLS: &[(&str, &str, &[&str])] = &[
-    ("claude-code", "claude", &["-p", "say hello"]),
-    ("codex", "codex", &["exec", "--skip-git-repo-check", "say hello"]),
-    ("gemini-cli", "gemini", &["-p", "say hello"]),
-    ("opencode", "opencode", &["run", "say hello"]),
-    ("qwen-code", "qwen", &["-p", "say hello"]),
+    ("claude-code", "node_modules/.bin/claude", &["-p", "say hello"]),
+    ("codex", "node_modules/.bin/codex", &["exec", "--skip-git-repo-check", "say hello"]),
+    ("gemini-cli", "node_modules/.bin/gemini", &["-p", "say hello"]),
+    ("opencode", "node_modules/.bin/opencode", &["run", "say hello"]),
+    ("qwen-code", "node_modules/.bin/qwen", &["-p", "say hello"]),
+    (
+        "aider",
+        ".venv/aider/bin/aider",
+        &[
+            "--message",
+            "say hello",
+            "--yes-always",
+            "--no-git",
+            "--no-check-update",
+            "--no-show-model-warnings",
+            "--no-pretty",
+        ],
+    ),
 ];
 
 fn free_port() -> u16 {
@@ -25,12 +39,15 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_coding_cli_answers_through_switchyard_after_tools_apply() {
-    let bin = Path::new(ROOT).join("node_modules/.bin");
-    let missing: Vec<&str> = TOOLS.iter().map(|t| t.1).filter(|p| !bin.join(p).exists()).collect();
+    let root = Path::new(ROOT);
+    let missing: Vec<&str> = TOOLS.iter().map(|t| t.1).filter(|p| !root.join(p).exists()).collect();
     if !missing.is_empty() {
         // .ci/install runs `npm ci`, which installs them; only a developer machine gets here.
-        assert!(std::env::var_os("CI").is_none(), "CI must run the coding CLIs: {missing:?} missing (npm ci)");
-        eprintln!("skipped: {missing:?} not installed (npm ci)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the coding CLIs: {missing:?} missing (bash .ci/install)"
+        );
+        eprintln!("skipped: {missing:?} not installed (bash .ci/install: npm ci, .venv/aider)");
         return;
     }
     let mock = MockProvider::start(MockConfig::default()).await;
@@ -45,7 +62,7 @@ async fn each_coding_cli_answers_through_switchyard_after_tools_apply() {
     let mut failures = Vec::new();
     for (id, program, args) in TOOLS {
         env.ok(&["tools", "apply", id, "--model", "mockai/mock-model"]);
-        let run = tokio::process::Command::new(bin.join(program))
+        let run = tokio::process::Command::new(root.join(program))
             .args(*args)
             .current_dir(&work)
             .env("HOME", env.dir.path())
@@ -77,7 +94,7 @@ async fn each_coding_cli_answers_through_switchyard_after_tools_apply() {
     let log: serde_json::Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "500", "--json"])).unwrap();
     let keys: serde_json::Value = serde_json::from_str(&env.ok(&["key", "list", "--json"])).unwrap();
     let keys = keys.as_array().unwrap();
-    for name in ["Claude Code", "Codex CLI", "Gemini CLI", "OpenCode", "Qwen Code"] {
+    for name in ["Claude Code", "Codex CLI", "Gemini CLI", "OpenCode", "Qwen Code", "Aider"] {
         let key = keys.iter().find(|k| k["name"] == format!("{name} (tool setup)")).expect("a key per tool");
         let used = log.as_array().unwrap().iter().filter(|r| r["key_id"] == key["id"] && r["status"] == 200).count();
         assert!(used > 0, "no successful request under {name}'s key");

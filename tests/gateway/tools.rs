@@ -25,6 +25,7 @@ const EXISTING: &[(&str, &str)] = &[
         "{\n  \"$schema\": \"https://opencode.ai/config.json\",\n  // my providers\n  \"provider\": {\n    \"ollama\": {\"npm\": \"@ai-sdk/openai-compatible\", \"options\": {\"baseURL\": \"http://localhost:11434/v1\"}}\n  },\n  \"autoupdate\": false,\n}\n",
     ),
     (".qwen/settings.json", "{\n  \"general\": {\"vimMode\": true}\n}\n"),
+    (".aider.conf.yml", "# my aider settings\nmodel: gpt-4o  # the usual\nauto-commits: false\nread:\n  - CONVENTIONS.md\n"),
 ];
 
 fn home(env: &Env, relative: &str) -> PathBuf {
@@ -50,7 +51,7 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
     env.add_provider("mockai", &mock.base_url(), "mock-key-1234567890", "mock-model");
     seed(&env);
     let listed = env.ok(&["tools", "list"]);
-    for id in ["claude-code", "codex", "gemini-cli", "opencode", "qwen-code"] {
+    for id in ["claude-code", "codex", "gemini-cli", "opencode", "qwen-code", "aider"] {
         assert!(listed.contains(id), "{listed}");
 
         // A dry run shows the change and writes nothing.
@@ -86,6 +87,9 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
     let gemini_env = read(&env, ".gemini/.env").unwrap();
     assert!(gemini_env.starts_with("# my keys\nGOOGLE_CLOUD_PROJECT=my-project\n"), "{gemini_env}");
     assert!(read(&env, ".qwen/.env").unwrap().contains("OPENAI_MODEL=mockai/mock-model"));
+    let aider = read(&env, ".aider.conf.yml").unwrap();
+    assert!(aider.starts_with("# my aider settings\nmodel: \"openai/mockai/mock-model\"\nauto-commits: false\nread:\n  - CONVENTIONS.md\n"), "{aider}");
+    assert!(aider.contains("openai-api-base: \"http://127.0.0.1:"), "{aider}");
 
     // The key written into a tool's config is a working gateway key of its own.
     env.ok(&["settings", "set", "require-key", "on"]);
@@ -109,7 +113,7 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
 
     // Restore: byte for byte where the file is as Switchyard left it; Switchyard's keys only
     // where the user changed it since.
-    for id in ["claude-code", "gemini-cli", "opencode", "qwen-code", "codex"] {
+    for id in ["claude-code", "gemini-cli", "opencode", "qwen-code", "aider", "codex"] {
         env.ok(&["tools", "restore", id]);
     }
     for ((path, text), now) in EXISTING.iter().zip(EXISTING.iter().map(|(p, _)| read(&env, p))) {

@@ -1,7 +1,7 @@
 //! The coding tools whose configuration Switchyard writes, as data: each one's files (relative
 //! to the home folder), their format, and the keys Switchyard owns in each with the value it
 //! puts there. Tools with no file Switchyard can own (Cursor, Cline, Roo, Kilo) get copyable
-//! steps in the dashboard instead.
+//! steps in the dashboard instead, as do Continue and Factory Droid for now.
 
 use super::edit::FileFormat;
 use super::Target;
@@ -86,6 +86,15 @@ fn qwen_env(t: &Target) -> Vec<Entry> {
     vec![(&["OPENAI_BASE_URL"], json!(v1(t))), (&["OPENAI_API_KEY"], json!(t.key)), (&["OPENAI_MODEL"], json!(t.model))]
 }
 
+fn aider_config(t: &Target) -> Vec<Entry> {
+    vec![
+        (&["openai-api-base"], json!(v1(t))),
+        (&["openai-api-key"], json!(t.key)),
+        // LiteLLM's OpenAI-compatible route: it sends the rest of the name as the model.
+        (&["model"], json!(format!("openai/{}", t.model))),
+    ]
+}
+
 fn qwen_settings(_: &Target) -> Vec<Entry> {
     vec![(&["security", "auth", "selectedType"], json!("openai"))]
 }
@@ -135,6 +144,13 @@ pub const CATALOG: &[ToolSpec] = &[
             FileSpec { path: ".qwen/settings.json", format: FileFormat::Json, entries: qwen_settings },
         ],
         try_it: "qwen -p \"hello\"",
+    },
+    ToolSpec {
+        id: "aider",
+        name: "Aider",
+        binaries: &["aider"],
+        files: &[FileSpec { path: ".aider.conf.yml", format: FileFormat::FlatYaml, entries: aider_config }],
+        try_it: "aider --message \"hello\"",
     },
 ];
 

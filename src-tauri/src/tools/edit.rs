@@ -1,7 +1,7 @@
 //! Edits of other programs' configuration files that change only the keys asked for and keep
 //! everything else byte for byte: JSON and JSONC through a concrete syntax tree (comments,
 //! order and spacing kept; jsonc-parser), TOML through toml_edit (comments and layout kept),
-//! and `.env` files line by line. A key is a path of names (`["env", "ANTHROPIC_BASE_URL"]`);
+//! and `.env` and flat YAML files (Aider's) line by line. A key is a path of names (`["env", "ANTHROPIC_BASE_URL"]`);
 //! a value is JSON (strings, numbers, booleans, objects).
 
 use serde_json::Value;
@@ -14,6 +14,9 @@ pub enum FileFormat {
     Toml,
     /// `KEY=value` lines (one level of keys).
     DotEnv,
+    /// Top-level `key: value` lines of a YAML file (one level of keys; the rest of the file,
+    /// nested blocks included, is left as it is).
+    FlatYaml,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -30,7 +33,7 @@ impl FileFormat {
         match self {
             Self::Json => json_root(text).map(|_| ()),
             Self::Toml => toml_doc(text).map(|_| ()),
-            Self::DotEnv => Ok(()),
+            Self::DotEnv | Self::FlatYaml => Ok(()),
         }
     }
 
@@ -39,7 +42,8 @@ impl FileFormat {
         match self {
             Self::Json => json_read(text, path),
             Self::Toml => toml_read(text, path),
-            Self::DotEnv => Ok(dotenv_read(text, path)),
+            Self::DotEnv => Ok(DOTENV.read(text, path)),
+            Self::FlatYaml => Ok(FLAT_YAML.read(text, path)),
         }
     }
 
@@ -49,7 +53,8 @@ impl FileFormat {
         match self {
             Self::Json => json_write(text, path, value),
             Self::Toml => toml_write(text, path, value),
-            Self::DotEnv => Ok(dotenv_write(text, path, value)),
+            Self::DotEnv => Ok(DOTENV.write(text, path, value)),
+            Self::FlatYaml => Ok(FLAT_YAML.write(text, path, value)),
         }
     }
 }
@@ -288,71 +293,96 @@ fn toml_prune(doc: &mut toml_edit::DocumentMut, path: &[&str]) {
     }
 }
 
-// ---- .env
+// ---- .env and flat YAML: one key a line
 
-fn dotenv_key(line: &str) -> Option<&str> {
-    let line = line.trim_start();
-    let line = line.strip_prefix("export ").unwrap_or(line);
-    if line.starts_with('#') {
-        return None;
-    }
-    line.split_once('=').map(|(k, _)| k.trim())
+/// The syntax of a one-level `key<separator>value` file.
+struct LineSyntax {
+    /// `=` or `:`.
+    separator: char,
+    /// `export KEY=...` is a key line too (.env).
+    export_prefix: bool,
+    /// Values are always written double-quoted (YAML: a URL or a key never turns into another
+    /// type); otherwise only when they need it.
+    always_quote: bool,
 }
 
-fn dotenv_read(text: &str, path: &[&str]) -> Option<Value> {
-    let [key] = path else { return None };
-    let line = text.lines().rev().find(|l| dotenv_key(l) == Some(key))?;
-    let raw = line.split_once('=')?.1.trim();
-    let unquoted = raw
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .or_else(|| raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
-        .unwrap_or(raw);
-    Some(Value::String(unquoted.to_string()))
-}
+const DOTENV: LineSyntax = LineSyntax { separator: '=', export_prefix: true, always_quote: false };
+const FLAT_YAML: LineSyntax = LineSyntax { separator: ':', export_prefix: false, always_quote: true };
 
-fn dotenv_line(key: &str, value: &Value) -> String {
-    let text = match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.chars().any(|c| c.is_whitespace() || c == '#' || c == '"') {
-        format!("{key}=\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-    } else {
-        format!("{key}={text}")
-    }
-}
-
-fn dotenv_write(text: &str, path: &[&str], value: Option<&Value>) -> String {
-    let [key] = path else { return text.to_string() };
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut done = false;
-    for line in text.split_inclusive('\n') {
-        if dotenv_key(line) == Some(key) {
-            if let (Some(value), false) = (value, done) {
-                let ending = if line.ends_with("\r\n") {
-                    "\r\n"
-                } else if line.ends_with('\n') {
-                    "\n"
-                } else {
-                    ""
-                };
-                out.push_str(&dotenv_line(key, value));
-                out.push_str(ending);
-                done = true;
-            }
-            continue;
+impl LineSyntax {
+    fn key_of<'a>(&self, line: &'a str) -> Option<&'a str> {
+        if line.starts_with([' ', '\t', '-', '#']) {
+            return None;
         }
-        out.push_str(line);
+        let line = if self.export_prefix { line.strip_prefix("export ").unwrap_or(line) } else { line };
+        let (key, rest) = line.split_once(self.separator)?;
+        // YAML: `key:` ends with the colon or a space follows it (`http://` is not a key).
+        if self.separator == ':' && !(rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])) {
+            return None;
+        }
+        Some(key.trim())
     }
-    if let (Some(value), false) = (value, done) {
-        if !out.is_empty() && !out.ends_with('\n') {
+
+    fn read(&self, text: &str, path: &[&str]) -> Option<Value> {
+        let [key] = path else { return None };
+        let line = text.lines().rev().find(|l| self.key_of(l) == Some(key))?;
+        let raw = line.split_once(self.separator)?.1.trim();
+        let value = if let Some(quoted) = raw.strip_prefix('"') {
+            let end = quoted.rfind('"')?;
+            serde_json::from_str::<String>(&format!("\"{}\"", &quoted[..end]))
+                .unwrap_or_else(|_| quoted[..end].to_string())
+        } else if let Some(quoted) = raw.strip_prefix('\'') {
+            quoted.rsplit_once('\'').map_or(quoted, |(v, _)| v).to_string()
+        } else {
+            raw.split(" #").next().unwrap_or(raw).trim().to_string()
+        };
+        Some(Value::String(value))
+    }
+
+    fn line(&self, key: &str, value: &Value) -> String {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let separator = if self.separator == ':' { ": " } else { "=" };
+        if self.always_quote || text.chars().any(|c| c.is_whitespace() || c == '#' || c == '"' || c == '\'') {
+            format!("{key}{separator}{}", Value::String(text))
+        } else {
+            format!("{key}{separator}{text}")
+        }
+    }
+
+    fn write(&self, text: &str, path: &[&str], value: Option<&Value>) -> String {
+        let [key] = path else { return text.to_string() };
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut done = false;
+        for line in text.split_inclusive('\n') {
+            if self.key_of(line) == Some(key) {
+                if let (Some(value), false) = (value, done) {
+                    let ending = if line.ends_with("\r\n") {
+                        "\r\n"
+                    } else if line.ends_with('\n') {
+                        "\n"
+                    } else {
+                        ""
+                    };
+                    out.push_str(&self.line(key, value));
+                    out.push_str(ending);
+                    done = true;
+                }
+                continue;
+            }
+            out.push_str(line);
+        }
+        if let (Some(value), false) = (value, done) {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&self.line(key, value));
             out.push('\n');
         }
-        out.push_str(&dotenv_line(key, value));
-        out.push('\n');
+        out
     }
-    out
 }
 
 #[cfg(test)]
@@ -407,6 +437,16 @@ mod tests {
         let text = "# keys\nOTHER=1\nGEMINI_API_KEY=old\n";
         let set = FileFormat::DotEnv.write(text, &["GEMINI_API_KEY"], Some(&json!("new key"))).unwrap();
         assert_eq!(set, "# keys\nOTHER=1\nGEMINI_API_KEY=\"new key\"\n");
+        let yaml = "# aider\nmodel: gpt-4o  # mine\nlint-cmd:\n  - \"python: flake8\"\n";
+        let yaml_set = FileFormat::FlatYaml.write(yaml, &["model"], Some(&json!("openai/coding"))).unwrap();
+        let yaml_set =
+            FileFormat::FlatYaml.write(&yaml_set, &["openai-api-base"], Some(&json!("http://127.0.0.1:1/v1"))).unwrap();
+        assert_eq!(yaml_set, "# aider\nmodel: \"openai/coding\"\nlint-cmd:\n  - \"python: flake8\"\nopenai-api-base: \"http://127.0.0.1:1/v1\"\n");
+        assert_eq!(FileFormat::FlatYaml.read(yaml, &["model"]).unwrap(), Some(json!("gpt-4o")));
+        assert_eq!(
+            FileFormat::FlatYaml.read(&yaml_set, &["openai-api-base"]).unwrap(),
+            Some(json!("http://127.0.0.1:1/v1"))
+        );
         assert_eq!(FileFormat::DotEnv.read(&set, &["GEMINI_API_KEY"]).unwrap(), Some(json!("new key")));
         let added = FileFormat::DotEnv.write("OTHER=1", &["X"], Some(&json!("y"))).unwrap();
         assert_eq!(added, "OTHER=1\nX=y\n");
