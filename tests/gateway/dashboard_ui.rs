@@ -13,7 +13,7 @@ fn browser_ready() -> Result<(), String> {
         return Err("ui/dist is not built (bash .ci/ui)".into());
     }
     if !root.join("node_modules/playwright-core").exists() {
-        return Err("playwright-core is not installed (npm ci)".into());
+        return Err("playwright-core is not installed (npm install)".into());
     }
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         return Err("Chromium is not installed (apt-get install chromium)".into());

@@ -42,12 +42,12 @@ async fn each_coding_cli_answers_through_switchyard_after_tools_apply() {
     let root = Path::new(ROOT);
     let missing: Vec<&str> = TOOLS.iter().map(|t| t.1).filter(|p| !root.join(p).exists()).collect();
     if !missing.is_empty() {
-        // .ci/install runs `npm ci`, which installs them; only a developer machine gets here.
+        // .ci/install installs them (npm, .venv/aider); only a developer machine gets here.
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must run the coding CLIs: {missing:?} missing (bash .ci/install)"
         );
-        eprintln!("skipped: {missing:?} not installed (bash .ci/install: npm ci, .venv/aider)");
+        eprintln!("skipped: {missing:?} not installed (bash .ci/install: npm install, .venv/aider)");
         return;
     }
     let mock = MockProvider::start(MockConfig::default()).await;
