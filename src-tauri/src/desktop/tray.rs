@@ -125,7 +125,7 @@ async fn current_view(app: &AppHandle, control: &GatewayControl) -> crate::manag
     let manager = control.manager();
     let combos = manager.combo_list().await?.into_iter().map(|c| c.name).collect();
     let default_model = manager.alias_list().await?.into_iter().find(|a| a.name == DEFAULT_ALIAS).map(|a| a.target);
-    let totals = manager.overview().await?.last_24h;
+    let totals = manager.totals("24h").await?;
     let update_note =
         app.try_state::<TrayState>().and_then(|s| s.update_note.lock().unwrap_or_else(|p| p.into_inner()).clone());
     Ok(TrayView {

@@ -30,17 +30,23 @@ pub struct Totals {
 }
 
 impl Manager {
+    /// Every request's totals over a period (`24h`, `7d`, ...): the overview's and the tray's.
+    pub async fn totals(&self, since: &str) -> Result<Totals> {
+        let mut totals = Totals::default();
+        for group in self.usage_summary(since, UsageGroup::Provider).await? {
+            totals.requests += group.requests;
+            totals.errors += group.errors;
+            totals.input_tokens += group.input_tokens;
+            totals.output_tokens += group.output_tokens;
+            totals.cost_usd += group.cost_usd;
+            totals.tokens_saved += group.tokens_saved;
+        }
+        Ok(totals)
+    }
+
     pub async fn overview(&self) -> Result<Overview> {
         let accounts = self.account_list().await?;
-        let mut last_24h = Totals::default();
-        for group in self.usage_summary("24h", UsageGroup::Provider).await? {
-            last_24h.requests += group.requests;
-            last_24h.errors += group.errors;
-            last_24h.input_tokens += group.input_tokens;
-            last_24h.output_tokens += group.output_tokens;
-            last_24h.cost_usd += group.cost_usd;
-            last_24h.tokens_saved += group.tokens_saved;
-        }
+        let last_24h = self.totals("24h").await?;
         Ok(Overview {
             version: env!("CARGO_PKG_VERSION"),
             providers: self.provider_list().await?.len(),

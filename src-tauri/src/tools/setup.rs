@@ -1,7 +1,8 @@
 //! Apply and restore of a tool's configuration. Apply: read each file (a malformed one stops
 //! everything, untouched), set the keys Switchyard owns, back the old file up (timestamped),
 //! write the new one atomically (temp file + rename, permissions kept), and remember what was
-//! there first and what was written. Restore: if the file is still what Switchyard wrote, put
+//! there first and a digest of what was written (the gateway key stays in the tool's file
+//! only). Restore: if the file is still what Switchyard wrote, put
 //! the original back byte for byte (or remove a file Switchyard created); if the user changed
 //! it since, give Switchyard's keys that still hold what it wrote their first values back and
 //! keep every edit of the user's.
@@ -76,10 +77,20 @@ struct AppliedFile {
     path: String,
     /// The backup holding the file as it was before the first apply; None: there was none.
     original: Option<String>,
-    /// What apply wrote last.
-    written: String,
-    /// The keys owned and the values written there.
-    owned: Vec<(Vec<String>, Value)>,
+    /// SHA-256 of what apply wrote last (the text holds the tool's gateway key: it stays in
+    /// the tool's file only, not a second time here).
+    written_sha256: String,
+    /// The keys owned, with the SHA-256 of the value written there.
+    owned: Vec<(Vec<String>, String)>,
+}
+
+fn digest(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+fn value_digest(value: &Value) -> String {
+    digest(&value.to_string())
 }
 
 pub struct ToolSetup {
@@ -198,7 +209,7 @@ impl ToolSetup {
             for (key, wrote) in &done.owned {
                 let key: Vec<&str> = key.iter().map(String::as_str).collect();
                 let now = text.as_deref().and_then(|t| f.format.read(t, &key).ok().flatten());
-                if now.as_ref() != Some(wrote) {
+                if now.as_ref().map(value_digest).as_ref() != Some(wrote) {
                     drift.push(format!("{}: {}", Self::shown(f.path), key.join(".")));
                 }
             }
@@ -234,11 +245,14 @@ impl ToolSetup {
 
     /// What apply would change, as diffs; nothing is written.
     pub fn plan(&self, spec: &'static ToolSpec, target: &Target) -> Result<Plan> {
-        let computed = self.compute(spec, target)?;
+        Ok(Self::plan_of(spec, &self.compute(spec, target)?))
+    }
+
+    fn plan_of(spec: &'static ToolSpec, computed: &[(Option<String>, String)]) -> Plan {
         let files = spec
             .files
             .iter()
-            .zip(&computed)
+            .zip(computed)
             .map(|(f, (old, new))| {
                 let old = old.as_deref().unwrap_or("");
                 FilePlan {
@@ -248,13 +262,13 @@ impl ToolSetup {
                 }
             })
             .collect();
-        Ok(Plan { id: spec.id, files })
+        Plan { id: spec.id, files }
     }
 
     /// Points the tool at `target`; `key_id` is the gateway key made for it.
     pub fn apply(&self, spec: &'static ToolSpec, target: &Target, key_id: Option<i64>) -> Result<Plan> {
-        let plan = self.plan(spec, target)?;
         let computed = self.compute(spec, target)?;
+        let plan = Self::plan_of(spec, &computed);
         let before = self.load(spec)?;
         std::fs::create_dir_all(self.dir.join("backups")).map_err(io("create", &self.dir))?;
         let stamp = now_stamp();
@@ -262,9 +276,11 @@ impl ToolSetup {
         for (f, (old, new)) in spec.files.iter().zip(computed) {
             let path = self.file(f.path);
             let first = before.as_ref().and_then(|b| b.files.iter().find(|d| d.path == f.path));
-            // A timestamped backup of every file replaced; the first one is the original.
+            // A timestamped backup of every file replaced (but one that is just what Switchyard
+            // wrote last: nothing of the user's is in it); the first one is the original.
+            let ours = first.is_some_and(|first| old.as_deref().map(digest).as_ref() == Some(&first.written_sha256));
             let backup = match &old {
-                Some(text) => {
+                Some(text) if !ours => {
                     let base = format!("{}-{}-{stamp}", spec.id, f.path.replace('/', "_"));
                     // Never over an earlier backup (two applies in one second).
                     let name = (0..)
@@ -274,7 +290,7 @@ impl ToolSetup {
                     write_atomic(&self.dir.join("backups").join(&name), text)?;
                     Some(name)
                 }
-                None => None,
+                _ => None,
             };
             let original = match first {
                 Some(first) => first.original.clone(),
@@ -285,9 +301,10 @@ impl ToolSetup {
             }
             let owned = (f.entries)(target)
                 .into_iter()
-                .map(|(key, value)| (key.iter().map(|k| k.to_string()).collect(), value))
+                .map(|(key, value)| (key.iter().map(|k| k.to_string()).collect(), value_digest(&value)))
                 .collect();
-            applied.files.push(AppliedFile { path: f.path.to_string(), original, written: new, owned });
+            let written_sha256 = digest(&new);
+            applied.files.push(AppliedFile { path: f.path.to_string(), original, written_sha256, owned });
         }
         self.save(spec, &applied)?;
         Ok(plan)
@@ -309,7 +326,7 @@ impl ToolSetup {
                 None => None,
             };
             let now = read_text(&path)?;
-            if now.as_deref() == Some(file.written.as_str()) || now.is_none() {
+            if now.as_deref().map(digest).is_none_or(|now| now == file.written_sha256) {
                 match &original {
                     Some(text) => {
                         write_atomic(&path, text)?;
@@ -330,7 +347,7 @@ impl ToolSetup {
             let mut text = now.unwrap_or_default();
             for (key, wrote) in &file.owned {
                 let key: Vec<&str> = key.iter().map(String::as_str).collect();
-                if f.format.read(&text, &key).map_err(malformed)?.as_ref() != Some(wrote) {
+                if f.format.read(&text, &key).map_err(malformed)?.as_ref().map(value_digest).as_ref() != Some(wrote) {
                     continue;
                 }
                 let first = match &original {
