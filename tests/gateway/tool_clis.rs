@@ -1,6 +1,6 @@
 //! The coding tools' own CLIs against Switchyard, set up by `switchyard tools apply` alone:
-//! Claude Code, Codex, Gemini CLI, OpenCode and Qwen Code (npm packages pinned in
-//! package.json) and Aider (pip, tests/tools/requirements.txt) each run one non-interactive
+//! Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code, Factory Droid and Continue (npm
+//! packages pinned in package.json) and Aider (pip, tests/tools/requirements.txt) each run one non-interactive
 //! prompt in an isolated HOME, through `serve`, to
 //! the mock provider, and the mock's answer must come back in the tool's output.
 
@@ -18,6 +18,8 @@ const TOOLS: &[(&str, &str, &[&str])] = &[
     ("gemini-cli", "node_modules/.bin/gemini", &["-p", "say hello"]),
     ("opencode", "node_modules/.bin/opencode", &["run", "say hello"]),
     ("qwen-code", "node_modules/.bin/qwen", &["-p", "say hello"]),
+    ("factory-droid", "node_modules/.bin/droid", &["exec", "say hello"]),
+    ("continue", "node_modules/.bin/cn", &["-p", "say hello"]),
     (
         "aider",
         ".venv/aider/bin/aider",
@@ -94,7 +96,9 @@ async fn each_coding_cli_answers_through_switchyard_after_tools_apply() {
     let log: serde_json::Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "500", "--json"])).unwrap();
     let keys: serde_json::Value = serde_json::from_str(&env.ok(&["key", "list", "--json"])).unwrap();
     let keys = keys.as_array().unwrap();
-    for name in ["Claude Code", "Codex CLI", "Gemini CLI", "OpenCode", "Qwen Code", "Aider"] {
+    for name in
+        ["Claude Code", "Codex CLI", "Gemini CLI", "OpenCode", "Qwen Code", "Aider", "Factory Droid", "Continue"]
+    {
         let key = keys.iter().find(|k| k["name"] == format!("{name} (tool setup)")).expect("a key per tool");
         let used = log.as_array().unwrap().iter().filter(|r| r["key_id"] == key["id"] && r["status"] == 200).count();
         assert!(used > 0, "no successful request under {name}'s key");

@@ -26,6 +26,14 @@ const EXISTING: &[(&str, &str)] = &[
     ),
     (".qwen/settings.json", "{\n  \"general\": {\"vimMode\": true}\n}\n"),
     (".aider.conf.yml", "# my aider settings\nmodel: gpt-4o  # the usual\nauto-commits: false\nread:\n  - CONVENTIONS.md\n"),
+    (
+        ".factory/settings.json",
+        "{\n  // my droid settings\n  \"model\": \"claude-sonnet-4-5\",\n  \"customModels\": [\n    {\"model\": \"qwen3-coder\", \"displayName\": \"Local Qwen\", \"baseUrl\": \"http://localhost:11434/v1\", \"apiKey\": \"none\", \"provider\": \"generic-chat-completion-api\"}\n  ],\n  \"autonomyMode\": \"auto-low\"\n}\n",
+    ),
+    (
+        ".continue/config.yaml",
+        "# my Continue config\nname: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: Local Qwen # ollama\n    provider: ollama\n    model: qwen2.5-coder:7b\n    roles:\n      - chat\n      - autocomplete\n  # more models here later\ncontext:\n  - provider: code\n  - provider: diff\n",
+    ),
 ];
 
 fn home(env: &Env, relative: &str) -> PathBuf {
@@ -40,6 +48,12 @@ fn seed(env: &Env) {
     }
 }
 
+/// A JSON-with-comments text as a value (comments and trailing commas allowed).
+fn jsonc_value(text: &str) -> serde_json::Value {
+    let stripped: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    serde_json::from_str(&stripped).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
 fn read(env: &Env, relative: &str) -> Option<String> {
     std::fs::read_to_string(home(env, relative)).ok()
 }
@@ -51,7 +65,7 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
     env.add_provider("mockai", &mock.base_url(), "mock-key-1234567890", "mock-model");
     seed(&env);
     let listed = env.ok(&["tools", "list"]);
-    for id in ["claude-code", "codex", "gemini-cli", "opencode", "qwen-code", "aider"] {
+    for id in ["claude-code", "codex", "gemini-cli", "opencode", "qwen-code", "aider", "factory-droid", "continue"] {
         assert!(listed.contains(id), "{listed}");
 
         // A dry run shows the change and writes nothing.
@@ -90,6 +104,29 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
     let aider = read(&env, ".aider.conf.yml").unwrap();
     assert!(aider.starts_with("# my aider settings\nmodel: \"openai/mockai/mock-model\"\nauto-commits: false\nread:\n  - CONVENTIONS.md\n"), "{aider}");
     assert!(aider.contains("openai-api-base: \"http://127.0.0.1:"), "{aider}");
+    let droid: serde_json::Value = jsonc_value(&read(&env, ".factory/settings.json").unwrap());
+    assert_eq!(droid["model"], "custom:Switchyard-0", "{droid}");
+    assert_eq!(droid["autonomyMode"], "auto-low", "{droid}");
+    let models = droid["customModels"].as_array().unwrap();
+    assert_eq!(models[0]["displayName"], "Local Qwen", "{droid}");
+    assert_eq!(models[1]["displayName"], "Switchyard", "{droid}");
+    assert_eq!(models[1]["model"], "mockai/mock-model", "{droid}");
+    assert!(read(&env, ".factory/settings.json").unwrap().contains("// my droid settings"));
+    let cont = read(&env, ".continue/config.yaml").unwrap();
+    assert!(
+        cont.starts_with(
+            "# my Continue config\nname: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: \"Switchyard\"\n"
+        ),
+        "{cont}"
+    );
+    assert!(
+        cont.ends_with("  - name: Local Qwen # ollama\n    provider: ollama\n    model: qwen2.5-coder:7b\n    roles:\n      - chat\n      - autocomplete\n  # more models here later\ncontext:\n  - provider: code\n  - provider: diff\n"),
+        "{cont}"
+    );
+    assert!(
+        cont.contains("    model: \"mockai/mock-model\"\n") && cont.contains("    apiBase: \"http://127.0.0.1:"),
+        "{cont}"
+    );
 
     // The key written into a tool's config is a working gateway key of its own.
     env.ok(&["settings", "set", "require-key", "on"]);
@@ -113,7 +150,7 @@ async fn every_tool_is_set_up_and_put_back_exactly() {
 
     // Restore: byte for byte where the file is as Switchyard left it; Switchyard's keys only
     // where the user changed it since.
-    for id in ["claude-code", "gemini-cli", "opencode", "qwen-code", "aider", "codex"] {
+    for id in ["claude-code", "gemini-cli", "opencode", "qwen-code", "aider", "factory-droid", "continue", "codex"] {
         env.ok(&["tools", "restore", id]);
     }
     for ((path, text), now) in EXISTING.iter().zip(EXISTING.iter().map(|(p, _)| read(&env, p))) {
@@ -145,6 +182,12 @@ fn a_malformed_config_is_reported_and_left_untouched() {
     assert_eq!(read(&env, ".claude/settings.json").as_deref(), Some(broken));
     // No key was left behind for the failed setup.
     assert!(!env.ok(&["key", "list"]).contains("tool setup"));
+    let broken_yaml = "name: Local\nmodels:\n  - name: [unclosed\n";
+    std::fs::create_dir_all(home(&env, ".continue")).unwrap();
+    std::fs::write(home(&env, ".continue/config.yaml"), broken_yaml).unwrap();
+    let error = env.fails(&["tools", "apply", "continue", "--model", "mockai/mock-model"]);
+    assert!(error.contains("~/.continue/config.yaml") && error.contains("not valid YAML"), "{error}");
+    assert_eq!(read(&env, ".continue/config.yaml").as_deref(), Some(broken_yaml));
     assert!(env.fails(&["tools", "apply", "nope"]).contains("no tool 'nope'"));
     assert!(env.fails(&["tools", "apply", "codex", "--model", "nowhere/x"]).contains("cannot be used here"));
 }

@@ -17,6 +17,9 @@ pub struct FileSpec {
     pub format: FileFormat,
     /// The keys Switchyard owns, with their values for a target.
     pub entries: fn(&Target) -> Vec<Entry>,
+    /// What a file Switchyard creates starts as, before its keys are written (Continue
+    /// requires its config's name, version and schema).
+    pub starts_as: &'static str,
 }
 
 pub struct ToolSpec {
@@ -95,6 +98,44 @@ fn aider_config(t: &Target) -> Vec<Entry> {
     ]
 }
 
+/// Droid's entry in its custom-model list, and the default model set to it: Droid names a
+/// custom model `custom:<display name>-<n>`, n counting entries of the same name.
+fn droid_settings(t: &Target) -> Vec<Entry> {
+    vec![
+        (
+            &["customModels", "[displayName=Switchyard]"],
+            json!({
+                "displayName": "Switchyard",
+                "model": t.model,
+                "baseUrl": v1(t),
+                "apiKey": t.key,
+                "provider": "generic-chat-completion-api",
+                "maxOutputTokens": 16384,
+            }),
+        ),
+        (&["model"], json!("custom:Switchyard-0")),
+    ]
+}
+
+/// A new Continue config: the fields Continue requires.
+const CONTINUE_NEW: &str = "name: Local Config\nversion: 1.0.0\nschema: v1\n";
+
+/// Continue's entry in its model list, first so it is the default chat model.
+fn continue_config(t: &Target) -> Vec<Entry> {
+    vec![(
+        &["models", "[name=Switchyard]"],
+        json!({
+            "name": "Switchyard",
+            "provider": "openai",
+            "model": t.model,
+            "apiBase": v1(t),
+            "apiKey": t.key,
+            "roles": ["chat", "edit", "apply"],
+            "capabilities": ["tool_use"],
+        }),
+    )]
+}
+
 fn qwen_settings(_: &Target) -> Vec<Entry> {
     vec![(&["security", "auth", "selectedType"], json!("openai"))]
 }
@@ -104,14 +145,24 @@ pub const CATALOG: &[ToolSpec] = &[
         id: "claude-code",
         name: "Claude Code",
         binaries: &["claude"],
-        files: &[FileSpec { path: ".claude/settings.json", format: FileFormat::Json, entries: claude_settings }],
+        files: &[FileSpec {
+            path: ".claude/settings.json",
+            format: FileFormat::Json,
+            entries: claude_settings,
+            starts_as: "",
+        }],
         try_it: "claude -p \"hello\"",
     },
     ToolSpec {
         id: "codex",
         name: "Codex CLI",
         binaries: &["codex"],
-        files: &[FileSpec { path: ".codex/config.toml", format: FileFormat::Toml, entries: codex_config }],
+        files: &[FileSpec {
+            path: ".codex/config.toml",
+            format: FileFormat::Toml,
+            entries: codex_config,
+            starts_as: "",
+        }],
         try_it: "codex exec \"hello\"",
     },
     ToolSpec {
@@ -119,8 +170,13 @@ pub const CATALOG: &[ToolSpec] = &[
         name: "Gemini CLI",
         binaries: &["gemini"],
         files: &[
-            FileSpec { path: ".gemini/.env", format: FileFormat::DotEnv, entries: gemini_env },
-            FileSpec { path: ".gemini/settings.json", format: FileFormat::Json, entries: gemini_settings },
+            FileSpec { path: ".gemini/.env", format: FileFormat::DotEnv, entries: gemini_env, starts_as: "" },
+            FileSpec {
+                path: ".gemini/settings.json",
+                format: FileFormat::Json,
+                entries: gemini_settings,
+                starts_as: "",
+            },
         ],
         try_it: "gemini -p \"hello\" (in a folder you trust: Gemini CLI reads ~/.gemini/.env only there)",
     },
@@ -132,6 +188,7 @@ pub const CATALOG: &[ToolSpec] = &[
             path: ".config/opencode/opencode.json",
             format: FileFormat::Json,
             entries: opencode_config,
+            starts_as: "",
         }],
         try_it: "opencode run \"hello\"",
     },
@@ -140,8 +197,8 @@ pub const CATALOG: &[ToolSpec] = &[
         name: "Qwen Code",
         binaries: &["qwen"],
         files: &[
-            FileSpec { path: ".qwen/.env", format: FileFormat::DotEnv, entries: qwen_env },
-            FileSpec { path: ".qwen/settings.json", format: FileFormat::Json, entries: qwen_settings },
+            FileSpec { path: ".qwen/.env", format: FileFormat::DotEnv, entries: qwen_env, starts_as: "" },
+            FileSpec { path: ".qwen/settings.json", format: FileFormat::Json, entries: qwen_settings, starts_as: "" },
         ],
         try_it: "qwen -p \"hello\"",
     },
@@ -149,8 +206,32 @@ pub const CATALOG: &[ToolSpec] = &[
         id: "aider",
         name: "Aider",
         binaries: &["aider"],
-        files: &[FileSpec { path: ".aider.conf.yml", format: FileFormat::FlatYaml, entries: aider_config }],
+        files: &[FileSpec { path: ".aider.conf.yml", format: FileFormat::Yaml, entries: aider_config, starts_as: "" }],
         try_it: "aider --message \"hello\"",
+    },
+    ToolSpec {
+        id: "factory-droid",
+        name: "Factory Droid",
+        binaries: &["droid"],
+        files: &[FileSpec {
+            path: ".factory/settings.json",
+            format: FileFormat::Json,
+            entries: droid_settings,
+            starts_as: "",
+        }],
+        try_it: "droid exec \"hello\" (in droid, /model lists Switchyard under Custom models)",
+    },
+    ToolSpec {
+        id: "continue",
+        name: "Continue",
+        binaries: &["cn"],
+        files: &[FileSpec {
+            path: ".continue/config.yaml",
+            format: FileFormat::Yaml,
+            entries: continue_config,
+            starts_as: CONTINUE_NEW,
+        }],
+        try_it: "cn -p \"hello\" (the Continue CLI; the VS Code and JetBrains extensions read the same file)",
     },
 ];
 

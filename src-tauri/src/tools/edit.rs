@@ -1,9 +1,13 @@
 //! Edits of other programs' configuration files that change only the keys asked for and keep
 //! everything else byte for byte: JSON and JSONC through a concrete syntax tree (comments,
 //! order and spacing kept; jsonc-parser), TOML through toml_edit (comments and layout kept),
-//! and `.env` and flat YAML files (Aider's) line by line. A key is a path of names (`["env", "ANTHROPIC_BASE_URL"]`);
-//! a value is JSON (strings, numbers, booleans, objects).
+//! `.env` files line by line (`lines`) and YAML through its own module (`yaml`). A key is a
+//! path of names (`["env", "ANTHROPIC_BASE_URL"]`); a last name `[field=value]` picks the
+//! element of a list whose `field` is `value` (Droid's and Continue's model lists). A value is
+//! JSON (strings, numbers, booleans, lists, objects).
 
+use super::lines::DOTENV;
+use super::yaml;
 use serde_json::Value;
 
 /// The formats of the files Switchyard edits.
@@ -14,9 +18,9 @@ pub enum FileFormat {
     Toml,
     /// `KEY=value` lines (one level of keys).
     DotEnv,
-    /// Top-level `key: value` lines of a YAML file (one level of keys; the rest of the file,
-    /// nested blocks included, is left as it is).
-    FlatYaml,
+    /// YAML: top-level `key: value` lines and elements of top-level block lists (the rest of
+    /// the file, nested blocks included, is left as it is).
+    Yaml,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -25,6 +29,15 @@ pub enum EditError {
     Malformed { format: &'static str, message: String },
     #[error("'{key}' holds a {found}, not a table or object, so '{path}' cannot be set inside it")]
     NotATable { key: String, path: String, found: &'static str },
+    #[error("'{key}' holds a {found}, not a list")]
+    NotAList { key: String, found: &'static str },
+    #[error("'{path}' cannot be edited: {reason}")]
+    Unsupported { path: String, reason: &'static str },
+}
+
+/// `[field=value]`, the name that picks the element of a list whose `field` is `value`.
+pub fn element_selector(name: &str) -> Option<(&str, &str)> {
+    name.strip_prefix('[')?.strip_suffix(']')?.split_once('=')
 }
 
 impl FileFormat {
@@ -33,7 +46,8 @@ impl FileFormat {
         match self {
             Self::Json => json_root(text).map(|_| ()),
             Self::Toml => toml_doc(text).map(|_| ()),
-            Self::DotEnv | Self::FlatYaml => Ok(()),
+            Self::DotEnv => Ok(()),
+            Self::Yaml => yaml::check(text),
         }
     }
 
@@ -43,7 +57,7 @@ impl FileFormat {
             Self::Json => json_read(text, path),
             Self::Toml => toml_read(text, path),
             Self::DotEnv => Ok(DOTENV.read(text, path)),
-            Self::FlatYaml => Ok(FLAT_YAML.read(text, path)),
+            Self::Yaml => yaml::read(text, path),
         }
     }
 
@@ -54,7 +68,7 @@ impl FileFormat {
             Self::Json => json_write(text, path, value),
             Self::Toml => toml_write(text, path, value),
             Self::DotEnv => Ok(DOTENV.write(text, path, value)),
-            Self::FlatYaml => Ok(FLAT_YAML.write(text, path, value)),
+            Self::Yaml => yaml::write(text, path, value),
         }
     }
 }
@@ -72,6 +86,12 @@ fn json_root(text: &str) -> Result<jsonc_parser::cst::CstRootNode, EditError> {
 }
 
 fn json_read(text: &str, path: &[&str]) -> Result<Option<Value>, EditError> {
+    if let Some((name, list)) = path.split_last() {
+        if let Some((field, wanted)) = element_selector(name) {
+            let Some(Value::Array(items)) = json_read(text, list)? else { return Ok(None) };
+            return Ok(items.into_iter().find(|item| item.get(field).and_then(Value::as_str) == Some(wanted)));
+        }
+    }
     let root = json_root(text)?;
     let Some(mut object) = root.object_value() else { return Ok(None) };
     for (i, name) in path.iter().enumerate() {
@@ -99,15 +119,20 @@ fn to_input(value: &Value) -> jsonc_parser::cst::CstInputValue {
     }
 }
 
-fn json_write(text: &str, path: &[&str], value: Option<&Value>) -> Result<String, EditError> {
-    let Some((last, parents)) = path.split_last() else { return Ok(text.to_string()) };
-    let root = json_root(text)?;
+/// The object at `parents` (made on the way when `create`), or None when it is missing and
+/// not to be made.
+fn json_parent(
+    root: &jsonc_parser::cst::CstRootNode,
+    parents: &[&str],
+    path: &[&str],
+    create: bool,
+) -> Result<Option<jsonc_parser::cst::CstObject>, EditError> {
     let mut object = root.object_value_or_set();
     for (i, name) in parents.iter().enumerate() {
         match object.get(name) {
             Some(prop) => match prop.object_value() {
                 Some(inner) => object = inner,
-                None if value.is_none() => return Ok(root.to_string()),
+                None if !create => return Ok(None),
                 None => {
                     return Err(EditError::NotATable {
                         key: path[..=i].join("."),
@@ -116,10 +141,20 @@ fn json_write(text: &str, path: &[&str], value: Option<&Value>) -> Result<String
                     })
                 }
             },
-            None if value.is_none() => return Ok(root.to_string()),
+            None if !create => return Ok(None),
             None => object = object.object_value_or_set(name),
         }
     }
+    Ok(Some(object))
+}
+
+fn json_write(text: &str, path: &[&str], value: Option<&Value>) -> Result<String, EditError> {
+    let Some((last, parents)) = path.split_last() else { return Ok(text.to_string()) };
+    if let Some((field, wanted)) = element_selector(last) {
+        return json_write_element(text, parents, (field, wanted), value);
+    }
+    let root = json_root(text)?;
+    let Some(object) = json_parent(&root, parents, path, value.is_some())? else { return Ok(root.to_string()) };
     match (object.get(last), value) {
         (Some(prop), Some(value)) => prop.set_value(to_input(value)),
         (None, Some(value)) => {
@@ -128,6 +163,52 @@ fn json_write(text: &str, path: &[&str], value: Option<&Value>) -> Result<String
         (Some(prop), None) => {
             prop.remove();
             json_prune(&root, parents);
+        }
+        (None, None) => {}
+    }
+    Ok(root.to_string())
+}
+
+/// Sets, replaces in place or removes the element of the list at `list` whose `field` is
+/// `wanted`; a new element goes last. A list left empty by a removal goes too.
+fn json_write_element(
+    text: &str,
+    list: &[&str],
+    (field, wanted): (&str, &str),
+    value: Option<&Value>,
+) -> Result<String, EditError> {
+    let Some((name, parents)) = list.split_last() else { return Ok(text.to_string()) };
+    let root = json_root(text)?;
+    let Some(object) = json_parent(&root, parents, list, value.is_some())? else { return Ok(root.to_string()) };
+    let array = match object.get(name) {
+        Some(prop) => match prop.value() {
+            Some(v) => v.as_array().ok_or(EditError::NotAList { key: list.join("."), found: "value" })?,
+            None => return Ok(root.to_string()),
+        },
+        None if value.is_none() => return Ok(root.to_string()),
+        None => object.array_value_or_set(name),
+    };
+    let elements = array.elements();
+    let found = elements.iter().enumerate().find(|(_, e)| {
+        e.to_serde_value().and_then(|v| v.get(field).and_then(Value::as_str).map(|s| s == wanted)).unwrap_or(false)
+    });
+    match (found, value) {
+        (Some((index, element)), Some(value)) => {
+            element.clone().remove();
+            array.insert(index, to_input(value));
+        }
+        (None, Some(value)) => {
+            array.append(to_input(value));
+        }
+        (Some((_, element)), None) => {
+            let last_one = elements.len() == 1;
+            element.clone().remove();
+            if last_one {
+                if let Some(prop) = object.get(name) {
+                    prop.remove();
+                }
+                json_prune(&root, parents);
+            }
         }
         (None, None) => {}
     }
@@ -293,98 +374,6 @@ fn toml_prune(doc: &mut toml_edit::DocumentMut, path: &[&str]) {
     }
 }
 
-// ---- .env and flat YAML: one key a line
-
-/// The syntax of a one-level `key<separator>value` file.
-struct LineSyntax {
-    /// `=` or `:`.
-    separator: char,
-    /// `export KEY=...` is a key line too (.env).
-    export_prefix: bool,
-    /// Values are always written double-quoted (YAML: a URL or a key never turns into another
-    /// type); otherwise only when they need it.
-    always_quote: bool,
-}
-
-const DOTENV: LineSyntax = LineSyntax { separator: '=', export_prefix: true, always_quote: false };
-const FLAT_YAML: LineSyntax = LineSyntax { separator: ':', export_prefix: false, always_quote: true };
-
-impl LineSyntax {
-    fn key_of<'a>(&self, line: &'a str) -> Option<&'a str> {
-        if line.starts_with([' ', '\t', '-', '#']) {
-            return None;
-        }
-        let line = if self.export_prefix { line.strip_prefix("export ").unwrap_or(line) } else { line };
-        let (key, rest) = line.split_once(self.separator)?;
-        // YAML: `key:` ends with the colon or a space follows it (`http://` is not a key).
-        if self.separator == ':' && !(rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])) {
-            return None;
-        }
-        Some(key.trim())
-    }
-
-    fn read(&self, text: &str, path: &[&str]) -> Option<Value> {
-        let [key] = path else { return None };
-        let line = text.lines().rev().find(|l| self.key_of(l) == Some(key))?;
-        let raw = line.split_once(self.separator)?.1.trim();
-        let value = if let Some(quoted) = raw.strip_prefix('"') {
-            let end = quoted.rfind('"')?;
-            serde_json::from_str::<String>(&format!("\"{}\"", &quoted[..end]))
-                .unwrap_or_else(|_| quoted[..end].to_string())
-        } else if let Some(quoted) = raw.strip_prefix('\'') {
-            quoted.rsplit_once('\'').map_or(quoted, |(v, _)| v).to_string()
-        } else {
-            raw.split(" #").next().unwrap_or(raw).trim().to_string()
-        };
-        Some(Value::String(value))
-    }
-
-    fn line(&self, key: &str, value: &Value) -> String {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let separator = if self.separator == ':' { ": " } else { "=" };
-        if self.always_quote || text.chars().any(|c| c.is_whitespace() || c == '#' || c == '"' || c == '\'') {
-            format!("{key}{separator}{}", Value::String(text))
-        } else {
-            format!("{key}{separator}{text}")
-        }
-    }
-
-    fn write(&self, text: &str, path: &[&str], value: Option<&Value>) -> String {
-        let [key] = path else { return text.to_string() };
-        let mut out = String::with_capacity(text.len() + 64);
-        let mut done = false;
-        for line in text.split_inclusive('\n') {
-            if self.key_of(line) == Some(key) {
-                if let (Some(value), false) = (value, done) {
-                    let ending = if line.ends_with("\r\n") {
-                        "\r\n"
-                    } else if line.ends_with('\n') {
-                        "\n"
-                    } else {
-                        ""
-                    };
-                    out.push_str(&self.line(key, value));
-                    out.push_str(ending);
-                    done = true;
-                }
-                continue;
-            }
-            out.push_str(line);
-        }
-        if let (Some(value), false) = (value, done) {
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push_str(&self.line(key, value));
-            out.push('\n');
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +392,33 @@ mod tests {
         assert!(back.contains("// the user's comment"));
         let created = FileFormat::Json.write("", &["model"], Some(&json!("m"))).unwrap();
         assert_eq!(FileFormat::Json.read(&created, &["model"]).unwrap(), Some(json!("m")));
+    }
+
+    #[test]
+    fn a_json_list_element_is_added_replaced_in_place_and_removed() {
+        let text = "{\n  // mine\n  \"customModels\": [\n    {\"model\": \"m\", \"displayName\": \"Mine\"}\n  ],\n  \"x\": 1\n}\n";
+        let path = ["customModels", "[displayName=Switchyard]"];
+        let ours = |model: &str| json!({"displayName": "Switchyard", "model": model});
+        let set = FileFormat::Json.write(text, &path, Some(&ours("a"))).unwrap();
+        assert!(set.contains("// mine") && set.contains("\"Mine\""), "{set}");
+        assert_eq!(FileFormat::Json.read(&set, &path).unwrap(), Some(ours("a")));
+        let again = FileFormat::Json.write(&set, &path, Some(&ours("b"))).unwrap();
+        assert_eq!(FileFormat::Json.read(&again, &path).unwrap(), Some(ours("b")));
+        let list = FileFormat::Json.read(&again, &["customModels"]).unwrap().unwrap();
+        assert_eq!(list.as_array().map(Vec::len), Some(2), "{again}");
+        let back = FileFormat::Json.write(&again, &path, None).unwrap();
+        assert_eq!(
+            FileFormat::Json.read(&back, &["customModels"]).unwrap(),
+            Some(json!([{"model": "m", "displayName": "Mine"}]))
+        );
+        // A list made for the element goes with it.
+        let made = FileFormat::Json.write("{}", &path, Some(&ours("a"))).unwrap();
+        let gone = FileFormat::Json.write(&made, &path, None).unwrap();
+        assert_eq!(FileFormat::Json.read(&gone, &["customModels"]).unwrap(), None, "{gone}");
+        assert!(matches!(
+            FileFormat::Json.write("{\"customModels\": 3}", &path, Some(&ours("a"))),
+            Err(EditError::NotAList { .. })
+        ));
     }
 
     #[test]
@@ -438,13 +454,13 @@ mod tests {
         let set = FileFormat::DotEnv.write(text, &["GEMINI_API_KEY"], Some(&json!("new key"))).unwrap();
         assert_eq!(set, "# keys\nOTHER=1\nGEMINI_API_KEY=\"new key\"\n");
         let yaml = "# aider\nmodel: gpt-4o  # mine\nlint-cmd:\n  - \"python: flake8\"\n";
-        let yaml_set = FileFormat::FlatYaml.write(yaml, &["model"], Some(&json!("openai/coding"))).unwrap();
+        let yaml_set = FileFormat::Yaml.write(yaml, &["model"], Some(&json!("openai/coding"))).unwrap();
         let yaml_set =
-            FileFormat::FlatYaml.write(&yaml_set, &["openai-api-base"], Some(&json!("http://127.0.0.1:1/v1"))).unwrap();
+            FileFormat::Yaml.write(&yaml_set, &["openai-api-base"], Some(&json!("http://127.0.0.1:1/v1"))).unwrap();
         assert_eq!(yaml_set, "# aider\nmodel: \"openai/coding\"\nlint-cmd:\n  - \"python: flake8\"\nopenai-api-base: \"http://127.0.0.1:1/v1\"\n");
-        assert_eq!(FileFormat::FlatYaml.read(yaml, &["model"]).unwrap(), Some(json!("gpt-4o")));
+        assert_eq!(FileFormat::Yaml.read(yaml, &["model"]).unwrap(), Some(json!("gpt-4o")));
         assert_eq!(
-            FileFormat::FlatYaml.read(&yaml_set, &["openai-api-base"]).unwrap(),
+            FileFormat::Yaml.read(&yaml_set, &["openai-api-base"]).unwrap(),
             Some(json!("http://127.0.0.1:1/v1"))
         );
         assert_eq!(FileFormat::DotEnv.read(&set, &["GEMINI_API_KEY"]).unwrap(), Some(json!("new key")));

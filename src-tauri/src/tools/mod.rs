@@ -5,7 +5,9 @@
 
 pub mod catalog;
 pub mod edit;
+mod lines;
 pub mod setup;
+mod yaml;
 
 pub use catalog::{ToolSpec, CATALOG};
 pub use setup::{FileStatus, Plan, ToolSetup, ToolStatus, ToolsError};

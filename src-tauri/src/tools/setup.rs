@@ -180,8 +180,9 @@ impl ToolSetup {
 
     /// The part of the target that `field` picks, as the tool's config holds it now.
     fn current_part(&self, spec: &ToolSpec, field: fn(&mut Target) -> &mut String) -> Option<String> {
-        let (file, key, prefix) = probe_key(spec, field)?;
+        let (file, key, inner, prefix) = probe_key(spec, field)?;
         let value = self.current(spec, file, key).ok().flatten()?;
+        let value = inner.iter().try_fold(&value, |v, name| v.get(name))?;
         value.as_str()?.strip_prefix(prefix.as_str()).map(str::to_string)
     }
 
@@ -233,7 +234,7 @@ impl ToolSetup {
         for f in spec.files {
             let old = read_text(&self.file(f.path))?;
             let malformed = |source| ToolsError::Malformed { path: Self::shown(f.path), source };
-            let mut text = old.clone().unwrap_or_default();
+            let mut text = old.clone().unwrap_or_else(|| f.starts_as.to_string());
             f.format.check(&text).map_err(malformed)?;
             for (key, value) in (f.entries)(target) {
                 text = f.format.write(&text, key, Some(&value)).map_err(malformed)?;
@@ -364,17 +365,36 @@ impl ToolSetup {
     }
 }
 
-/// The file and key where the part of the target that `field` picks is written, whole or
-/// after a fixed prefix (OpenCode's `switchyard/MODEL`), and that prefix.
-fn probe_key(
-    spec: &ToolSpec,
-    field: fn(&mut Target) -> &mut String,
-) -> Option<(usize, &'static [&'static str], String)> {
+/// Where the part of the target that `field` picks is written: the file, the key, the names
+/// inside the key's value (a list element's `apiKey`), and the fixed prefix before it
+/// (OpenCode's `switchyard/MODEL`).
+type Probe = (usize, &'static [&'static str], Vec<String>, String);
+
+fn probe_key(spec: &ToolSpec, field: fn(&mut Target) -> &mut String) -> Option<Probe> {
     const MARK: &str = "\u{0}switchyard-probe";
+    fn find(value: &Value, inner: &mut Vec<String>) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.strip_suffix(MARK)?.to_string()),
+            // A name made of the target (OpenCode's `models.MODEL`) is no place to read it back.
+            Value::Object(map) => map.iter().filter(|(name, _)| !name.contains(MARK)).find_map(|(name, v)| {
+                inner.push(name.clone());
+                let found = find(v, inner);
+                if found.is_none() {
+                    inner.pop();
+                }
+                found
+            }),
+            _ => None,
+        }
+    }
     let mut probe = Target { base_url: String::new(), key: String::new(), model: String::new() };
     *field(&mut probe) = MARK.into();
     spec.files.iter().enumerate().find_map(|(i, f)| {
-        (f.entries)(&probe).into_iter().find_map(|(k, v)| Some((i, k, v.as_str()?.strip_suffix(MARK)?.to_string())))
+        (f.entries)(&probe).into_iter().find_map(|(k, v)| {
+            let mut inner = Vec::new();
+            let prefix = find(&v, &mut inner)?;
+            Some((i, k, inner, prefix))
+        })
     })
 }
 

@@ -47,7 +47,7 @@ pub fn steps(endpoint: &str, model: &str) -> Vec<ToolSteps> {
             ),
         },
         ToolSteps {
-            tool: "Cursor, Cline, Continue, Aider",
+            tool: "Cursor, Cline, Roo Code, Kilo Code",
             where_: "the tool's OpenAI-compatible provider settings",
             text: format!("Base URL: {v1}\nAPI key:  {KEY_HINT}\nModel:    {model}"),
         },
