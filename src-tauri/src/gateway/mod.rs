@@ -3,8 +3,10 @@
 //! callers report a taken port before anything else starts.
 
 mod api;
+mod attempts;
 mod auth;
 mod body;
+mod chat;
 mod endpoints;
 pub mod error;
 mod inbound;
