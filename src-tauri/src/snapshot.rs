@@ -90,6 +90,26 @@ pub struct ConfigSnapshot {
 pub struct ComboRuntime {
     pub strategy: ComboStrategy,
     pub members: Vec<String>,
+    /// Synthesis combos: the model that writes the final answer.
+    pub judge: Option<String>,
+    /// Synthesis combos: how long the members get before the judge goes on with the answers
+    /// in (at least one).
+    pub deadline: std::time::Duration,
+}
+
+/// A synthesis combo's members' time when none is set.
+pub const DEFAULT_SYNTHESIS_DEADLINE_SECS: u64 = 60;
+
+impl ComboRuntime {
+    /// A fallback or round-robin combo of `members`.
+    pub fn chain(strategy: ComboStrategy, members: Vec<String>) -> Self {
+        Self {
+            strategy,
+            members,
+            judge: None,
+            deadline: std::time::Duration::from_secs(DEFAULT_SYNTHESIS_DEADLINE_SECS),
+        }
+    }
 }
 
 impl ConfigSnapshot {
@@ -154,7 +174,16 @@ impl ConfigSnapshot {
         for c in store::routing::list_combos(store).await? {
             let strategy =
                 c.strategy.parse().map_err(|e: String| StoreError::Corrupt(format!("combo {}: {e}", c.name)))?;
-            combos.insert(c.name, ComboRuntime { strategy, members: c.members });
+            let deadline = c.deadline_secs.map_or(DEFAULT_SYNTHESIS_DEADLINE_SECS, |s| s.max(1) as u64);
+            combos.insert(
+                c.name,
+                ComboRuntime {
+                    strategy,
+                    members: c.members,
+                    judge: c.judge,
+                    deadline: std::time::Duration::from_secs(deadline),
+                },
+            );
         }
         let aliases = store::routing::list_aliases(store).await?.into_iter().map(|a| (a.name, a.target)).collect();
         let prices = store::usage::list_prices(store).await?.into_iter().collect();

@@ -48,15 +48,12 @@ fn config() -> ConfigSnapshot {
     for c in 0..20 {
         let members: Vec<String> = (0..4).map(|i| format!("p{}/model-x", (c + i) % 10)).collect();
         let strategy = if c % 2 == 0 { ComboStrategy::Fallback } else { ComboStrategy::RoundRobin };
-        combos.insert(format!("combo-{c}"), ComboRuntime { strategy, members });
+        combos.insert(format!("combo-{c}"), ComboRuntime::chain(strategy, members));
     }
     // Nested: combo-top → combo-0, combo-1, combo-2.
     combos.insert(
         "combo-top".into(),
-        ComboRuntime {
-            strategy: ComboStrategy::Fallback,
-            members: vec!["combo-0".into(), "combo-1".into(), "combo-2".into()],
-        },
+        ComboRuntime::chain(ComboStrategy::Fallback, vec!["combo-0".into(), "combo-1".into(), "combo-2".into()]),
     );
     let mut provider_order: Vec<String> = providers.keys().cloned().collect();
     provider_order.sort();

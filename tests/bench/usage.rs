@@ -37,6 +37,8 @@ fn record(i: u64, now_ms: i64) -> UsageRecord {
         cost_usd: 0.001 * (i % 10) as f64,
         priced: true,
         tokens_saved: i % 3000,
+        group_id: None,
+        part: None,
     }
 }
 

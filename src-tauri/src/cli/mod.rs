@@ -5,7 +5,9 @@
 mod output;
 
 use crate::gateway;
-use crate::manage::{AccountAdd, AccountChange, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup};
+use crate::manage::{
+    AccountAdd, AccountChange, ComboSpec, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup,
+};
 use crate::providers::{AuthStyle, ProviderKind};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -165,9 +167,16 @@ pub enum ComboCmd {
         name: String,
         #[arg(required = true)]
         models: Vec<String>,
-        /// fallback (in order) or round-robin (each request starts at the next member)
+        /// fallback (in order), round-robin (each request starts at the next member) or
+        /// synthesize (all members answer, the --judge model writes the final answer)
         #[arg(long, default_value = "fallback")]
         strategy: ComboStrategy,
+        /// synthesize: the model that writes the final answer from the members' (PROVIDER/MODEL)
+        #[arg(long)]
+        judge: Option<String>,
+        /// synthesize: seconds the members get before the judge goes on with the answers in (default 60)
+        #[arg(long)]
+        deadline: Option<u64>,
     },
     /// List combos
     List {
@@ -446,9 +455,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
         },
         Command::Combo(cmd) => match cmd {
-            ComboCmd::Set { name, models, strategy } => {
-                manager.combo_set(&name, strategy, &models).await?;
-                println!("combo {name} ({}): {}", strategy.as_str(), models.join(" → "));
+            ComboCmd::Set { name, models, strategy, judge, deadline } => {
+                let shown = models.join(if strategy == ComboStrategy::Synthesize { " + " } else { " → " });
+                let judged = judge.as_ref().map(|j| format!(", judged by {j}")).unwrap_or_default();
+                let spec = ComboSpec { strategy, members: models, judge, deadline_secs: deadline };
+                manager.combo_set(&name, spec).await?;
+                println!("combo {name} ({}): {shown}{judged}", strategy.as_str());
             }
             ComboCmd::List { json } => output::combos(&manager.combo_list().await?, json)?,
             ComboCmd::Remove { name } => {

@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod codec;
+pub mod embeddings;
 pub mod envelope;
 pub mod gemini;
 pub mod ir;

@@ -1,9 +1,11 @@
 //! The inbound routes: each names its API format and hands the request to `inbound::handle`.
 //! Gemini's routes carry the model in the path (`/v1beta/models/{model}:generateContent`,
 //! also under `/v1/models/`, the model possibly `PROVIDER/MODEL` as extra segments or
-//! URL-encoded).
+//! URL-encoded). Embeddings: `/v1/embeddings`, and Gemini's `:embedContent` and
+//! `:batchEmbedContents` on the same model paths.
 
 use super::body::read_limited;
+use super::embeddings::{self, EmbedInbound};
 use super::error::ApiError;
 use super::inbound::{handle, Inbound};
 use super::{auth, AppState};
@@ -18,6 +20,10 @@ use http::{HeaderMap, StatusCode, Uri};
 
 pub async fn chat_completions(State(app): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     handle(app, Inbound::body_format(Format::Openai), uri, headers, body).await
+}
+
+pub async fn embeddings(State(app): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    embeddings::handle(app, EmbedInbound::Openai, uri, headers, body).await
 }
 
 pub async fn messages(State(app): State<AppState>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
@@ -45,19 +51,25 @@ pub async fn gemini(
         )
         .render(Format::Gemini);
     };
+    let model = model.trim_start_matches("models/").to_string();
     let path_stream = match method {
         "generateContent" => false,
         "streamGenerateContent" => true,
+        "embedContent" | "batchEmbedContents" => {
+            let inbound = EmbedInbound::Gemini { model, batch: method == "batchEmbedContents" };
+            return embeddings::handle(app, inbound, uri, headers, body).await;
+        }
         other => {
             return ApiError::new(
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
-                format!("method '{other}' is not served; generateContent and streamGenerateContent are"),
+                format!(
+                    "method '{other}' is not served; generateContent, streamGenerateContent, embedContent and batchEmbedContents are"
+                ),
             )
             .render(Format::Gemini)
         }
     };
-    let model = model.trim_start_matches("models/").to_string();
     let gemini_sse = query.as_deref().is_some_and(|q| q.split('&').any(|p| p == "alt=sse"));
     let inbound = Inbound { format: Format::Gemini, path_model: Some(model), path_stream, gemini_sse, internal: false };
     handle(app, inbound, uri, headers, body).await

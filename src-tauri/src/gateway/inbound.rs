@@ -231,6 +231,9 @@ async fn serve(
     if let Some(limits) = draft.key_id.and_then(|id| config.key_limits.get(&id).map(|l| (id, l))) {
         app.limits.check(limits.0, limits.1, &model).await.map_err(refusal)?;
     }
+    if let Some(combo) = super::synthesis::combo_for(&config, &model) {
+        return super::synthesis::run(&app, &inbound, &headers, &body, &model, stream, combo, draft).await;
+    }
     let candidates = routing::plan(&config, &app.routing, &model)?;
     let mut chat = ChatJob::new(&app, &inbound, &headers, &body, envelope, &model, stream);
     super::attempts::run(&app, &mut chat, &model, &candidates, draft).await

@@ -7,12 +7,14 @@ mod attempts;
 mod auth;
 mod body;
 mod chat;
+mod embeddings;
 mod endpoints;
 pub mod error;
 mod inbound;
 mod models;
 mod selftest;
 mod stall;
+mod synthesis;
 mod transcode;
 mod ui;
 
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/v1/models", get(models::list_models))
         .route("/v1/chat/completions", post(endpoints::chat_completions))
+        .route("/v1/embeddings", post(endpoints::embeddings))
         .route("/v1/messages", post(endpoints::messages))
         .route("/v1/messages/count_tokens", post(endpoints::count_tokens))
         .route("/v1/responses", post(endpoints::responses))

@@ -19,7 +19,7 @@ pub use keys::{hash_key as keys_hash, CreatedKey, KeyLimitsChange, KEY_PREFIX};
 pub use overview::{Overview, Totals};
 pub use probe::ProbeResult;
 pub use providers::ProviderAdd;
-pub use routing::{AccountChange, ProviderSet};
+pub use routing::{AccountChange, ComboSpec, ProviderSet};
 pub use settings::{SettingKey, Settings};
 pub use usage::UsageGroup;
 

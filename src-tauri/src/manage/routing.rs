@@ -1,12 +1,25 @@
 //! Routing operations: a provider's rotation strategy, an account's priority and enabled flag,
-//! combos (named fallback chains, checked for unknown members and cycles) and model aliases.
+//! combos (named fallback chains or synthesis groups, checked for unknown members, cycles and
+//! a mix of chat and embedding models) and model aliases.
 
 use super::{ManageError, Manager, Result};
 use crate::routing::{validate_combo_member, ComboStrategy, Strategy};
-use crate::snapshot::ConfigSnapshot;
+use crate::snapshot::{ComboRuntime, ConfigSnapshot, DEFAULT_SYNTHESIS_DEADLINE_SECS};
 pub use crate::store::accounts::AccountChange;
 use crate::store::routing::{AliasRecord, ComboRecord};
 use crate::store::{self, StoreError};
+
+/// A combo as `combo set` gives it.
+#[derive(Debug, Clone)]
+pub struct ComboSpec {
+    pub strategy: ComboStrategy,
+    /// In order: PROVIDER/MODEL, other combos, aliases.
+    pub members: Vec<String>,
+    /// Synthesis combos: the model that writes the final answer from the members'.
+    pub judge: Option<String>,
+    /// Synthesis combos: seconds the members get (default 60).
+    pub deadline_secs: Option<u64>,
+}
 
 /// What `provider set` changes; `None` leaves a field as it is.
 #[derive(Debug, Default, Clone)]
@@ -83,23 +96,48 @@ impl Manager {
         Ok(())
     }
 
-    pub async fn combo_set(&self, name: &str, strategy: ComboStrategy, members: &[String]) -> Result<()> {
+    pub async fn combo_set(&self, name: &str, spec: ComboSpec) -> Result<()> {
         validate_name(name, "combo")?;
+        let ComboSpec { strategy, members, judge, deadline_secs } = spec;
         if members.is_empty() {
             return Err(ManageError::Invalid(format!("combo '{name}' needs at least one model")));
+        }
+        let synthesize = strategy == ComboStrategy::Synthesize;
+        match (&judge, synthesize) {
+            (None, true) => {
+                return Err(ManageError::Invalid(format!(
+                "combo '{name}' synthesizes: name the model that writes the final answer with --judge PROVIDER/MODEL"
+            )))
+            }
+            (Some(_), false) => {
+                return Err(ManageError::Invalid("--judge is for --strategy synthesize combos".into()));
+            }
+            _ => {}
+        }
+        if let Some(secs) = deadline_secs {
+            if !synthesize {
+                return Err(ManageError::Invalid("--deadline is for --strategy synthesize combos".into()));
+            }
+            if !(1..=600).contains(&secs) {
+                return Err(ManageError::Invalid(format!("--deadline must be 1 to 600 seconds, not {secs}")));
+            }
         }
         let mut config = ConfigSnapshot::load(self).await?;
         if config.providers.contains_key(name) || config.aliases.contains_key(name) {
             return Err(ManageError::Conflict(format!("'{name}' is already a provider or an alias")));
         }
         // Check the members against the configuration as it will be, this combo included.
-        config.combos.insert(name.to_string(), crate::snapshot::ComboRuntime { strategy, members: members.to_vec() });
-        for member in members {
+        let deadline = std::time::Duration::from_secs(deadline_secs.unwrap_or(DEFAULT_SYNTHESIS_DEADLINE_SECS));
+        let runtime = ComboRuntime { strategy, members: members.clone(), judge: judge.clone(), deadline };
+        config.combos.insert(name.to_string(), runtime);
+        for member in members.iter().chain(judge.as_ref()) {
             validate_combo_member(&config, name, member)
                 .map_err(|e| ManageError::Invalid(format!("member '{member}': {e}")))?;
         }
+        check_kinds(&config, name, synthesize, judge.as_deref())?;
         let mut tx = self.store.begin().await?;
-        store::routing::upsert_combo(&mut tx, name, strategy.as_str(), members).await?;
+        let deadline = deadline_secs.map(|s| s as i64);
+        store::routing::upsert_combo(&mut tx, name, strategy.as_str(), &members, judge.as_deref(), deadline).await?;
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
@@ -148,6 +186,38 @@ impl Manager {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
+}
+
+/// A combo holds chat models or embedding models, not both; a synthesis combo and its judge
+/// hold chat models.
+fn check_kinds(config: &ConfigSnapshot, name: &str, synthesize: bool, judge: Option<&str>) -> Result<()> {
+    use crate::providers::capabilities::{kind_of, ModelKind};
+    let state = crate::routing::RoutingState::default();
+    let candidates = crate::routing::plan(config, &state, name).unwrap_or_default();
+    let named = |kind: ModelKind| -> Vec<String> {
+        candidates
+            .iter()
+            .filter(|c| kind_of(&c.upstream_model) == Some(kind))
+            .map(|c| format!("{}/{}", c.provider.id, c.upstream_model))
+            .collect()
+    };
+    let (embedding, chat) = (named(ModelKind::Embedding), named(ModelKind::Chat));
+    if !embedding.is_empty() && !chat.is_empty() {
+        return Err(ManageError::Invalid(format!(
+            "combo '{name}' mixes embedding models ({}) with chat models ({}): an embeddings combo may only hold embedding models",
+            embedding.join(", "),
+            chat.join(", ")
+        )));
+    }
+    if synthesize {
+        let judge_embeds = judge.is_some_and(|j| kind_of(j) == Some(ModelKind::Embedding));
+        if !embedding.is_empty() || judge_embeds {
+            return Err(ManageError::Invalid(format!(
+                "combo '{name}' synthesizes chat answers: its members and judge must be chat models, not embedding models"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Combo and alias names are model names clients type: no '/', which marks PROVIDER/MODEL.

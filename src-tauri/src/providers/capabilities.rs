@@ -1,6 +1,7 @@
 //! Model capabilities (`models.toml`: data, matched by model id) and the check that lets
 //! routing skip a model that cannot serve a request: one with images for a text-only model,
-//! one with tools for a model without tool use, one larger than the model's context.
+//! one with tools for a model without tool use, one larger than the model's context, and a
+//! chat request for an embedding model or the reverse.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -9,9 +10,38 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Capabilities {
     pub context: u64,
+    #[serde(default)]
     pub images: bool,
+    #[serde(default)]
     pub tools: bool,
+    #[serde(default)]
     pub reasoning: bool,
+    /// An embedding model, and the size of its vectors.
+    #[serde(default)]
+    pub embedding: Option<u32>,
+}
+
+/// What a model is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Chat,
+    Embedding,
+}
+
+/// What `model` is for: from the table, else an id naming embeddings (`nomic-embed-text`,
+/// `mistral-embed`); None when nothing tells.
+pub fn kind_of(model: &str) -> Option<ModelKind> {
+    match lookup(model) {
+        Some(caps) if caps.embedding.is_some() => Some(ModelKind::Embedding),
+        Some(_) => Some(ModelKind::Chat),
+        None if model.to_ascii_lowercase().contains("embed") => Some(ModelKind::Embedding),
+        None => None,
+    }
+}
+
+/// Why `model` cannot serve an embeddings request, if it cannot.
+pub fn embeddings_skip_reason(model: &str) -> Option<String> {
+    (kind_of(model) == Some(ModelKind::Chat)).then(|| format!("{model} is a chat model, not an embedding model"))
 }
 
 /// What a request needs of a model, read cheaply from its raw body.
@@ -51,6 +81,9 @@ pub fn lookup(model: &str) -> Option<Capabilities> {
 
 /// Why `model` cannot serve a request with `needs`, if it cannot.
 pub fn skip_reason(model: &str, needs: &Needs) -> Option<String> {
+    if kind_of(model) == Some(ModelKind::Embedding) {
+        return Some(format!("{model} is an embedding model: send it to /v1/embeddings"));
+    }
     let caps = lookup(model)?;
     if needs.images && !caps.images {
         return Some(format!("{model} takes no images"));
@@ -113,6 +146,18 @@ mod tests {
         let big = Needs { est_tokens: 150_000, ..Default::default() };
         assert!(skip_reason("deepseek-chat", &big).unwrap().contains("exceeds"));
         assert_eq!(skip_reason("gemini-2.5-pro", &big), None);
+    }
+
+    #[test]
+    fn embedding_models_are_told_apart() {
+        assert_eq!(lookup("text-embedding-3-small").unwrap().embedding, Some(1536));
+        assert_eq!(kind_of("openai/text-embedding-3-large"), Some(ModelKind::Embedding));
+        assert_eq!(kind_of("nomic-embed-text"), Some(ModelKind::Embedding), "by its name");
+        assert_eq!(kind_of("gpt-5-mini"), Some(ModelKind::Chat));
+        assert_eq!(kind_of("mock-model"), None);
+        assert!(embeddings_skip_reason("gpt-5-mini").unwrap().contains("chat model"));
+        assert_eq!(embeddings_skip_reason("my-custom-model"), None, "unknown models are tried");
+        assert!(skip_reason("voyage-3.5", &Needs::default()).unwrap().contains("embedding model"));
     }
 
     #[test]

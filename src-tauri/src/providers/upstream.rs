@@ -157,6 +157,30 @@ pub fn fixed_endpoint(kind: ProviderKind, base_url: &str) -> Result<Option<reqwe
     reqwest::Url::parse(&format!("{base_url}{path}")).map(Some).map_err(|e| e.to_string())
 }
 
+/// The embeddings API of a provider and its URL for `model`: OpenAI-compatible providers at
+/// `{base}/embeddings` (Voyage, known by its host, in its own dialect), Gemini at
+/// `:batchEmbedContents`. None for Anthropic, which has no embeddings API.
+pub fn embeddings_endpoint(
+    provider: &ProviderRuntime,
+    model: &str,
+) -> Result<Option<(crate::formats::embeddings::Dialect, reqwest::Url)>, UpstreamError> {
+    use crate::formats::embeddings::Dialect;
+    let (dialect, url) = match provider.kind {
+        ProviderKind::Anthropic => return Ok(None),
+        ProviderKind::Gemini => {
+            let model: String = model.split('/').map(|seg| seg.replace(':', "%3A")).collect::<Vec<_>>().join("/");
+            (Dialect::Gemini, format!("{}/v1beta/models/{model}:batchEmbedContents", provider.base_url))
+        }
+        ProviderKind::Openai | ProviderKind::Responses => {
+            let voyage = provider.base_url.contains("voyageai.com");
+            (if voyage { Dialect::Voyage } else { Dialect::OpenAi }, format!("{}/embeddings", provider.base_url))
+        }
+    };
+    reqwest::Url::parse(&url)
+        .map(|u| Some((dialect, u)))
+        .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })
+}
+
 /// The URL a request for `model` goes to.
 pub fn endpoint(
     provider: &ProviderRuntime,

@@ -227,23 +227,17 @@ mod tests {
             provider("b", &[], 1, AuthStyle::Bearer),
             provider("gone", &[], 0, AuthStyle::Bearer),
         ]);
-        c.combos.insert(
-            "inner".into(),
-            ComboRuntime { strategy: ComboStrategy::Fallback, members: vec!["b/y".into(), "a/x".into()] },
-        );
+        c.combos.insert("inner".into(), ComboRuntime::chain(ComboStrategy::Fallback, vec!["b/y".into(), "a/x".into()]));
         c.combos.insert(
             "outer".into(),
-            ComboRuntime {
-                strategy: ComboStrategy::Fallback,
-                members: vec!["a/x".into(), "gone/z".into(), "inner".into(), "b/last".into()],
-            },
+            ComboRuntime::chain(
+                ComboStrategy::Fallback,
+                vec!["a/x".into(), "gone/z".into(), "inner".into(), "b/last".into()],
+            ),
         );
         c.combos.insert(
             "rr".into(),
-            ComboRuntime {
-                strategy: ComboStrategy::RoundRobin,
-                members: vec!["a/1".into(), "a/2".into(), "a/3".into()],
-            },
+            ComboRuntime::chain(ComboStrategy::RoundRobin, vec!["a/1".into(), "a/2".into(), "a/3".into()]),
         );
         c.aliases.insert("fast".into(), "outer".into());
         let state = RoutingState::default();
@@ -255,10 +249,8 @@ mod tests {
         assert_eq!(ids(&plan(&c, &state, "fast").unwrap()), ["a/x", "b/y", "b/last"]);
         let firsts: Vec<String> = (0..4).map(|_| ids(&plan(&c, &state, "rr").unwrap())[0].clone()).collect();
         assert_eq!(firsts, ["a/1", "a/2", "a/3", "a/1"]);
-        c.combos
-            .insert("loop1".into(), ComboRuntime { strategy: ComboStrategy::Fallback, members: vec!["loop2".into()] });
-        c.combos
-            .insert("loop2".into(), ComboRuntime { strategy: ComboStrategy::Fallback, members: vec!["loop1".into()] });
+        c.combos.insert("loop1".into(), ComboRuntime::chain(ComboStrategy::Fallback, vec!["loop2".into()]));
+        c.combos.insert("loop2".into(), ComboRuntime::chain(ComboStrategy::Fallback, vec!["loop1".into()]));
         assert!(matches!(plan(&c, &state, "loop1"), Err(RouteError::Cycle { .. })));
         assert!(matches!(validate_combo_member(&c, "outer", "outer"), Err(RouteError::Cycle { .. })));
         assert!(matches!(validate_combo_member(&c, "inner", "outer"), Err(RouteError::Cycle { .. })));

@@ -162,7 +162,8 @@ impl RoutingState {
     /// Where a combo starts this time.
     pub fn combo_start(&self, combo: &str, strategy: ComboStrategy, members: usize) -> usize {
         match strategy {
-            ComboStrategy::Fallback => 0,
+            // A synthesis combo reached through another combo falls back over its members.
+            ComboStrategy::Fallback | ComboStrategy::Synthesize => 0,
             ComboStrategy::RoundRobin if members == 0 => 0,
             // Combo names hold no '/' and provider ids no ':': their counters never mix.
             ComboStrategy::RoundRobin => (self.next_count(&format!("combo:{combo}")) % members as u64) as usize,

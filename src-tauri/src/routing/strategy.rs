@@ -57,6 +57,8 @@ pub enum ComboStrategy {
     Fallback,
     /// Each request starts at the next member, then falls back through the others.
     RoundRobin,
+    /// Every member answers in parallel; a judge model writes the final answer from theirs.
+    Synthesize,
 }
 
 impl ComboStrategy {
@@ -64,6 +66,7 @@ impl ComboStrategy {
         match self {
             Self::Fallback => "fallback",
             Self::RoundRobin => "round-robin",
+            Self::Synthesize => "synthesize",
         }
     }
 }
@@ -74,7 +77,8 @@ impl FromStr for ComboStrategy {
         match s {
             "fallback" => Ok(Self::Fallback),
             "round-robin" => Ok(Self::RoundRobin),
-            _ => Err(format!("unknown combo strategy '{s}': expected fallback or round-robin")),
+            "synthesize" => Ok(Self::Synthesize),
+            _ => Err(format!("unknown combo strategy '{s}': expected fallback, round-robin or synthesize")),
         }
     }
 }

@@ -11,6 +11,12 @@ pub struct ComboRecord {
     pub name: String,
     pub strategy: String,
     pub members: Vec<String>,
+    /// Synthesis combos: the model that writes the final answer, and how long the members
+    /// get (seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_secs: Option<i64>,
     pub created_at: String,
 }
 
@@ -35,15 +41,20 @@ pub async fn upsert_combo(
     name: &str,
     strategy: &str,
     members: &[String],
+    judge: Option<&str>,
+    deadline_secs: Option<i64>,
 ) -> Result<(), StoreError> {
     let members = serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO combos (name, strategy, members, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET strategy = excluded.strategy, members = excluded.members",
+        "INSERT INTO combos (name, strategy, members, judge, deadline_secs, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET strategy = excluded.strategy, members = excluded.members,
+             judge = excluded.judge, deadline_secs = excluded.deadline_secs",
     )
     .bind(name)
     .bind(strategy)
     .bind(members)
+    .bind(judge)
+    .bind(deadline_secs)
     .bind(super::now_rfc3339())
     .execute(&mut **tx)
     .await?;
@@ -51,9 +62,10 @@ pub async fn upsert_combo(
 }
 
 pub async fn list_combos(store: &Store) -> Result<Vec<ComboRecord>, StoreError> {
-    let rows = sqlx::query("SELECT name, strategy, members, created_at FROM combos ORDER BY name")
-        .fetch_all(store.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT name, strategy, members, judge, deadline_secs, created_at FROM combos ORDER BY name")
+            .fetch_all(store.pool())
+            .await?;
     rows.iter()
         .map(|r| {
             let name: String = r.get("name");
@@ -61,6 +73,8 @@ pub async fn list_combos(store: &Store) -> Result<Vec<ComboRecord>, StoreError> 
                 members: serde_json::from_str(&r.get::<String, _>("members"))
                     .map_err(|e| StoreError::Corrupt(format!("combo {name}: {e}")))?,
                 strategy: r.get("strategy"),
+                judge: r.get("judge"),
+                deadline_secs: r.get("deadline_secs"),
                 created_at: r.get("created_at"),
                 name,
             })

@@ -13,8 +13,8 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -39,6 +39,8 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.cost_usd)
         .bind(r.priced)
         .bind(r.tokens_saved as i64)
+        .bind(r.group_id)
+        .bind(r.part)
         .execute(&mut *tx)
         .await?;
         add_to_hour(&mut tx, r).await?;
@@ -139,6 +141,10 @@ pub struct UsageRow {
     pub cost_usd: f64,
     pub priced: bool,
     pub tokens_saved: i64,
+    /// The records of one synthesized request share this id.
+    pub group_id: Option<i64>,
+    /// In a synthesized request: `member` or `judge`.
+    pub part: Option<String>,
 }
 
 /// The newest `limit` records, newest first.
@@ -175,6 +181,8 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         cost_usd: r.get("cost_usd"),
         priced: r.get("priced"),
         tokens_saved: r.get("tokens_saved"),
+        group_id: r.get("group_id"),
+        part: r.get("part"),
     })
 }
 
@@ -363,6 +371,8 @@ mod tests {
             cost_usd: cost,
             priced: true,
             tokens_saved: 7,
+            group_id: None,
+            part: None,
         }
     }
 

@@ -58,6 +58,10 @@ pub struct UsageRecord {
     pub priced: bool,
     /// Tokens (o200k_base) the token saver took out of the request's tool results.
     pub tokens_saved: u64,
+    /// The records of one synthesized request (its members and its judge) share this id.
+    pub group_id: Option<i64>,
+    /// In a synthesized request: `member` or `judge`.
+    pub part: Option<&'static str>,
 }
 
 /// The coding tool or SDK behind a request, from its user agent.
@@ -107,6 +111,8 @@ pub struct Draft {
     pub attempts: Vec<String>,
     pub stream: bool,
     pub tokens_saved: u64,
+    pub group_id: Option<i64>,
+    pub part: Option<&'static str>,
 }
 
 impl Draft {
@@ -137,6 +143,8 @@ impl Draft {
             attempts: self.attempts,
             stream: self.stream,
             tokens_saved: self.tokens_saved,
+            group_id: self.group_id,
+            part: self.part,
             status,
             outcome,
             latency_ms,

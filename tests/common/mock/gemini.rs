@@ -30,6 +30,9 @@ pub async fn generate(
             Err(response) => return response,
         };
     let Ok(req) = serde_json::from_slice::<Value>(&body) else { return bad_request(error_body, "mock: bad JSON") };
+    if method == "embedContent" || method == "batchEmbedContents" {
+        return super::embeddings::gemini(&req, method == "batchEmbedContents");
+    }
     let tools: Vec<String> = req["tools"]
         .as_array()
         .into_iter()

@@ -2,7 +2,7 @@
 //! Chat Completions, Anthropic Messages, OpenAI Responses and Gemini, each JSON and streamed.
 //! It answers deterministically, calls a tool when asked, thinks when asked, injects faults by
 //! API key, logs what it received, and counts whether each stream ran to its end or was cut
-//! off by the caller.
+//! off by the caller. It also embeds (`embeddings`: OpenAI-style and Gemini routes).
 //!
 //! The answer: text `w0 w1 ... w{N-1}` (N = `chunks`, one stream event per piece). When the
 //! request defines tools and its last user turn says "use the tool", the answer is one call to
@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 mod anthropic;
+pub mod embeddings;
 mod gemini;
 mod openai;
 mod responses;
@@ -92,6 +93,7 @@ impl MockProvider {
         let state = MockState { config, log: Arc::default(), counters: Arc::default(), per_key: Arc::default() };
         let app = Router::new()
             .route("/v1/chat/completions", post(openai::chat))
+            .route("/v1/embeddings", post(embeddings::openai))
             .route("/v1/messages", post(anthropic::messages))
             .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
             .route("/v1/responses", post(responses::responses))

@@ -4,7 +4,7 @@
 use super::{json, ApiResult, Body};
 use crate::gateway::error::ApiError;
 use crate::gateway::AppState;
-use crate::manage::{AccountAdd, AccountChange, KeyLimitsChange, ProviderAdd, ProviderSet};
+use crate::manage::{AccountAdd, AccountChange, ComboSpec, KeyLimitsChange, ProviderAdd, ProviderSet};
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use http::StatusCode;
@@ -165,6 +165,10 @@ pub struct ComboBody {
     #[serde(default = "fallback")]
     strategy: String,
     members: Vec<String>,
+    #[serde(default)]
+    judge: Option<String>,
+    #[serde(default)]
+    deadline_secs: Option<u64>,
 }
 
 fn fallback() -> String {
@@ -173,7 +177,8 @@ fn fallback() -> String {
 
 pub async fn combo_set(State(app): State<AppState>, Path(name): Path<String>, Body(c): Body<ComboBody>) -> ApiResult {
     let strategy = c.strategy.parse().map_err(ApiError::bad_request)?;
-    app.manager.combo_set(&name, strategy, &c.members).await?;
+    let spec = ComboSpec { strategy, members: c.members, judge: c.judge, deadline_secs: c.deadline_secs };
+    app.manager.combo_set(&name, spec).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
