@@ -1,6 +1,7 @@
 //! The gateway benchmark: added latency and throughput of `switchyard serve` against calling
 //! the same mock provider directly, plus RSS idle and under load and the time from start to
-//! the first served request. Runs from the project alone:
+//! the first served request, the cost of translation, embeddings, and a synthesis combo. Runs
+//! from the project alone:
 //!
 //!     cargo bench --bench gateway             # full run (about two minutes)
 //!     cargo bench --bench gateway -- --quick  # a smoke run
@@ -250,6 +251,54 @@ async fn translation(gw: &Gateway, rounds: usize, requests: usize) {
     }
 }
 
+/// Embeddings (16 texts a request) direct and through the gateway, and a synthesis combo
+/// (two members and a judge, all the instant mock) against one plain request.
+async fn embeddings_and_synthesis(gw: &Gateway, mock: &MockProvider, rounds: usize, requests: usize) {
+    let texts: Vec<String> = (0..16).map(|i| format!("fn item_{i}() -> u32 {{ {i} }}")).collect();
+    let embed = |model: &str| Bytes::from(serde_json::json!({"model": model, "input": texts}).to_string());
+    println!("| request | c | direct p50 µs | gateway p50 µs | added p50 µs | direct p99 µs | gateway p99 µs | gateway req/s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for c in [1, 16] {
+        let (direct, through) = (embed("mock-embed"), embed("instant/mock-embed"));
+        load(mock.addr, "/v1/embeddings", direct.clone(), "embedding", 200, c).await;
+        load(gw.addr, "/v1/embeddings", through.clone(), "embedding", 200, c).await;
+        let mut rows: Vec<[f64; 5]> = Vec::new();
+        for _ in 0..rounds {
+            let d = load(mock.addr, "/v1/embeddings", direct.clone(), "embedding", requests, c).await;
+            let g = load(gw.addr, "/v1/embeddings", through.clone(), "embedding", requests, c).await;
+            assert_eq!(d.errors + g.errors, 0, "embeddings: errors");
+            let q = |r: &LoadResult, q: f64| r.total_us.value_at_quantile(q) as f64;
+            rows.push([q(&d, 0.5), q(&g, 0.5), q(&d, 0.99), q(&g, 0.99), g.rps()]);
+        }
+        let m: Vec<f64> = (0..5).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
+        println!(
+            "| embeddings, 16 texts | {c} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            m[0],
+            m[1],
+            m[1] - m[0],
+            m[2],
+            m[3],
+            m[4]
+        );
+    }
+    let (single, synth) = (body("instant/mock-model", false), body("bench-trio", false));
+    load(gw.addr, "/v1/chat/completions", synth.clone(), "w19", 50, 1).await;
+    let mut rows: Vec<[f64; 2]> = Vec::new();
+    for _ in 0..rounds {
+        let a = load(gw.addr, "/v1/chat/completions", single.clone(), "w19", requests / 4, 1).await;
+        let b = load(gw.addr, "/v1/chat/completions", synth.clone(), "w19", requests / 4, 1).await;
+        assert_eq!(a.errors + b.errors, 0, "synthesis: errors");
+        rows.push([a.total_us.value_at_quantile(0.5) as f64, b.total_us.value_at_quantile(0.5) as f64]);
+    }
+    let m: Vec<f64> = (0..2).map(|i| median(rows.iter().map(|r| r[i]).collect())).collect();
+    println!(
+        "| synthesis: 2 members + judge vs one request (gateway p50 µs) | 1 | {:.0} | {:.0} | {:.0} | | | |",
+        m[0],
+        m[1],
+        m[1] - m[0]
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 1 } else { 3 };
@@ -302,6 +351,18 @@ fn main() {
         "bench-key",
     ];
     cli(&data_dir, &args);
+    let synthesis = [
+        "combo",
+        "set",
+        "bench-trio",
+        "instant/mock-model",
+        "instant-an/mock-model",
+        "--strategy",
+        "synthesize",
+        "--judge",
+        "instant/mock-model",
+    ];
+    cli(&data_dir, &synthesis);
 
     driver.block_on(async {
         let startup = startup_ms(&data_dir, if quick { 3 } else { 11 }).await;
@@ -360,6 +421,8 @@ fn main() {
         }
         println!();
         translation(&gw, rounds, 2000 / scale).await;
+        println!();
+        embeddings_and_synthesis(&gw, &instant, rounds, 2000 / scale).await;
         println!();
         println!("gateway RSS idle: {:.1} MB; peak under load: {:.1} MB", idle_rss as f64 / 1024.0, peak_rss as f64 / 1024.0);
         println!("start to first served request: {startup:.1} ms (median)");

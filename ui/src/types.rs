@@ -87,6 +87,12 @@ pub struct Combo {
     pub name: String,
     pub strategy: String,
     pub members: Vec<String>,
+    /// Synthesis combos: the model that writes the final answer.
+    #[serde(default)]
+    pub judge: Option<String>,
+    /// Synthesis combos: seconds the members get.
+    #[serde(default)]
+    pub deadline_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -1,6 +1,8 @@
-//! Combos: named, ordered fallback chains a client uses as a model name. The editor orders the
+//! Combos: named, ordered fallback chains a client uses as a model name, or synthesis groups
+//! (every member answers, a judge model writes the final answer). The editor orders the
 //! members by drag or ↑ ↓, adds any model name or another combo (nesting), and saves; the
-//! gateway refuses unknown members and cycles, and the error shows here.
+//! gateway refuses unknown members, cycles and mixes of chat and embedding models, and the
+//! error shows here.
 
 use crate::api::{self, encode};
 use crate::components::{act, live, load, ordered_list, show, Status};
@@ -20,7 +22,13 @@ pub fn Combos() -> impl IntoView {
         api::get::<Vec<String>>("/api/models")
     });
     // The combo in the editor: a new one, or a copy of one being edited.
-    let editing = RwSignal::new(Combo { name: String::new(), strategy: "fallback".into(), members: vec![] });
+    let editing = RwSignal::new(Combo {
+        name: String::new(),
+        strategy: "fallback".into(),
+        members: vec![],
+        judge: None,
+        deadline_secs: None,
+    });
     view! {
         <h1>"Combos"</h1>
         <p class="muted">"A combo is a model name that tries its members in order: the first that answers wins; one that is rate-limited or failing is skipped."</p>
@@ -43,8 +51,11 @@ pub fn Combos() -> impl IntoView {
                             view! {
                                 <tr data-combo=name.clone()>
                                     <td><code>{name.clone()}</code></td>
-                                    <td>{c.strategy.clone()}</td>
-                                    <td>{c.members.join(" → ")}</td>
+                                    <td>{match &c.judge {
+                                        Some(judge) => format!("synthesize, judged by {judge} ({} s)", c.deadline_secs.unwrap_or(60)),
+                                        None => c.strategy.clone(),
+                                    }}</td>
+                                    <td>{c.members.join(if c.judge.is_some() { " + " } else { " → " })}</td>
                                     <td>
                                         <button type="button" class="small" on:click=test aria-label=format!("Test {name}")
                                             title="Sends one short request through the combo (a few tokens)">"Test"</button>
@@ -89,6 +100,8 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
     let name = RwSignal::new(combo.name.clone());
     let strategy = RwSignal::new(combo.strategy.clone());
     let members = RwSignal::new(combo.members.clone());
+    let judge = RwSignal::new(combo.judge.clone().unwrap_or_default());
+    let deadline = RwSignal::new(combo.deadline_secs.unwrap_or(60).to_string());
     let adding = RwSignal::new(String::new());
     let status = Status::new();
     let add = move || {
@@ -101,7 +114,11 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let path = format!("/api/combos/{}", encode(name.get_untracked().trim()));
-        let body = json!({"strategy": strategy.get_untracked(), "members": members.get_untracked()});
+        let mut body = json!({"strategy": strategy.get_untracked(), "members": members.get_untracked()});
+        if strategy.get_untracked() == "synthesize" {
+            body["judge"] = json!(judge.get_untracked().trim());
+            body["deadline_secs"] = json!(deadline.get_untracked().trim().parse::<u64>().unwrap_or(60));
+        }
         act(status, "Combo saved.", api::send("PUT", path, Some(body)));
     };
     view! {
@@ -115,7 +132,14 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
                     <select id="combo-strategy" on:change=move |ev| strategy.set(event_target_value(&ev))>
                         <option value="fallback" selected=combo.strategy == "fallback">"Fallback: always start with the first"</option>
                         <option value="round-robin" selected=combo.strategy == "round-robin">"Round robin: start with the next each time"</option>
+                        <option value="synthesize" selected=combo.strategy == "synthesize">"Synthesize: all answer, a judge writes the answer"</option>
                     </select>
+                    {move || (strategy.get() == "synthesize").then(|| view! {
+                        <label for="combo-judge">"Judge"</label>
+                        <input id="combo-judge" list="model-names" required placeholder="provider/model" bind:value=judge/>
+                        <label for="combo-deadline">"Deadline (s)"</label>
+                        <input id="combo-deadline" type="number" min="1" max="600" bind:value=deadline/>
+                    })}
                 </div>
                 <h3>"Members"</h3>
                 {move || members.get().is_empty().then(|| view! { <p class="muted">"Add at least one model."</p> })}
