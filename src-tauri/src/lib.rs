@@ -6,6 +6,7 @@
 //! - `routing`: model name → provider, account, upstream model
 //! - `snapshot`: the live, atomically swapped configuration the gateway reads
 //! - `store`: SQLite through sqlx, migrations, sealed secrets
+//! - `login`: subscription logins (OAuth flows, imports, token refresh, quotas)
 //! - `tools`: coding tools' config files, pointed at Switchyard and put back
 //! - `manage`: every management operation, shared by the CLI, the desktop app and /api
 //! - `cli`: argument parsing and output of the `switchyard` command
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod desktop;
 pub mod formats;
 pub mod gateway;
+pub mod login;
 pub mod manage;
 pub mod providers;
 pub mod routing;

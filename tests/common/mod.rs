@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mock;
+pub mod mock_auth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -50,6 +51,13 @@ impl Env {
             .unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
+    }
+
+    /// Starts a CLI command with piped stdin and stdout (an interactive one, such as `login`).
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        let mut cmd = tokio::process::Command::from(self.command());
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        cmd.spawn().expect("spawn switchyard")
     }
 
     /// Runs a CLI command that must succeed; returns its stdout.

@@ -14,6 +14,7 @@ mod embeddings;
 mod errors;
 mod keys;
 mod live_reload;
+mod logins;
 mod passthrough;
 mod routing;
 mod saver;

@@ -2,6 +2,7 @@
 //! subcommand to the management layer or the gateway. Output formatting is in `output`.
 //! No logic lives here beyond parsing, calling and printing.
 
+mod login_ui;
 mod output;
 
 use crate::gateway;
@@ -42,9 +43,12 @@ pub enum Command {
     /// Upstream providers: catalog ones (openai, anthropic, groq, ...) or your own base URL
     #[command(subcommand)]
     Provider(ProviderCmd),
-    /// Accounts (API keys) of a provider
+    /// Accounts (API keys and subscription logins) of a provider
     #[command(subcommand)]
     Account(AccountCmd),
+    /// Sign in with a subscription (claude, codex, copilot, qwen): opens the browser or shows a
+    /// device code, and saves the login as an account
+    Login(LoginArgs),
     /// Combos: named, ordered fallback chains usable as a model name
     #[command(subcommand)]
     Combo(ComboCmd),
@@ -63,8 +67,8 @@ pub enum Command {
     /// Settings (require-key, max-body-mb)
     #[command(subcommand)]
     Settings(SettingsCmd),
-    /// Coding tools (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code): point one at
-    /// Switchyard, see its state, put its config back
+    /// Coding tools (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code, Aider, Factory Droid,
+    /// Continue): point one at Switchyard, see its state, put its config back
     #[command(subcommand)]
     Tools(ToolsCmd),
 }
@@ -234,6 +238,26 @@ pub enum AccountCmd {
     },
     /// Remove an account
     Remove { id: i64 },
+    /// A login account's subscription quota, asked of the provider now
+    Quota {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// claude, codex, copilot or qwen
+    pub provider: String,
+    /// Import the login the official CLI saved on this machine instead of signing in
+    #[arg(long)]
+    pub import: bool,
+    /// Print the sign-in address instead of opening the browser
+    #[arg(long)]
+    pub no_browser: bool,
+    #[arg(long, default_value = "")]
+    pub label: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -496,7 +520,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 manager.account_remove(id).await?;
                 println!("removed account {id}");
             }
+            AccountCmd::Quota { id, json } => output::quota(&manager.account_quota(id).await?, json)?,
         },
+        Command::Login(args) => {
+            let kind: crate::login::LoginKind = args.provider.parse().map_err(anyhow::Error::msg)?;
+            let account = if args.import {
+                let home = dirs::home_dir().ok_or_else(|| anyhow::anyhow!("no home folder to import from"))?;
+                manager.login_import(kind, &home, &args.label).await?
+            } else {
+                let ui = login_ui::TerminalLogin { open_browser: !args.no_browser };
+                manager.login(kind, &ui, &args.label, std::time::Duration::from_secs(1)).await?
+            };
+            output::login_saved(&account);
+        }
         Command::Price(cmd) => match cmd {
             PriceCmd::Set { model, input, output, cache_read, cache_write } => {
                 manager.price_set(&model, crate::usage::Price { input, output, cache_read, cache_write }).await?;

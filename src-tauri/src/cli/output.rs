@@ -95,19 +95,23 @@ pub fn accounts(list: &[AccountRecord], json: bool) -> anyhow::Result<()> {
     let rows = list
         .iter()
         .map(|a| {
-            let state = match (&a.needs_attention, a.enabled) {
-                (Some(why), _) => format!("needs attention: {why}"),
-                (None, true) => "enabled".into(),
-                (None, false) => "disabled".into(),
+            let state = match (&a.needs_attention, a.enabled, &a.login) {
+                (Some(why), _, Some(_)) => format!("needs login: {why}"),
+                (Some(why), _, None) => format!("needs attention: {why}"),
+                (None, true, _) => "enabled".into(),
+                (None, false, _) => "disabled".into(),
             };
-            vec![
-                a.id.to_string(),
-                a.provider_id.clone(),
-                a.label.clone(),
-                a.priority.to_string(),
-                state,
-                a.key_hint.clone(),
-            ]
+            let key = match &a.login {
+                Some(login) => {
+                    let who = login.email.clone().unwrap_or_else(|| "login".into());
+                    let plan = login.plan.as_ref().map(|p| format!(" ({p})")).unwrap_or_default();
+                    let expiry =
+                        login.expires_at_ms.map(|ms| format!(", token until {}", when(ms))).unwrap_or_default();
+                    format!("{who}{plan}{expiry}")
+                }
+                None => a.key_hint.clone(),
+            };
+            vec![a.id.to_string(), a.provider_id.clone(), a.label.clone(), a.priority.to_string(), state, key]
         })
         .collect();
     table(&["ID", "PROVIDER", "LABEL", "PRIORITY", "STATE", "KEY"], rows);
@@ -349,4 +353,39 @@ pub fn tool_plan(plan: &crate::tools::Plan, dry_run: bool) {
     } else {
         println!("{} now uses Switchyard; `switchyard tools restore {}` puts it back", plan.id, plan.id);
     }
+}
+
+/// A Unix-ms instant as UTC `YYYY-MM-DD HH:MM`.
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+pub fn login_saved(account: &AccountRecord) {
+    let who = account.login.as_ref().and_then(|l| l.email.clone()).unwrap_or_else(|| account.label.clone());
+    println!("signed in: account {} of {} ({who})", account.id, account.provider_id);
+}
+
+pub fn quota(windows: &[crate::login::quota::Window], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&windows);
+    }
+    if windows.is_empty() {
+        println!("no quota reported yet");
+        return Ok(());
+    }
+    let rows = windows
+        .iter()
+        .map(|w| {
+            vec![
+                w.name.clone(),
+                format!("{:.1} %", w.used_percent),
+                w.resets_at_ms.map(when).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(&["WINDOW", "USED", "RESETS"], rows);
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! in the client's shape) is a `Job`.
 
 use super::error::ApiError;
-use super::AppState;
+use super::{login_auth, AppState};
 use crate::formats::translate::{self, Format};
 use crate::providers::upstream;
 use crate::routing::classify::{classify, Failure};
@@ -125,8 +125,24 @@ pub async fn run<J: Job>(
                 account_id.map_or("-".into(), |id| id.to_string()),
                 candidate.upstream_model
             );
+            let login_kind = login_auth::kind_of(provider);
+            let mut login = None;
+            let mut refreshed_after_401 = false;
+            if let (Some(_), Some(account)) = (login_kind, account.as_deref()) {
+                match login_auth::auth(app, provider, account).await {
+                    Ok(auth) => login = Some(auth),
+                    Err(error) => {
+                        draft.attempts.push(format!("{who}: {}", error.message));
+                        last = Some(LastFailure { error, raw: None });
+                        continue 'accounts;
+                    }
+                }
+            }
             for try_no in 0..=TRANSIENT_RETRIES {
-                let prepared = job.prepare(candidate).await?;
+                let mut prepared = job.prepare(candidate).await?;
+                if let Some(login) = &login {
+                    prepared = login_auth::apply(prepared, login, provider);
+                }
                 let accept = if job.stream() { "text/event-stream" } else { "application/json" };
                 let translated = prepared.translated;
                 let sent = app.upstream.post_json(
@@ -163,6 +179,9 @@ pub async fn run<J: Job>(
                         continue 'accounts;
                     }
                 };
+                if let Some(account) = account.as_deref() {
+                    login_auth::note_quota_headers(app, account, login_kind, response.headers());
+                }
                 if response.status().is_success() {
                     app.routing.on_success(account_id, &candidate.upstream_model, session);
                     if !draft.attempts.is_empty() {
@@ -181,6 +200,23 @@ pub async fn run<J: Job>(
                     return Ok((response, Some(tap)));
                 }
                 let status = response.status();
+                if let (StatusCode::UNAUTHORIZED, Some(used), Some(account), false) =
+                    (status, &login, account.as_deref(), refreshed_after_401)
+                {
+                    // A login's token may have been revoked early: one refresh, then once more.
+                    refreshed_after_401 = true;
+                    draft.attempts.push(format!("{who}: 401, login refreshed"));
+                    match login_auth::after_unauthorized(app, provider, account, used).await {
+                        Ok(fresh) => {
+                            login = Some(fresh);
+                            continue;
+                        }
+                        Err(error) => {
+                            last = Some(LastFailure { error, raw: None });
+                            continue 'accounts;
+                        }
+                    }
+                }
                 let response_headers = response.headers().clone();
                 let bytes = read_upstream(response, candidate).await.unwrap_or_default();
                 let message = translate::upstream_error_message(&bytes);
@@ -293,7 +329,7 @@ fn hold_until_sent(response: Response, guard: crate::routing::InFlight) -> Respo
 }
 
 /// Marks an account as needing attention, off the request path.
-fn set_aside(app: &AppState, account: i64, reason: &str) {
+pub fn set_aside(app: &AppState, account: i64, reason: &str) {
     tracing::warn!(account, "account set aside: {reason}");
     let store = app.store.clone();
     let reason = reason.to_string();

@@ -11,7 +11,9 @@ mod embeddings;
 mod endpoints;
 pub mod error;
 mod inbound;
+mod login_auth;
 mod models;
+mod quotas;
 mod selftest;
 mod stall;
 mod synthesis;
@@ -80,6 +82,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Account events worth telling the user (out of quota, key or login rejected).
     pub notices: crate::routing::Notices,
+    /// Subscription logins in use: their tokens, refreshed one at a time per account.
+    pub logins: Arc<crate::login::tokens::Logins>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -112,6 +116,7 @@ pub struct Gateway {
     manager: Manager,
     usage_writer: UsageWriter,
     watcher: tokio::task::JoinHandle<()>,
+    quota_watch: tokio::task::JoinHandle<()>,
 }
 
 /// A gateway listening on a socket; `stop` lets in-flight requests finish.
@@ -159,11 +164,15 @@ impl Gateway {
             manager: manager.clone(),
             sessions: Arc::new(api::session::Sessions::default()),
             notices: crate::routing::Notices::default(),
+            logins: Arc::new(crate::login::tokens::Logins::new(Arc::new(crate::manage::logins::ManagerKeeper(
+                manager.clone(),
+            )))),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
         };
         let watcher = tokio::spawn(state.live.clone().watch(manager.clone()));
-        Ok(Self { state, manager, usage_writer, watcher })
+        let quota_watch = tokio::spawn(quotas::watch(state.clone()));
+        Ok(Self { state, manager, usage_writer, watcher, quota_watch })
     }
 
     /// The state the handlers read (the desktop app calls /api in-process with it).
@@ -205,6 +214,7 @@ impl Gateway {
     /// Stops the watcher and writes the last usage records (every request must be done).
     pub async fn close(self) {
         self.watcher.abort();
+        self.quota_watch.abort();
         if tokio::time::timeout(Duration::from_secs(5), self.usage_writer.close()).await.is_err() {
             tracing::warn!("usage records still pending after 5 s; closing anyway");
         }

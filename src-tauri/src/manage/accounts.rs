@@ -70,7 +70,7 @@ impl Manager {
         let key_hint = api_key.map(secret_hint).unwrap_or_default();
         Ok(store::accounts::insert(
             tx,
-            NewAccount { provider_id: &provider.id, label, priority, sealed_secret, key_hint },
+            NewAccount { provider_id: &provider.id, label, priority, sealed_secret, key_hint, login: None },
         )
         .await?)
     }

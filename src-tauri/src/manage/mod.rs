@@ -5,6 +5,7 @@
 mod accounts;
 pub mod dashboard;
 mod keys;
+pub mod logins;
 mod overview;
 mod probe;
 mod providers;
@@ -35,6 +36,9 @@ pub enum ManageError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A service the operation needs could not be reached (a login's token endpoint).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

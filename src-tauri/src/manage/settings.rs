@@ -27,10 +27,12 @@ pub enum SettingKey {
     TokenSaver,
     /// The port `serve` and the desktop app listen on when no --port is given.
     Port,
+    /// Seconds between the gateway's reads of subscription quotas.
+    QuotaRefreshSecs,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 9] = [
+    pub const ALL: [SettingKey; 10] = [
         Self::RequireKey,
         Self::MaxBodyMb,
         Self::FirstByteTimeoutSecs,
@@ -40,6 +42,7 @@ impl SettingKey {
         Self::RetentionDays,
         Self::TokenSaver,
         Self::Port,
+        Self::QuotaRefreshSecs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl SettingKey {
             Self::RetentionDays => "retention-days",
             Self::TokenSaver => "token-saver",
             Self::Port => "port",
+            Self::QuotaRefreshSecs => "quota-refresh-secs",
         }
     }
 }
@@ -83,6 +87,9 @@ pub struct Settings {
     pub retention_days: u64,
     pub token_saver: bool,
     pub port: u16,
+    pub quota_refresh_secs: u64,
+    /// Login endpoints pointed elsewhere (`login.PROVIDER.NAME` → URL).
+    pub login_endpoints: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -97,6 +104,8 @@ impl Default for Settings {
             retention_days: 90,
             token_saver: true,
             port: crate::gateway::DEFAULT_PORT,
+            quota_refresh_secs: 300,
+            login_endpoints: BTreeMap::new(),
         }
     }
 }
@@ -106,6 +115,10 @@ impl Settings {
     pub fn from_rows(rows: &BTreeMap<String, String>) -> Self {
         let mut s = Self::default();
         for (k, v) in rows {
+            if k.starts_with("login.") && crate::login::endpoints::validate(k, v).is_ok() {
+                s.login_endpoints.insert(k.clone(), v.clone());
+                continue;
+            }
             if let Ok(key) = k.parse::<SettingKey>() {
                 let _ = s.apply(key, v);
             }
@@ -149,6 +162,13 @@ impl Settings {
                 self.port = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| invalid("expected 1 to 65535"))?
             }
             SettingKey::NoProxy => self.no_proxy = value.to_string(),
+            SettingKey::QuotaRefreshSecs => {
+                self.quota_refresh_secs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (5..=86400).contains(n))
+                    .ok_or_else(|| invalid("expected 5 to 86400"))?
+            }
             SettingKey::RetentionDays => {
                 self.retention_days = value
                     .parse()
@@ -194,6 +214,14 @@ impl Manager {
     pub async fn settings_set(&self, key: &str, value: &str) -> Result<Settings> {
         if key == super::dashboard::SETTING_NAME {
             self.dashboard_password_set(value).await?;
+            return self.settings_get().await;
+        }
+        if key.starts_with("login.") {
+            crate::login::endpoints::validate(key, value.trim()).map_err(ManageError::Invalid)?;
+            let mut tx = self.store.begin().await?;
+            store::settings::set(&mut tx, key, value.trim()).await?;
+            store::bump_config_rev(&mut tx).await?;
+            tx.commit().await.map_err(StoreError::from)?;
             return self.settings_get().await;
         }
         let key: SettingKey = key.parse()?;

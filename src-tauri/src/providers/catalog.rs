@@ -80,6 +80,8 @@ mod tests {
                 ProviderKind::Anthropic | ProviderKind::Gemini => {
                     assert!(!e.base_url.ends_with("/v1"), "{}: host root expected", e.id)
                 }
+                // Logins go where the official client goes (ChatGPT's backend, Copilot's API).
+                ProviderKind::Openai | ProviderKind::Responses if e.auth == AuthStyle::Login => {}
                 ProviderKind::Openai | ProviderKind::Responses => {
                     let last = e.base_url.rsplit('/').next().unwrap_or_default();
                     assert!(

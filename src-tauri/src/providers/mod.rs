@@ -79,10 +79,14 @@ pub enum AuthStyle {
     /// No credential (a local server such as Ollama).
     #[serde(rename = "none")]
     None,
+    /// A subscription login: the account holds OAuth tokens (`login`), refreshed as needed.
+    #[serde(rename = "login")]
+    Login,
 }
 
 impl AuthStyle {
-    pub const ALL: [AuthStyle; 5] = [Self::Bearer, Self::XApiKey, Self::XGoogApiKey, Self::ApiKeyHeader, Self::None];
+    pub const ALL: [AuthStyle; 6] =
+        [Self::Bearer, Self::XApiKey, Self::XGoogApiKey, Self::ApiKeyHeader, Self::None, Self::Login];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +95,7 @@ impl AuthStyle {
             Self::XGoogApiKey => "x-goog-api-key",
             Self::ApiKeyHeader => "api-key",
             Self::None => "none",
+            Self::Login => "login",
         }
     }
 }
@@ -105,7 +110,7 @@ impl FromStr for AuthStyle {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            format!("unknown auth style '{s}': expected bearer, x-api-key, x-goog-api-key, api-key or none")
+            format!("unknown auth style '{s}': expected bearer, x-api-key, x-goog-api-key, api-key, none or login")
         })
     }
 }

@@ -244,7 +244,8 @@ fn apply_auth(headers: &mut HeaderMap, style: AuthStyle, key: &str) -> Result<()
         AuthStyle::XApiKey => headers.insert("x-api-key", value(key.to_string())?),
         AuthStyle::XGoogApiKey => headers.insert("x-goog-api-key", value(key.to_string())?),
         AuthStyle::ApiKeyHeader => headers.insert("api-key", value(key.to_string())?),
-        AuthStyle::None => None,
+        // A login's headers come from the token layer (`login::tokens`), already in `extra`.
+        AuthStyle::None | AuthStyle::Login => None,
     };
     Ok(())
 }

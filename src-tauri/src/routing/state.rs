@@ -53,13 +53,17 @@ pub struct RoutingState {
     pub plans_built: AtomicU64,
 }
 
+/// The model name of a cooldown that holds for every model of the account (a used-up
+/// subscription quota).
+pub const ACCOUNT_WIDE: &str = "*";
+
 fn find_cooldown<'a>(
     map: &'a HashMap<i64, Vec<(String, Cooldown)>>,
     account: i64,
     model: &str,
     now: SystemTime,
 ) -> Option<&'a Cooldown> {
-    map.get(&account)?.iter().find(|(m, c)| m == model && c.until > now).map(|(_, c)| c)
+    map.get(&account)?.iter().find(|(m, c)| (m == model || m == ACCOUNT_WIDE) && c.until > now).map(|(_, c)| c)
 }
 
 pub fn unix_ms(t: SystemTime) -> i64 {

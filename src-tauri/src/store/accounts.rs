@@ -19,6 +19,9 @@ pub struct AccountRecord {
     pub needs_attention: Option<String>,
     /// Requests this account may serve at once (None: no cap).
     pub max_concurrent: Option<i64>,
+    /// A subscription login (None: an API key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<crate::login::LoginInfo>,
 }
 
 pub struct NewAccount<'a> {
@@ -27,6 +30,8 @@ pub struct NewAccount<'a> {
     pub priority: i64,
     pub sealed_secret: Option<Vec<u8>>,
     pub key_hint: String,
+    /// A login's shown part, JSON.
+    pub login: Option<String>,
 }
 
 /// The associated data an account secret is sealed with: a sealed value copied to another
@@ -37,13 +42,14 @@ pub fn secret_purpose(provider_id: &str) -> String {
 
 pub async fn insert(tx: &mut Transaction<'static, Sqlite>, a: NewAccount<'_>) -> Result<i64, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO accounts (provider_id, label, priority, enabled, secret, key_hint, created_at) VALUES (?, ?, ?, 1, ?, ?, ?)",
+        "INSERT INTO accounts (provider_id, label, priority, enabled, secret, key_hint, login, created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
     )
     .bind(a.provider_id)
     .bind(a.label)
     .bind(a.priority)
     .bind(a.sealed_secret)
     .bind(a.key_hint)
+    .bind(a.login)
     .bind(super::now_rfc3339())
     .execute(&mut **tx)
     .await?;
@@ -61,11 +67,12 @@ fn record(r: &sqlx::sqlite::SqliteRow) -> AccountRecord {
         created_at: r.get("created_at"),
         needs_attention: r.get("needs_attention"),
         max_concurrent: r.get("max_concurrent"),
+        login: r.get::<Option<String>, _>("login").and_then(|j| serde_json::from_str(&j).ok()),
     }
 }
 
 const COLUMNS: &str =
-    "id, provider_id, label, priority, enabled, key_hint, created_at, secret, needs_attention, max_concurrent";
+    "id, provider_id, label, priority, enabled, key_hint, created_at, secret, needs_attention, max_concurrent, login";
 const ORDER: &str = "ORDER BY provider_id, priority, id";
 
 pub async fn list(store: &Store) -> Result<Vec<AccountRecord>, StoreError> {
@@ -115,4 +122,44 @@ pub struct AccountChange<'a> {
 pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(&mut **tx).await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Replaces a login account's sealed secret and shown part (a refresh, or a new sign-in of
+/// the same account, which also clears "needs attention").
+pub async fn set_login(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    sealed_secret: &[u8],
+    login: &str,
+    clear_attention: bool,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE accounts SET secret = ?, login = ?, needs_attention = CASE WHEN ? THEN NULL ELSE needs_attention END WHERE id = ?",
+    )
+    .bind(sealed_secret)
+    .bind(login)
+    .bind(clear_attention)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Stores the quota windows last reported for an account.
+pub async fn save_quota(store: &Store, id: i64, fetched_ms: i64, windows_json: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO login_quotas (account_id, fetched_ms, windows) VALUES (?, ?, ?)
+         ON CONFLICT(account_id) DO UPDATE SET fetched_ms = excluded.fetched_ms, windows = excluded.windows",
+    )
+    .bind(id)
+    .bind(fetched_ms)
+    .bind(windows_json)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Every stored quota: (account, fetched at ms, windows JSON).
+pub async fn quotas(store: &Store) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT account_id, fetched_ms, windows FROM login_quotas").fetch_all(store.pool()).await?)
 }

@@ -12,7 +12,8 @@
 //!
 //! Keys (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`): `fail-NNN`
 //! answers status NNN in the route's error shape (429s carry `retry-after: 1`, or N with
-//! `ra-N`); `first-429-N` answers 429 to the first N requests with that key, then serves;
+//! `ra-N`); `first-429-N` answers 429 to the first N requests with that key, then serves
+//! (`first-401-N`: 401, as for a revoked login token);
 //! `slow-MS` waits first; `break-N` cuts a stream's connection after N events.
 
 #![allow(dead_code)]
@@ -244,7 +245,14 @@ pub async fn intake(
         *n
     };
     let first_429 = marker_number(&key, "first-429-").is_some_and(|n| seen <= n);
-    let fail = if first_429 { Some(429) } else { marker_number(&key, "fail-") };
+    let first_401 = marker_number(&key, "first-401-").is_some_and(|n| seen <= n);
+    let fail = if first_429 {
+        Some(429)
+    } else if first_401 {
+        Some(401)
+    } else {
+        marker_number(&key, "fail-")
+    };
     if let Some(code) = fail {
         let status = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response =

@@ -95,6 +95,7 @@ impl From<ManageError> for ApiError {
             ManageError::Invalid(m) => ApiError::bad_request(m.clone()),
             ManageError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found_error", m.clone()),
             ManageError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict_error", m.clone()),
+            ManageError::Unavailable(m) => ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", m.clone()),
             ManageError::Store(inner) => {
                 tracing::error!("management operation failed: {inner}");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("store error: {inner}"))

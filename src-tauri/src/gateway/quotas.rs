@@ -1,0 +1,43 @@
+//! The gateway's quota watch: every `quota-refresh-secs` (and once at start) it asks each
+//! login account's provider for its quota windows (Claude, Copilot; Codex reports its own in
+//! each answer), stores them, and rests an account whose window is used up until it resets;
+//! routing then skips it, and it comes back by itself at the reset.
+
+use super::{login_auth, AppState};
+use crate::login::endpoints::Endpoints;
+use crate::login::{quota, LoginKind};
+use std::time::Duration;
+
+async fn check_all(app: &AppState) {
+    let config = app.live.get();
+    for provider in config.providers.values() {
+        let Some(kind) = login_auth::kind_of(provider) else { continue };
+        if !matches!(kind, LoginKind::Claude | LoginKind::Copilot) {
+            continue;
+        }
+        let endpoints = Endpoints::new(kind, &config.settings.login_endpoints);
+        for account in &provider.accounts {
+            let secret = account.secret.as_ref().map(|s| s.expose()).unwrap_or_default();
+            let Ok(creds) = app.logins.current(account.id, secret).await else { continue };
+            match quota::fetch(app.logins.http(), &endpoints, &creds).await {
+                Ok(Some(windows)) => {
+                    login_auth::rest_if_used_up(app, account.id, &windows);
+                    if let Err(e) = app.manager.quota_keep(account.id, &windows).await {
+                        tracing::warn!(account = account.id, "cannot store a quota: {e}");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(account = account.id, "quota not read: {e}"),
+            }
+        }
+    }
+}
+
+/// Runs the watch until the task is aborted.
+pub async fn watch(app: AppState) {
+    loop {
+        check_all(&app).await;
+        let every = app.live.get().settings.quota_refresh_secs.max(5);
+        tokio::time::sleep(Duration::from_secs(every)).await;
+    }
+}

@@ -1,0 +1,210 @@
+//! Subscription logins: accounts that hold an OAuth login of an official coding CLI instead of
+//! an API key (Claude Code, OpenAI Codex, GitHub Copilot, Qwen Code). This module owns the
+//! flows that make one (`authcode`: authorization code with PKCE and a localhost callback or
+//! a pasted URL; `device`: device code), the import of what the official CLIs saved on this
+//! machine (`import`), the token lifecycle on the request path (`tokens`: refresh ahead of
+//! expiry and once after a 401, one refresh at a time per account, the new token stored
+//! sealed), and quotas (`quota`). Every endpoint a flow uses is a setting (`endpoints`).
+
+pub mod authcode;
+pub mod device;
+pub mod endpoints;
+pub mod import;
+pub mod pkce;
+pub mod quota;
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which official CLI's login an account holds; its provider id is the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginKind {
+    /// Claude Pro/Max through Claude Code's OAuth login.
+    Claude,
+    /// ChatGPT Plus/Pro through the Codex CLI's login.
+    Codex,
+    /// GitHub Copilot through the editor plugins' device login.
+    Copilot,
+    /// Qwen Code's free tier through its device login.
+    Qwen,
+}
+
+impl LoginKind {
+    pub const ALL: [LoginKind; 4] = [Self::Claude, Self::Codex, Self::Copilot, Self::Qwen];
+
+    /// The provider id (catalog entry) of the kind.
+    pub fn provider_id(self) -> &'static str {
+        match self {
+            Self::Claude => "claude",
+            Self::Codex => "codex",
+            Self::Copilot => "copilot",
+            Self::Qwen => "qwen",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Claude => "Claude Code (Claude Pro/Max)",
+            Self::Codex => "OpenAI Codex (ChatGPT Plus/Pro)",
+            Self::Copilot => "GitHub Copilot",
+            Self::Qwen => "Qwen Code",
+        }
+    }
+
+    /// What the provider's terms say about using this login from another program: shown
+    /// beside every login button and printed by `switchyard login`.
+    pub fn terms_risk(self) -> &'static str {
+        match self {
+            Self::Claude => "Anthropic's consumer terms allow Claude subscriptions through Claude Code and its SDK; using the login from other tools may breach them and get the account limited.",
+            Self::Codex => "OpenAI allows the ChatGPT login in Codex clients; heavy use through other tools may be treated as abuse of the plan.",
+            Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; automated or bulk use through a proxy may get Copilot access suspended.",
+            Self::Qwen => "Qwen's free OAuth tier is meant for Qwen Code; its daily request limit applies to every tool that uses the login.",
+        }
+    }
+
+    /// How long before expiry a token is refreshed.
+    pub fn refresh_lead(self) -> std::time::Duration {
+        let minutes = match self {
+            Self::Claude => 4 * 60,
+            Self::Codex => 5 * 24 * 60,
+            Self::Copilot => 5,
+            Self::Qwen => 20,
+        };
+        std::time::Duration::from_secs(minutes * 60)
+    }
+}
+
+impl fmt::Display for LoginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.provider_id())
+    }
+}
+
+impl FromStr for LoginKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = match s {
+            "claude-code" | "anthropic-oauth" => "claude",
+            "github" | "github-copilot" => "copilot",
+            "qwen-code" => "qwen",
+            other => other,
+        };
+        Self::ALL.into_iter().find(|k| k.provider_id() == s).ok_or_else(|| {
+            format!("no login for '{s}': logins exist for claude, codex, copilot and qwen (Gemini CLI and Kiro are not supported yet)")
+        })
+    }
+}
+
+/// A login's tokens and what belongs with them; stored sealed as the account's secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub kind: LoginKind,
+    /// What requests carry (Copilot: the short-lived Copilot token).
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// When the access token expires, Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+    /// When the access token was issued, Unix ms (a refresh comes no sooner than half its
+    /// life, whatever the kind's lead time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obtained_at_ms: Option<i64>,
+    /// Codex: the OpenAI id token (its claims name the ChatGPT account and plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// Codex: the ChatGPT account the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Copilot: the GitHub token the Copilot token is minted from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_token: Option<String>,
+    /// Qwen: the API host this token works at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+}
+
+impl Credentials {
+    pub fn new(kind: LoginKind, access_token: impl Into<String>) -> Self {
+        Self {
+            kind,
+            access_token: access_token.into(),
+            refresh_token: None,
+            expires_at_ms: None,
+            obtained_at_ms: None,
+            id_token: None,
+            account_id: None,
+            github_token: None,
+            resource_url: None,
+            email: None,
+            plan: None,
+        }
+    }
+
+    /// What may be shown about the login (no token).
+    pub fn info(&self) -> LoginInfo {
+        LoginInfo {
+            kind: self.kind,
+            email: self.email.clone(),
+            plan: self.plan.clone(),
+            expires_at_ms: self.expires_at_ms,
+        }
+    }
+
+    /// The token is due for a refresh: it expires within `lead` of `now_ms` (or has expired).
+    /// A token that lives less than twice the lead is refreshed at half its life instead.
+    pub fn expires_within(&self, now_ms: i64, lead: std::time::Duration) -> bool {
+        let Some(at) = self.expires_at_ms else { return false };
+        let lead = lead.as_millis() as i64;
+        let lead = self.obtained_at_ms.map_or(lead, |from| lead.min((at - from) / 2));
+        at - now_ms <= lead
+    }
+}
+
+/// The part of a login that is shown (stored in clear beside the sealed credentials).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginInfo {
+    pub kind: LoginKind,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
+}
+
+/// What went wrong in a login, a refresh or an import.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{0}")]
+    Flow(String),
+    #[error("the login was refused: {0}")]
+    Refused(String),
+    #[error("the login expired or was revoked ({0}): sign in again with `switchyard login {1}`")]
+    NeedsLogin(String, LoginKind),
+    #[error("cannot reach {url}: {reason}")]
+    Network { url: String, reason: String },
+    #[error("nothing to import: {0}")]
+    NothingToImport(String),
+}
+
+/// Now, in Unix ms.
+pub fn now_ms() -> i64 {
+    crate::routing::state::unix_ms(std::time::SystemTime::now())
+}
+
+/// The claims of a JWT (not verified: it came from the issuer over TLS and is only read for
+/// who it belongs to).
+pub fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}

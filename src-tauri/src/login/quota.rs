@@ -1,0 +1,164 @@
+//! Subscription quotas: the windows each login's provider reports (Claude's 5-hour and weekly
+//! windows, Codex's primary and secondary windows, Copilot's premium interactions), read from
+//! the provider's usage endpoint or from the rate-limit headers of its answers, with their
+//! reset times. A window used up makes routing skip the account until it resets.
+
+use super::endpoints::Endpoints;
+use super::{now_ms, Credentials, LoginError, LoginKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One quota window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// `5h`, `weekly`, `weekly-opus`, `primary`, `secondary`, `premium`.
+    pub name: String,
+    /// Share used, 0 to 100.
+    pub used_percent: f64,
+    /// When it resets, Unix ms.
+    pub resets_at_ms: Option<i64>,
+}
+
+impl Window {
+    pub fn exhausted(&self) -> bool {
+        self.used_percent >= 100.0
+    }
+}
+
+/// The window that is used up and resets last: the account is unusable until then.
+pub fn blocking(windows: &[Window]) -> Option<&Window> {
+    windows.iter().filter(|w| w.exhausted()).max_by_key(|w| w.resets_at_ms.unwrap_or(i64::MAX))
+}
+
+fn rfc3339_ms(v: &Value) -> Option<i64> {
+    let text = v.as_str()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// Claude's usage endpoint: `{"five_hour": {"utilization": 12.0, "resets_at": "…"}, "seven_day": …}`.
+pub fn parse_claude(v: &Value) -> Vec<Window> {
+    [("five_hour", "5h"), ("seven_day", "weekly"), ("seven_day_opus", "weekly-opus")]
+        .iter()
+        .filter_map(|(key, name)| {
+            let w = v.get(*key)?;
+            Some(Window {
+                name: name.to_string(),
+                used_percent: w.get("utilization")?.as_f64()?,
+                resets_at_ms: w.get("resets_at").and_then(rfc3339_ms),
+            })
+        })
+        .collect()
+}
+
+/// Codex's answer headers: `x-codex-primary-used-percent`, `…-reset-after-seconds` (and the
+/// same for `secondary`).
+pub fn parse_codex_headers(headers: &http::HeaderMap) -> Vec<Window> {
+    let num = |name: String| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+    ["primary", "secondary"]
+        .iter()
+        .filter_map(|which| {
+            let used = num(format!("x-codex-{which}-used-percent"))?;
+            let reset = num(format!("x-codex-{which}-reset-after-seconds")).map(|s| now_ms() + (s * 1000.0) as i64);
+            Some(Window { name: which.to_string(), used_percent: used, resets_at_ms: reset })
+        })
+        .collect()
+}
+
+/// Copilot's user endpoint: `quota_snapshots.premium_interactions` and `quota_reset_date`.
+pub fn parse_copilot(v: &Value) -> Vec<Window> {
+    let Some(p) = v.pointer("/quota_snapshots/premium_interactions") else { return vec![] };
+    if p.get("unlimited").and_then(Value::as_bool) == Some(true) {
+        return vec![Window { name: "premium".into(), used_percent: 0.0, resets_at_ms: None }];
+    }
+    let used = match p.get("percent_remaining").and_then(Value::as_f64) {
+        Some(remaining) => 100.0 - remaining,
+        None => {
+            let (Some(total), Some(left)) =
+                (p.get("entitlement").and_then(Value::as_f64), p.get("remaining").and_then(Value::as_f64))
+            else {
+                return vec![];
+            };
+            if total <= 0.0 {
+                return vec![];
+            }
+            100.0 * (total - left) / total
+        }
+    };
+    let reset = v.get("quota_reset_date").and_then(Value::as_str).and_then(|d| {
+        time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+            .ok()
+            .map(|date| date.midnight().assume_utc().unix_timestamp() * 1000)
+    });
+    vec![Window { name: "premium".into(), used_percent: used.clamp(0.0, 100.0), resets_at_ms: reset }]
+}
+
+/// Asks the provider's usage endpoint (Claude, Copilot); Codex reports its windows in the
+/// headers of its answers instead (None: nothing to ask).
+pub async fn fetch(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    creds: &Credentials,
+) -> Result<Option<Vec<Window>>, LoginError> {
+    let (url, request) = match creds.kind {
+        LoginKind::Claude => {
+            let url = endpoints.get("usage-url");
+            let request = http
+                .get(&url)
+                .bearer_auth(&creds.access_token)
+                .header("anthropic-beta", super::tokens::CLAUDE_OAUTH_BETA);
+            (url, request)
+        }
+        LoginKind::Copilot => {
+            let url = endpoints.get("usage-url");
+            let github = creds.github_token.clone().unwrap_or_default();
+            (url.clone(), http.get(&url).header(http::header::AUTHORIZATION, format!("token {github}")))
+        }
+        LoginKind::Codex | LoginKind::Qwen => return Ok(None),
+    };
+    let network = |e: reqwest::Error| LoginError::Network {
+        url: url.clone(),
+        reason: crate::providers::upstream::error_chain(&e),
+    };
+    let response = request.header(http::header::ACCEPT, "application/json").send().await.map_err(network)?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !(200..300).contains(&status) {
+        return Err(LoginError::Flow(format!("{url} answered {status}: {body}")));
+    }
+    Ok(Some(match creds.kind {
+        LoginKind::Claude => parse_claude(&body),
+        _ => parse_copilot(&body),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recorded_answers_give_windows_with_resets() {
+        let claude = parse_claude(&json!({
+            "five_hour": {"utilization": 100.0, "resets_at": "2026-12-02T20:00:00+00:00"},
+            "seven_day": {"utilization": 41.5, "resets_at": "2026-12-06T09:00:00Z"},
+            "seven_day_opus": null
+        }));
+        assert_eq!(claude.len(), 2);
+        assert_eq!(claude[0].resets_at_ms, Some(1796241600000));
+        assert_eq!(blocking(&claude).map(|w| w.name.as_str()), Some("5h"));
+        let copilot = parse_copilot(&json!({"copilot_plan": "individual", "quota_reset_date": "2027-01-01",
+            "quota_snapshots": {"premium_interactions": {"entitlement": 300, "remaining": 0, "percent_remaining": 0.0, "unlimited": false}}}));
+        assert_eq!(copilot[0].used_percent, 100.0);
+        assert_eq!(copilot[0].resets_at_ms, Some(1798761600000));
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-codex-primary-used-percent", "87.5".parse().unwrap());
+        headers.insert("x-codex-primary-reset-after-seconds", "600".parse().unwrap());
+        headers.insert("x-codex-secondary-used-percent", "100".parse().unwrap());
+        let codex = parse_codex_headers(&headers);
+        assert_eq!(codex.len(), 2);
+        assert!(!codex[0].exhausted() && codex[1].exhausted());
+        assert!(codex[0].resets_at_ms.unwrap() > now_ms());
+    }
+}

@@ -1,0 +1,342 @@
+//! Tokens on the request path: what a login account's requests carry (`LoginAuth`), its
+//! refresh ahead of expiry (each kind's lead time) and once after a 401, with one refresh at
+//! a time per account however many requests wait for it (the account's lock is held through
+//! the refresh, and those waiting find the new token). A refreshed login is stored sealed at
+//! once; a refused refresh means the user must sign in again.
+
+use super::endpoints::{client_id, Endpoints};
+use super::{now_ms, Credentials, LoginError, LoginKind};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+/// Claude's OAuth beta flag: an OAuth bearer is accepted on the Messages API with it.
+pub const CLAUDE_OAUTH_BETA: &str = "oauth-2025-04-20";
+
+/// Posts a token request (Claude's endpoint takes JSON, the others a form) and returns the
+/// JSON answer, or why it failed (a refused grant is `NeedsLogin`).
+pub async fn token_request(
+    http: &reqwest::Client,
+    kind: LoginKind,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> Result<Value, LoginError> {
+    let network = |e: reqwest::Error| LoginError::Network {
+        url: url.to_string(),
+        reason: crate::providers::upstream::error_chain(&e),
+    };
+    let request = http.post(url).header(http::header::ACCEPT, "application/json");
+    let request = if kind == LoginKind::Claude {
+        let body: serde_json::Map<String, Value> =
+            fields.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+        request.json(&body)
+    } else {
+        request.form(fields)
+    };
+    let response = request.send().await.map_err(network)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(network)?;
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if (200..300).contains(&status) && body.get("access_token").is_some() {
+        return Ok(body);
+    }
+    let why = body
+        .get("error_description")
+        .or_else(|| body.get("error"))
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .unwrap_or_else(|| text.chars().take(200).collect());
+    if matches!(status, 400 | 401 | 403) {
+        Err(LoginError::NeedsLogin(format!("{url} answered {status}: {why}"), kind))
+    } else {
+        Err(LoginError::Flow(format!("{url} answered {status}: {why}")))
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Credentials from a token endpoint's answer; `previous` keeps what the answer leaves out
+/// (a refresh token not rotated, the account id, the email).
+pub fn credentials_from(kind: LoginKind, answer: &Value, previous: Option<&Credentials>) -> Credentials {
+    let mut c = previous.cloned().unwrap_or_else(|| Credentials::new(kind, ""));
+    c.access_token = text(answer, "access_token").unwrap_or_default();
+    if let Some(refresh) = text(answer, "refresh_token") {
+        c.refresh_token = Some(refresh);
+    }
+    let now = now_ms();
+    c.obtained_at_ms = Some(now);
+    c.expires_at_ms = answer.get("expires_in").and_then(Value::as_i64).map(|s| now + s * 1000).or(c.expires_at_ms);
+    if let Some(resource) = text(answer, "resource_url") {
+        c.resource_url = Some(resource);
+    }
+    if let Some(email) = answer.pointer("/account/email_address").and_then(Value::as_str) {
+        c.email = Some(email.to_string());
+    }
+    if let Some(id_token) = text(answer, "id_token") {
+        if let Some(claims) = super::jwt_claims(&id_token) {
+            let auth = &claims["https://api.openai.com/auth"];
+            c.account_id = auth["chatgpt_account_id"].as_str().map(str::to_string).or(c.account_id);
+            c.plan = auth["chatgpt_plan_type"].as_str().map(str::to_string).or(c.plan);
+            c.email = claims["email"].as_str().map(str::to_string).or(c.email);
+        }
+        c.id_token = Some(id_token);
+    }
+    c
+}
+
+/// Mints a Copilot token from the GitHub token.
+pub async fn copilot_token(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    mut creds: Credentials,
+) -> Result<Credentials, LoginError> {
+    let url = endpoints.get("copilot-token-url");
+    let github = creds.github_token.clone().unwrap_or_default();
+    let network = |e: reqwest::Error| LoginError::Network {
+        url: url.clone(),
+        reason: crate::providers::upstream::error_chain(&e),
+    };
+    let response = http
+        .get(&url)
+        .header(http::header::AUTHORIZATION, format!("token {github}"))
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::USER_AGENT, crate::providers::upstream::USER_AGENT)
+        .send()
+        .await
+        .map_err(network)?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    match (status, text(&body, "token")) {
+        (200..=299, Some(token)) => {
+            creds.access_token = token;
+            creds.obtained_at_ms = Some(now_ms());
+            creds.expires_at_ms = body.get("expires_at").and_then(Value::as_i64).map(|s| s * 1000);
+            Ok(creds)
+        }
+        (401 | 403 | 404, _) => Err(LoginError::NeedsLogin(
+            format!("{url} answered {status}: this GitHub account has no Copilot access ({body})"),
+            LoginKind::Copilot,
+        )),
+        _ => Err(LoginError::Flow(format!("{url} answered {status}: {body}"))),
+    }
+}
+
+/// A new access token for `creds`.
+pub async fn refresh(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    creds: &Credentials,
+) -> Result<Credentials, LoginError> {
+    if creds.kind == LoginKind::Copilot {
+        return copilot_token(http, endpoints, creds.clone()).await;
+    }
+    let Some(refresh_token) = creds.refresh_token.as_deref() else {
+        return Err(LoginError::NeedsLogin("the login has no refresh token".into(), creds.kind));
+    };
+    let fields =
+        [("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", client_id(creds.kind))];
+    let answer = token_request(http, creds.kind, &endpoints.get("token-url"), &fields).await?;
+    Ok(credentials_from(creds.kind, &answer, Some(creds)))
+}
+
+/// What a login account's request carries: its headers, and for Qwen the API host the token
+/// belongs to.
+#[derive(Debug, Clone)]
+pub struct LoginAuth {
+    pub token: String,
+    pub headers: HeaderMap,
+    /// Replaces the provider's base URL (Qwen's per-token host).
+    pub base_url: Option<String>,
+}
+
+fn header(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// The headers each official client's protocol requires with the token.
+pub fn auth_of(creds: &Credentials) -> LoginAuth {
+    let mut headers = HeaderMap::new();
+    header(&mut headers, "authorization", &format!("Bearer {}", creds.access_token));
+    let mut base_url = None;
+    match creds.kind {
+        LoginKind::Claude => header(&mut headers, "anthropic-beta", CLAUDE_OAUTH_BETA),
+        LoginKind::Codex => {
+            if let Some(account) = &creds.account_id {
+                header(&mut headers, "chatgpt-account-id", account);
+            }
+            header(&mut headers, "openai-beta", "responses=experimental");
+            header(&mut headers, "originator", "codex_cli_rs");
+        }
+        LoginKind::Copilot => {
+            header(&mut headers, "copilot-integration-id", "vscode-chat");
+            header(&mut headers, "editor-version", concat!("switchyard/", env!("CARGO_PKG_VERSION")));
+            header(&mut headers, "openai-intent", "conversation-panel");
+        }
+        LoginKind::Qwen => {
+            base_url = creds.resource_url.as_ref().map(|host| {
+                let host = host.trim_end_matches('/');
+                let host = if host.starts_with("http") { host.to_string() } else { format!("https://{host}") };
+                if host.ends_with("/v1") {
+                    host
+                } else {
+                    format!("{host}/v1")
+                }
+            })
+        }
+    }
+    LoginAuth { token: creds.access_token.clone(), headers, base_url }
+}
+
+/// One account's login, shared by the requests that use it.
+struct Cell {
+    /// The stored secret it was read from: a new login (another secret) replaces the cell.
+    origin: u64,
+    creds: tokio::sync::Mutex<Credentials>,
+}
+
+/// Stores a refreshed login (sealed) for an account.
+pub trait Keeper: Send + Sync {
+    fn keep(&self, account: i64, creds: &Credentials) -> futures_util::future::BoxFuture<'_, Result<(), String>>;
+}
+
+/// The logins in use by the gateway, one cell per account.
+pub struct Logins {
+    http: reqwest::Client,
+    keeper: Arc<dyn Keeper>,
+    cells: Mutex<HashMap<i64, Arc<Cell>>>,
+}
+
+fn fingerprint(secret: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    secret.hash(&mut h);
+    h.finish()
+}
+
+impl Logins {
+    pub fn new(keeper: Arc<dyn Keeper>) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(crate::providers::upstream::USER_AGENT)
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Self { http, keeper, cells: Mutex::default() }
+    }
+
+    fn cell(&self, account: i64, secret: &str) -> Result<Arc<Cell>, LoginError> {
+        let origin = fingerprint(secret);
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cell) = cells.get(&account).filter(|c| c.origin == origin) {
+            return Ok(cell.clone());
+        }
+        let creds: Credentials = serde_json::from_str(secret)
+            .map_err(|e| LoginError::Flow(format!("account {account} holds no readable login ({e})")))?;
+        let cell = Arc::new(Cell { origin, creds: tokio::sync::Mutex::new(creds) });
+        cells.insert(account, cell.clone());
+        Ok(cell)
+    }
+
+    async fn renew(
+        &self,
+        account: i64,
+        creds: &mut Credentials,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<(), LoginError> {
+        let endpoints = Endpoints::new(creds.kind, settings);
+        let fresh = refresh(&self.http, &endpoints, creds).await?;
+        if let Err(why) = self.keeper.keep(account, &fresh).await {
+            tracing::warn!(account, "the refreshed login could not be stored: {why}");
+        }
+        tracing::info!(account, kind = %creds.kind, "login token refreshed");
+        *creds = fresh;
+        Ok(())
+    }
+
+    /// What a request of `account` (its stored `secret`) carries, refreshed first when the
+    /// token is within its kind's lead time of expiry.
+    pub async fn auth(
+        &self,
+        account: i64,
+        secret: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<LoginAuth, LoginError> {
+        let cell = self.cell(account, secret)?;
+        let mut creds = cell.creds.lock().await;
+        if creds.access_token.is_empty() || creds.expires_within(now_ms(), creds.kind.refresh_lead()) {
+            self.renew(account, &mut creds, settings).await?;
+        }
+        Ok(auth_of(&creds))
+    }
+
+    /// After a 401 to a request that carried `used`: a refresh, unless another request has
+    /// already replaced that token.
+    pub async fn after_unauthorized(
+        &self,
+        account: i64,
+        secret: &str,
+        used: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<LoginAuth, LoginError> {
+        let cell = self.cell(account, secret)?;
+        let mut creds = cell.creds.lock().await;
+        if creds.access_token == used {
+            self.renew(account, &mut creds, settings).await?;
+        }
+        Ok(auth_of(&creds))
+    }
+
+    /// The login of an account as the gateway holds it now (quotas are fetched with it).
+    pub async fn current(&self, account: i64, secret: &str) -> Result<Credentials, LoginError> {
+        Ok(self.cell(account, secret)?.creds.lock().await.clone())
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn codex_answers_name_the_chatgpt_account_and_plan() {
+        let claims = serde_json::json!({"email": "a@b.c", "https://api.openai.com/auth": {"chatgpt_account_id": "acc-1", "chatgpt_plan_type": "plus"}});
+        let id_token = format!("x.{}.y", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let answer =
+            serde_json::json!({"access_token": "at", "refresh_token": "rt", "id_token": id_token, "expires_in": 3600});
+        let c = credentials_from(LoginKind::Codex, &answer, None);
+        assert_eq!(
+            (c.account_id.as_deref(), c.plan.as_deref(), c.email.as_deref()),
+            (Some("acc-1"), Some("plus"), Some("a@b.c"))
+        );
+        assert!(c.expires_at_ms.unwrap() > now_ms());
+        let auth = auth_of(&c);
+        assert_eq!(auth.headers["chatgpt-account-id"], "acc-1");
+        // A refresh that does not rotate the refresh token keeps the old one.
+        let again = credentials_from(LoginKind::Codex, &serde_json::json!({"access_token": "at2"}), Some(&c));
+        assert_eq!((again.access_token.as_str(), again.refresh_token.as_deref()), ("at2", Some("rt")));
+    }
+
+    #[test]
+    fn qwen_requests_go_to_the_host_of_their_token() {
+        let mut c = Credentials::new(LoginKind::Qwen, "t");
+        c.resource_url = Some("portal.qwen.ai".into());
+        assert_eq!(auth_of(&c).base_url.as_deref(), Some("https://portal.qwen.ai/v1"));
+        let mut claude = Credentials::new(LoginKind::Claude, "t");
+        claude.expires_at_ms = Some(now_ms() + 60_000);
+        assert!(claude.expires_within(now_ms(), LoginKind::Claude.refresh_lead()));
+        // A fresh one-hour token is not refreshed at once for a four-hour lead: at half-life.
+        claude.obtained_at_ms = Some(now_ms());
+        claude.expires_at_ms = Some(now_ms() + 3_600_000);
+        assert!(!claude.expires_within(now_ms(), LoginKind::Claude.refresh_lead()));
+        assert!(claude.expires_within(now_ms() + 1_900_000, LoginKind::Claude.refresh_lead()));
+        assert_eq!(auth_of(&claude).headers["anthropic-beta"], CLAUDE_OAUTH_BETA);
+    }
+}

@@ -1,0 +1,249 @@
+//! Subscription login operations: sign in with a kind's own flow, import what an official CLI
+//! saved, save a login as an account (the same login again replaces that account's tokens),
+//! keep a refreshed login, and read an account's quota. The CLI, /api and the desktop app
+//! call these; the flows themselves live in `crate::login`.
+
+use super::{ManageError, Manager, Result};
+use crate::login::endpoints::Endpoints;
+use crate::login::quota::Window;
+use crate::login::{authcode, device, import, now_ms, pkce, tokens, Credentials, LoginError, LoginKind};
+use crate::store::accounts::{secret_purpose, AccountRecord, NewAccount};
+use crate::store::{self, StoreError};
+use futures_util::future::BoxFuture;
+use std::path::Path;
+use std::time::Duration;
+
+/// How a flow talks to the user (the CLI prints and reads stdin; the dashboard shows it).
+pub trait LoginUi: Send + Sync {
+    /// The address to open to sign in (the UI may open the browser itself).
+    fn open_url(&self, url: &str);
+    /// A device code and where to enter it.
+    fn device_code(&self, user_code: &str, url: &str);
+    /// A line of progress.
+    fn say(&self, line: &str);
+    /// The callback port is taken: the address the browser ends on, pasted by the user.
+    fn pasted_url(&self) -> BoxFuture<'_, Option<String>>;
+}
+
+/// How long a sign-in may take before it is given up.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+impl From<LoginError> for ManageError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::NothingToImport(_) => ManageError::NotFound(e.to_string()),
+            LoginError::Network { .. } => ManageError::Unavailable(e.to_string()),
+            other => ManageError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl Manager {
+    async fn login_endpoints(&self, kind: LoginKind) -> Result<Endpoints> {
+        Ok(Endpoints::new(kind, &store::settings::all(&self.store).await?))
+    }
+
+    fn login_http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .user_agent(crate::providers::upstream::USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default()
+    }
+
+    /// Signs in with `kind`'s own flow and saves the login as an account. `poll_unit` is a
+    /// device flow's second (tests shorten it).
+    pub async fn login(
+        &self,
+        kind: LoginKind,
+        ui: &dyn LoginUi,
+        label: &str,
+        poll_unit: Duration,
+    ) -> Result<AccountRecord> {
+        ui.say(&format!("Terms: {}", kind.terms_risk()));
+        let endpoints = self.login_endpoints(kind).await?;
+        let http = Self::login_http();
+        let creds = match kind {
+            LoginKind::Claude | LoginKind::Codex => self.login_authcode(kind, &endpoints, &http, ui).await?,
+            LoginKind::Copilot | LoginKind::Qwen => {
+                let pkce = (kind == LoginKind::Qwen).then(pkce::Pkce::new);
+                let code = device::start(&http, kind, &endpoints, pkce.as_ref()).await?;
+                let url = code.verification_uri_complete.clone().unwrap_or_else(|| code.verification_uri.clone());
+                ui.device_code(&code.user_code, &url);
+                let answer = device::poll(&http, kind, &endpoints, &code, pkce.as_ref(), poll_unit).await?;
+                let mut creds = tokens::credentials_from(kind, &answer, None);
+                if kind == LoginKind::Copilot {
+                    creds.github_token = Some(std::mem::take(&mut creds.access_token));
+                    creds.refresh_token = None;
+                    creds = tokens::copilot_token(&http, &endpoints, creds).await?;
+                }
+                creds
+            }
+        };
+        self.login_save(creds, label).await
+    }
+
+    async fn login_authcode(
+        &self,
+        kind: LoginKind,
+        endpoints: &Endpoints,
+        http: &reqwest::Client,
+        ui: &dyn LoginUi,
+    ) -> Result<Credentials> {
+        // Codex's client only accepts its fixed port; Claude's any free one.
+        let fixed: u16 =
+            if kind == LoginKind::Codex { endpoints.get("callback-port").parse().unwrap_or(1455) } else { 0 };
+        let listener = authcode::bind_callback(fixed).await;
+        let port = listener.as_ref().and_then(|l| l.local_addr().ok()).map_or(fixed, |a| a.port());
+        let auth = authcode::Authorization::new(kind, endpoints, port);
+        ui.open_url(&auth.url);
+        let code = match listener {
+            Some(listener) => {
+                let wait = authcode::wait_for_callback(listener, authcode::callback_path(kind));
+                let query = tokio::time::timeout(LOGIN_TIMEOUT, wait)
+                    .await
+                    .map_err(|_| ManageError::Invalid("no sign-in within 10 minutes; run the login again".into()))??;
+                auth.code_from(&query)?
+            }
+            None => {
+                ui.say(&format!(
+                    "Port {fixed} is taken (another login running?): after signing in, the browser shows an address that does not load. Paste that whole address here:"
+                ));
+                let pasted =
+                    ui.pasted_url().await.ok_or_else(|| ManageError::Invalid("no address was pasted".into()))?;
+                auth.code_from(&pasted)?
+            }
+        };
+        let answer = authcode::exchange(http, &auth, endpoints, &code).await?;
+        Ok(tokens::credentials_from(kind, &answer, None))
+    }
+
+    /// Imports the login `kind`'s official CLI saved under `home`.
+    pub async fn login_import(&self, kind: LoginKind, home: &Path, label: &str) -> Result<AccountRecord> {
+        let (mut creds, _from) = import::read(kind, home)?;
+        if kind == LoginKind::Copilot {
+            let endpoints = self.login_endpoints(kind).await?;
+            creds = tokens::copilot_token(&Self::login_http(), &endpoints, creds).await?;
+        }
+        self.login_save(creds, label).await
+    }
+
+    /// Saves a login as an account of its provider (added from the catalog when missing). A
+    /// login of the same person (same email) replaces that account's tokens.
+    pub async fn login_save(&self, creds: Credentials, label: &str) -> Result<AccountRecord> {
+        if creds.access_token.is_empty() {
+            return Err(ManageError::Invalid("the login gave no access token".into()));
+        }
+        let provider_id = creds.kind.provider_id();
+        let json = serde_json::to_string(&creds).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let sealed = self.sealer.seal(&secret_purpose(provider_id), json.as_bytes())?;
+        let info = serde_json::to_string(&creds.info()).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        if !store::providers::exists(&mut tx, provider_id).await? {
+            let record = super::providers::provider_record(&super::ProviderAdd {
+                id: provider_id.into(),
+                ..Default::default()
+            })?;
+            store::providers::insert(&mut tx, &record).await?;
+        }
+        let same = store::accounts::list(&self.store).await?.into_iter().find(|a| {
+            a.provider_id == provider_id
+                && creds.email.is_some()
+                && a.login.as_ref().and_then(|l| l.email.as_ref()) == creds.email.as_ref()
+        });
+        let id = match same {
+            Some(existing) => {
+                store::accounts::set_login(&mut tx, existing.id, &sealed, &info, true).await?;
+                existing.id
+            }
+            None => {
+                let label = if label.is_empty() {
+                    creds.email.clone().unwrap_or_else(|| creds.kind.name().to_string())
+                } else {
+                    label.to_string()
+                };
+                let hint = creds.email.clone().unwrap_or_else(|| "login".into());
+                store::accounts::insert(
+                    &mut tx,
+                    NewAccount {
+                        provider_id,
+                        label: &label,
+                        priority: 0,
+                        sealed_secret: Some(sealed),
+                        key_hint: hint,
+                        login: Some(info),
+                    },
+                )
+                .await?
+            }
+        };
+        store::bump_config_rev(&mut tx).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        store::accounts::list(&self.store)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| ManageError::NotFound(format!("account {id} vanished")))
+    }
+
+    /// Stores a refreshed login in place (no configuration change: the running gateway
+    /// already holds it).
+    pub async fn login_keep(&self, account: i64, creds: &Credentials) -> Result<()> {
+        let json = serde_json::to_string(creds).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let sealed = self.sealer.seal(&secret_purpose(creds.kind.provider_id()), json.as_bytes())?;
+        let info = serde_json::to_string(&creds.info()).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        store::accounts::set_login(&mut tx, account, &sealed, &info, false).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Stores the quota windows reported for an account.
+    pub async fn quota_keep(&self, account: i64, windows: &[Window]) -> Result<()> {
+        let json = serde_json::to_string(windows).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        Ok(store::accounts::save_quota(&self.store, account, now_ms(), &json).await?)
+    }
+
+    /// Every stored quota: account → (fetched at ms, windows).
+    pub async fn quotas(&self) -> Result<Vec<(i64, i64, Vec<Window>)>> {
+        Ok(store::accounts::quotas(&self.store)
+            .await?
+            .into_iter()
+            .filter_map(|(id, at, json)| Some((id, at, serde_json::from_str(&json).ok()?)))
+            .collect())
+    }
+
+    /// Asks the provider for a login account's quota now, stores and returns it.
+    pub async fn account_quota(&self, id: i64) -> Result<Vec<Window>> {
+        let sealed = store::accounts::list_sealed(&self.store).await?.into_iter().find(|(a, _)| a.id == id);
+        let Some((account, Some(sealed))) = sealed else {
+            return Err(ManageError::NotFound(format!("no account {id}")));
+        };
+        let Some(info) = account.login else {
+            return Err(ManageError::Invalid(format!("account {id} is an API key: only logins have quotas")));
+        };
+        let json = self.sealer.open_string(&secret_purpose(&account.provider_id), &sealed)?;
+        let creds: Credentials = serde_json::from_str(&json).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let endpoints = self.login_endpoints(info.kind).await?;
+        match crate::login::quota::fetch(&Self::login_http(), &endpoints, &creds).await? {
+            Some(windows) => {
+                self.quota_keep(id, &windows).await?;
+                Ok(windows)
+            }
+            None => {
+                Ok(self.quotas().await?.into_iter().find(|(a, _, _)| *a == id).map(|(_, _, w)| w).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The manager as the gateway's keeper of refreshed logins.
+pub struct ManagerKeeper(pub Manager);
+
+impl tokens::Keeper for ManagerKeeper {
+    fn keep(&self, account: i64, creds: &Credentials) -> BoxFuture<'_, std::result::Result<(), String>> {
+        let creds = creds.clone();
+        Box::pin(async move { self.0.login_keep(account, &creds).await.map_err(|e| e.to_string()) })
+    }
+}

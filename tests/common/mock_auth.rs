@@ -1,0 +1,228 @@
+//! A mock authorization server for the login tests, one for every flow the gateway speaks:
+//! `/authorize` (auto-approves: redirects to the redirect URI with a code and the state),
+//! `/token` (JSON or form: the authorization-code grant checks the PKCE verifier against the
+//! challenge; the refresh grant issues new tokens and counts refreshes, slowly, so concurrent
+//! requests would show up as several; the device grant answers `authorization_pending`, then
+//! `slow_down`, then tokens), `/device/code`, Copilot's `/copilot/token` exchange, and usage
+//! endpoints whose answers a test sets.
+//!
+//! Tokens are `tok-access-N` and `tok-refresh-N`, N counting every issue.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct AuthState {
+    /// code → (challenge, redirect URI)
+    codes: Mutex<HashMap<String, (String, String)>>,
+    /// device code → (polls so far, PKCE challenge)
+    devices: Mutex<HashMap<String, (u32, Option<String>)>>,
+    issued: AtomicU64,
+    pub refreshes: AtomicU64,
+    pub exchanges: AtomicU64,
+    /// Seconds an access token lives.
+    pub expires_in: AtomicU64,
+    /// Extra claims of Codex's id token and the resource URL of Qwen's tokens.
+    pub resource_url: Mutex<String>,
+    pub claude_usage: Mutex<Value>,
+    pub copilot_user: Mutex<Value>,
+    /// Refresh tokens refused from now on.
+    pub revoked: Mutex<Vec<String>>,
+    /// Every token request's grant type, in order.
+    pub grants: Mutex<Vec<String>>,
+}
+
+pub struct MockAuth {
+    pub addr: SocketAddr,
+    pub state: Arc<AuthState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockAuth {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockAuth {
+    pub async fn start() -> Self {
+        let state = Arc::new(AuthState::default());
+        state.expires_in.store(3600, Ordering::SeqCst);
+        let app = Router::new()
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/device/code", post(device_code))
+            .route("/copilot/token", get(copilot_token))
+            .route(
+                "/claude/usage",
+                get(|State(s): State<Arc<AuthState>>| async move { Json(s.claude_usage.lock().unwrap().clone()) }),
+            )
+            .route(
+                "/copilot/user",
+                get(|State(s): State<Arc<AuthState>>| async move { Json(s.copilot_user.lock().unwrap().clone()) }),
+            )
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock auth");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn refreshes(&self) -> u64 {
+        self.state.refreshes.load(Ordering::SeqCst)
+    }
+}
+
+fn b64(v: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
+}
+
+/// An unsigned JWT with these claims (the gateway only reads them).
+pub fn jwt(claims: &Value) -> String {
+    format!("{}.{}.sig", b64(br#"{"alg":"none"}"#), b64(claims.to_string().as_bytes()))
+}
+
+async fn authorize(State(s): State<Arc<AuthState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (Some(redirect), Some(challenge), Some(state)) =
+        (q.get("redirect_uri"), q.get("code_challenge"), q.get("state"))
+    else {
+        return (StatusCode::BAD_REQUEST, "missing redirect_uri, code_challenge or state").into_response();
+    };
+    if q.get("code_challenge_method").map(String::as_str) != Some("S256") || q.get("client_id").is_none() {
+        return (StatusCode::BAD_REQUEST, "S256 and a client_id are required").into_response();
+    }
+    let code = format!("code-{}", s.codes.lock().unwrap().len() + 1);
+    s.codes.lock().unwrap().insert(code.clone(), (challenge.clone(), redirect.clone()));
+    Redirect::to(&format!("{redirect}?code={code}&state={state}")).into_response()
+}
+
+fn fields(headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
+    let json = headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("json"));
+    if json {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        v.as_object()
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .unwrap_or_default()
+    } else {
+        url_pairs(body)
+    }
+}
+
+fn url_pairs(body: &[u8]) -> HashMap<String, String> {
+    let text = String::from_utf8_lossy(body);
+    reqwest::Url::parse(&format!("http://x/?{text}"))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn challenge_of(verifier: &str) -> String {
+    b64(&Sha256::digest(verifier.as_bytes()))
+}
+
+fn error(code: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": code, "error_description": format!("mock: {code}")})))
+        .into_response()
+}
+
+fn tokens(s: &AuthState) -> Value {
+    let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    let access = format!("tok-access-{n}");
+    let id_token = jwt(
+        &json!({"email": "dev@example.com", "https://api.openai.com/auth": {"chatgpt_account_id": "acct-123", "chatgpt_plan_type": "plus"}}),
+    );
+    json!({
+        "access_token": access,
+        "refresh_token": format!("tok-refresh-{n}"),
+        "expires_in": s.expires_in.load(Ordering::SeqCst),
+        "token_type": "Bearer",
+        "id_token": id_token,
+        "resource_url": s.resource_url.lock().unwrap().clone(),
+        "account": {"email_address": "dev@example.com"},
+    })
+}
+
+async fn token(State(s): State<Arc<AuthState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let f = fields(&headers, &body);
+    let grant = f.get("grant_type").cloned().unwrap_or_default();
+    s.grants.lock().unwrap().push(grant.clone());
+    match grant.as_str() {
+        "authorization_code" => {
+            let Some((challenge, redirect)) = f.get("code").and_then(|c| s.codes.lock().unwrap().remove(c)) else {
+                return error("invalid_grant");
+            };
+            let verified = f.get("code_verifier").is_some_and(|v| challenge_of(v) == challenge);
+            if !verified || f.get("redirect_uri") != Some(&redirect) {
+                return error("invalid_grant");
+            }
+            Json(tokens(&s)).into_response()
+        }
+        "refresh_token" => {
+            let token = f.get("refresh_token").cloned().unwrap_or_default();
+            if token.is_empty() || s.revoked.lock().unwrap().contains(&token) {
+                return error("invalid_grant");
+            }
+            // Slow on purpose: concurrent requests that each refreshed would be counted.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            s.refreshes.fetch_add(1, Ordering::SeqCst);
+            Json(tokens(&s)).into_response()
+        }
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let code = f.get("device_code").cloned().unwrap_or_default();
+            let mut devices = s.devices.lock().unwrap();
+            let Some((polls, challenge)) = devices.get_mut(&code) else { return error("invalid_grant") };
+            *polls += 1;
+            match *polls {
+                1 => error("authorization_pending"),
+                2 => error("slow_down"),
+                _ => {
+                    if let Some(challenge) = challenge.clone() {
+                        if f.get("code_verifier").map(|v| challenge_of(v)) != Some(challenge) {
+                            return error("invalid_grant");
+                        }
+                    }
+                    drop(devices);
+                    Json(tokens(&s)).into_response()
+                }
+            }
+        }
+        _ => error("unsupported_grant_type"),
+    }
+}
+
+async fn device_code(State(s): State<Arc<AuthState>>, body: axum::body::Bytes) -> Response {
+    let f = url_pairs(&body);
+    if f.get("client_id").is_none() {
+        return error("invalid_client");
+    }
+    let n = s.devices.lock().unwrap().len() + 1;
+    let code = format!("dev-{n}");
+    s.devices.lock().unwrap().insert(code.clone(), (0, f.get("code_challenge").cloned()));
+    Json(json!({"device_code": code, "user_code": format!("WXYZ-{n:04}"), "verification_uri": "http://127.0.0.1/device", "expires_in": 120, "interval": 1})).into_response()
+}
+
+async fn copilot_token(State(s): State<Arc<AuthState>>, headers: HeaderMap) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !auth.starts_with("token ") || auth.len() <= 6 {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials"}))).into_response();
+    }
+    let n = s.exchanges.fetch_add(1, Ordering::SeqCst) + 1;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    Json(json!({"token": format!("copilot-{n}"), "expires_at": now + s.expires_in.load(Ordering::SeqCst), "refresh_in": 1500})).into_response()
+}

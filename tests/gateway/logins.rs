@@ -1,0 +1,351 @@
+//! Subscription logins end to end against the project's mock authorization server
+//! (`common::mock_auth`) and mock provider: `switchyard login` for each flow (Claude's browser
+//! callback, Codex's fixed port taken → the pasted address, Copilot's and Qwen's device codes
+//! through `authorization_pending` and `slow_down`), imports from the official CLIs' files in
+//! an isolated HOME, the token lifecycle on the request path (refresh ahead of expiry, one
+//! refresh for 50 concurrent requests, a refresh after a 401, a refused refresh setting the
+//! account aside), and quotas (a used-up window skips the account until its reset).
+
+use crate::common::mock::{MockConfig, MockProvider};
+use crate::common::mock_auth::{jwt, MockAuth};
+use crate::common::{http, Env, Gateway};
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::ChildStdout;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Points every endpoint of `provider`'s login at the mock.
+fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
+    let endpoints: &[(&str, &str)] = match provider {
+        "claude" => &[("authorize-url", "/authorize"), ("token-url", "/token"), ("usage-url", "/claude/usage")],
+        "codex" => &[("authorize-url", "/authorize"), ("token-url", "/token")],
+        "copilot" => &[
+            ("device-code-url", "/device/code"),
+            ("token-url", "/token"),
+            ("copilot-token-url", "/copilot/token"),
+            ("usage-url", "/copilot/user"),
+        ],
+        _ => &[("device-code-url", "/device/code"), ("token-url", "/token")],
+    };
+    for (name, path) in endpoints {
+        env.ok(&["settings", "set", &format!("login.{provider}.{name}"), &auth.url(path)]);
+    }
+}
+
+/// Reads stdout lines until one satisfies `want`; returns it.
+async fn line_where(lines: &mut Lines<BufReader<ChildStdout>>, want: impl Fn(&str) -> bool) -> String {
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if want(&line) {
+                return line;
+            }
+        }
+        panic!("the login ended without the expected line");
+    };
+    tokio::time::timeout(Duration::from_secs(60), read).await.expect("the expected line within 60 s")
+}
+
+async fn finish(mut child: tokio::process::Child, mut lines: Lines<BufReader<ChildStdout>>) -> String {
+    let mut rest = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await.expect("login ends").unwrap();
+    let mut err = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = stderr.read_to_string(&mut err).await;
+    }
+    assert!(status.success(), "login failed: {rest}\n{err}");
+    rest
+}
+
+fn accounts(env: &Env) -> Vec<Value> {
+    serde_json::from_str::<Value>(&env.ok(&["account", "list", "--json"])).unwrap().as_array().unwrap().clone()
+}
+
+async fn ask(gw: &Gateway, path: &str, body: Value) -> (u16, Value) {
+    let r = http().post(format!("{}{path}", gw.url)).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn chat(model: &str) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+fn header(r: &crate::common::mock::Recorded, name: &str) -> String {
+    r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_signs_in_through_the_browser_callback_and_its_requests_carry_the_oauth_bearer() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "claude");
+    env.ok(&["provider", "add", "claude", "--base-url", &mock.root_url()]);
+    let mut child = env.spawn(&["login", "claude", "--no-browser"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let terms = line_where(&mut lines, |l| l.starts_with("Terms:")).await;
+    assert!(terms.contains("Anthropic"), "{terms}");
+    let url = line_where(&mut lines, |l| l.trim_start().starts_with("http")).await;
+    // The browser: the authorization server approves and sends it to the callback.
+    let approved = no_redirects().get(url.trim()).send().await.unwrap();
+    assert!(approved.status().is_redirection(), "{}", approved.text().await.unwrap_or_default());
+    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    assert!(callback.starts_with("http://localhost:") && callback.contains("/callback?code="), "{callback}");
+    let page = http().get(callback.replace("localhost", "127.0.0.1")).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Signed in"));
+    let out = finish(child, lines).await;
+    assert!(out.contains("signed in: account"), "{out}");
+    let account = accounts(&env).into_iter().find(|a| a["provider_id"] == "claude").expect("a claude account");
+    assert_eq!(account["login"]["email"], "dev@example.com");
+    assert!(!env.ok(&["account", "list"]).contains("tok-access"), "no token is shown");
+    let gw = env.serve().await;
+    let (status, body) = ask(
+        &gw,
+        "/v1/messages",
+        json!({"model": "claude/claude-sonnet-4-5", "max_tokens": 20,
+        "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(header(&sent, "authorization"), "Bearer tok-access-1");
+    assert!(header(&sent, "anthropic-beta").contains("oauth-2025-04-20"), "{:?}", sent.headers);
+    assert!(sent.headers.get("x-api-key").is_none());
+    drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_with_its_fixed_port_taken_takes_the_pasted_address() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "codex");
+    // Another program holds the callback port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    env.ok(&["settings", "set", "login.codex.callback-port", &port]);
+    env.ok(&["provider", "add", "codex", "--base-url", &mock.base_url()]);
+    let mut child = env.spawn(&["login", "codex", "--no-browser"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = line_where(&mut lines, |l| l.trim_start().starts_with("http")).await;
+    assert!(url.contains(&format!("localhost%3A{port}%2Fauth%2Fcallback")), "{url}");
+    line_where(&mut lines, |l| l.contains("is taken")).await;
+    let approved = no_redirects().get(url.trim()).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    stdin.write_all(format!("{callback}\n").as_bytes()).await.unwrap();
+    finish(child, lines).await;
+    drop(taken);
+    let account = accounts(&env).into_iter().find(|a| a["provider_id"] == "codex").expect("a codex account");
+    assert_eq!(
+        (account["login"]["email"].as_str(), account["login"]["plan"].as_str()),
+        (Some("dev@example.com"), Some("plus"))
+    );
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/responses", json!({"model": "codex/gpt-5.1-codex", "input": "hi"})).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.path, "/v1/responses");
+    assert_eq!(header(&sent, "chatgpt-account-id"), "acct-123");
+    assert_eq!(header(&sent, "authorization"), "Bearer tok-access-1");
+    drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copilot_and_qwen_device_logins_poll_through_pending_and_slow_down() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    *auth.state.resource_url.lock().unwrap() = mock.root_url();
+    let env = Env::new();
+    for provider in ["copilot", "qwen"] {
+        point_at(&env, &auth, provider);
+    }
+    env.ok(&["provider", "add", "copilot", "--base-url", &mock.base_url()]);
+    for provider in ["copilot", "qwen"] {
+        let mut child = env.spawn(&["login", provider, "--no-browser"]);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        line_where(&mut lines, |l| l.contains("enter the code")).await;
+        let code = lines.next_line().await.unwrap().unwrap();
+        assert!(code.trim().starts_with("WXYZ-"), "{code}");
+        finish(child, lines).await;
+    }
+    let grants = auth.state.grants.lock().unwrap().clone();
+    let polls = grants.iter().filter(|g| g.ends_with("device_code")).count();
+    assert_eq!(polls, 6, "pending, slow_down, then the tokens, for each: {grants:?}");
+    assert_eq!(auth.state.exchanges.load(Ordering::SeqCst), 1, "one Copilot token minted");
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("copilot/gpt-4.1")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(header(&sent, "authorization"), "Bearer copilot-1");
+    assert_eq!(header(&sent, "copilot-integration-id"), "vscode-chat");
+    // Qwen's requests go to the host its token names (the mock), not the catalog's.
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("qwen/qwen3-coder-plus")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(
+        (sent.path.as_str(), header(&sent, "authorization").as_str()),
+        ("/v1/chat/completions", "Bearer tok-access-2")
+    );
+    drop(gw);
+}
+
+fn write(env: &Env, relative: &str, text: &str) {
+    let path = env.dir.path().join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_then_refresh_ahead_once_for_50_requests_after_a_401_and_a_refused_refresh() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    for provider in ["claude", "codex", "qwen", "copilot"] {
+        point_at(&env, &auth, provider);
+    }
+    env.ok(&["provider", "add", "claude", "--base-url", &mock.root_url()]);
+    env.ok(&["provider", "add", "codex", "--base-url", &mock.base_url()]);
+    env.ok(&["provider", "add", "qwen", "--base-url", &mock.base_url()]);
+    // What the official CLIs saved: Claude's token expires in a minute (inside its lead time).
+    write(
+        &env,
+        ".claude/.credentials.json",
+        &json!({"claudeAiOauth": {"accessToken": "old-claude", "refreshToken": "rt-claude",
+        "expiresAt": now_ms() + 60_000, "scopes": ["user:inference"], "subscriptionType": "max"}})
+        .to_string(),
+    );
+    let codex_access = format!("{}-first-401-1", jwt(&json!({"exp": now_ms() / 1000 + 30 * 86400})));
+    write(
+        &env,
+        ".codex/auth.json",
+        &json!({"OPENAI_API_KEY": null, "tokens": {"access_token": codex_access,
+        "refresh_token": "rt-codex", "account_id": "acct-9", "id_token": jwt(&json!({"email": "c@example.com"}))}})
+        .to_string(),
+    );
+    write(
+        &env,
+        ".qwen/oauth_creds.json",
+        &json!({"access_token": "old-qwen", "refresh_token": "rt-dead",
+        "resource_url": mock.root_url(), "expiry_date": now_ms() - 1000})
+        .to_string(),
+    );
+    write(
+        &env,
+        ".config/github-copilot/apps.json",
+        &json!({"github.com:Iv1.b507a08c87ecfe98": {"user": "octo", "oauth_token": "ghu_x"}}).to_string(),
+    );
+    for provider in ["claude", "codex", "qwen", "copilot"] {
+        let out = env.ok(&["login", provider, "--import"]);
+        assert!(out.contains("signed in"), "{provider}: {out}");
+    }
+    assert!(env.fails(&["login", "gemini", "--import"]).contains("not supported yet"));
+    let list = accounts(&env);
+    assert_eq!(list.len(), 4, "{list:?}");
+    let claude = list.iter().find(|a| a["provider_id"] == "claude").unwrap();
+    assert_eq!(claude["login"]["plan"], "max");
+    auth.state.revoked.lock().unwrap().push("rt-dead".into());
+    let gw = env.serve().await;
+
+    // 50 requests at once on a token about to expire: one refresh, every request on the new token.
+    let requests = (0..50).map(|_| {
+        ask(&gw, "/v1/messages", json!({"model": "claude/claude-sonnet-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}))
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}\n{}", gw.log());
+    assert_eq!(auth.refreshes(), 1, "one refresh for 50 concurrent requests");
+    let claude_tokens: Vec<String> =
+        mock.requests().iter().filter(|r| r.path == "/v1/messages").map(|r| header(r, "authorization")).collect();
+    assert!(claude_tokens.iter().all(|t| t == "Bearer tok-access-1"), "{claude_tokens:?}");
+    // The refreshed login is stored sealed: the data dir holds no token in clear.
+    for (path, bytes) in crate::common::data_files_bytes(&env.data_dir()) {
+        assert!(
+            !crate::common::contains(&bytes, b"tok-refresh-1") && !crate::common::contains(&bytes, b"tok-access-1"),
+            "{path:?}"
+        );
+    }
+
+    // Codex's token is refused once (revoked early): one refresh, then the request goes through.
+    let (status, body) = ask(&gw, "/v1/responses", json!({"model": "codex/gpt-5.1-codex", "input": "hi"})).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    assert_eq!(auth.refreshes(), 2);
+    let sent = mock.requests().pop().unwrap();
+    // The account id comes with the token: the refreshed id token's (the mock names acct-123).
+    assert_eq!(
+        (header(&sent, "authorization").as_str(), header(&sent, "chatgpt-account-id").as_str()),
+        ("Bearer tok-access-2", "acct-123")
+    );
+    let first = mock.requests().iter().find(|r| r.path == "/v1/responses").map(|r| header(r, "chatgpt-account-id"));
+    assert_eq!(first.as_deref(), Some("acct-9"), "the imported account id went with the imported token");
+
+    // Qwen's refresh token is refused: the account needs a new login, and the client is told.
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("qwen/qwen3-coder-plus")).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.to_string().contains("switchyard login qwen"), "{body}");
+    let set_aside = crate::common::eventually(Duration::from_secs(5), || {
+        let qwen = accounts(&env).into_iter().find(|a| a["provider_id"] == "qwen").unwrap();
+        qwen["needs_attention"].as_str().is_some_and(|w| w.contains("sign in again"))
+    })
+    .await;
+    assert!(set_aside, "the qwen account is set aside: {:?}", accounts(&env));
+    assert!(env.ok(&["account", "list"]).contains("needs login"));
+    drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_quota_skips_the_account_until_its_reset() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "claude");
+    env.ok(&["settings", "set", "quota-refresh-secs", "5"]);
+    env.ok(&["provider", "add", "claude", "--base-url", &mock.root_url()]);
+    env.add_provider("backup", &mock.base_url(), "backup-key", "mock-model");
+    env.ok(&["combo", "set", "sub", "claude/claude-sonnet-4-5", "backup/mock-model"]);
+    write(
+        &env,
+        ".claude/.credentials.json",
+        &json!({"claudeAiOauth": {"accessToken": "claude-at", "refreshToken": "rt",
+        "expiresAt": now_ms() + 86_400_000}})
+        .to_string(),
+    );
+    env.ok(&["login", "claude", "--import"]);
+    let resets = time::OffsetDateTime::now_utc() + time::Duration::seconds(4);
+    let resets = resets.format(&time::format_description::well_known::Rfc3339).unwrap();
+    *auth.state.claude_usage.lock().unwrap() = json!({"five_hour": {"utilization": 100.0, "resets_at": resets},
+        "seven_day": {"utilization": 60.0, "resets_at": resets}});
+    let claude = accounts(&env).into_iter().find(|a| a["provider_id"] == "claude").unwrap();
+    let id = claude["id"].as_i64().unwrap().to_string();
+    let quota: Value = serde_json::from_str(&env.ok(&["account", "quota", &id, "--json"])).unwrap();
+    assert_eq!((quota[0]["name"].as_str(), quota[0]["used_percent"].as_f64()), (Some("5h"), Some(100.0)), "{quota}");
+    let gw = env.serve().await;
+    // The watch reads the quota at start: the used-up account is passed over for the backup.
+    let mut skipped = false;
+    for _ in 0..20 {
+        let (status, _) = ask(&gw, "/v1/chat/completions", chat("sub")).await;
+        assert_eq!(status, 200);
+        if header(&mock.requests().pop().unwrap(), "authorization") == "Bearer backup-key" {
+            skipped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(skipped, "the used-up account was not skipped\n{}", gw.log());
+    let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "1", "--json"])).unwrap();
+    assert!(log[0]["attempts"].to_string().contains("subscription quota"), "{log}");
+    // The window resets (and the provider says so): the account is used again by itself.
+    *auth.state.claude_usage.lock().unwrap() = json!({"five_hour": {"utilization": 3.0, "resets_at": resets}});
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, _) = ask(&gw, "/v1/chat/completions", chat("sub")).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&mock.requests().pop().unwrap(), "authorization"), "Bearer claude-at", "{}", gw.log());
+    drop(gw);
+}
