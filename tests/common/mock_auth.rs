@@ -105,7 +105,7 @@ async fn authorize(State(s): State<Arc<AuthState>>, Query(q): Query<HashMap<Stri
     else {
         return (StatusCode::BAD_REQUEST, "missing redirect_uri, code_challenge or state").into_response();
     };
-    if q.get("code_challenge_method").map(String::as_str) != Some("S256") || q.get("client_id").is_none() {
+    if q.get("code_challenge_method").map(String::as_str) != Some("S256") || !q.contains_key("client_id") {
         return (StatusCode::BAD_REQUEST, "S256 and a client_id are required").into_response();
     }
     let code = format!("code-{}", s.codes.lock().unwrap().len() + 1);
@@ -208,7 +208,7 @@ async fn token(State(s): State<Arc<AuthState>>, headers: HeaderMap, body: axum::
 
 async fn device_code(State(s): State<Arc<AuthState>>, body: axum::body::Bytes) -> Response {
     let f = url_pairs(&body);
-    if f.get("client_id").is_none() {
+    if !f.contains_key("client_id") {
         return error("invalid_client");
     }
     let n = s.devices.lock().unwrap().len() + 1;
