@@ -38,6 +38,8 @@ fn record(i: u64, now_ms: i64) -> UsageRecord {
         priced: true,
         tokens_saved: i % 3000,
         group_id: None,
+        api_equivalent_usd: 0.0,
+        subscription: false,
         part: None,
     }
 }

@@ -119,6 +119,12 @@ async fn claude_signs_in_through_the_browser_callback_and_its_requests_carry_the
     assert_eq!(header(&sent, "authorization"), "Bearer tok-access-1");
     assert!(header(&sent, "anthropic-beta").contains("oauth-2025-04-20"), "{:?}", sent.headers);
     assert!(sent.headers.get("x-api-key").is_none());
+    // The subscription costs nothing more per request; the record says what the API would have charged.
+    let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "1", "--json"])).unwrap();
+    assert_eq!(log[0]["cost_usd"].as_f64(), Some(0.0), "{log}");
+    assert!(log[0]["api_equivalent_usd"].as_f64() > Some(0.0), "{log}");
+    let summary: Value = serde_json::from_str(&env.ok(&["usage", "summary", "--by", "provider", "--json"])).unwrap();
+    assert!(summary[0]["api_equivalent_usd"].as_f64() > summary[0]["cost_usd"].as_f64(), "{summary}");
     drop(gw);
 }
 

@@ -42,6 +42,9 @@ pub struct Totals {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
+    /// What the same requests would have cost on the API.
+    #[serde(default)]
+    pub api_equivalent_usd: f64,
     #[serde(default)]
     pub tokens_saved: i64,
 }

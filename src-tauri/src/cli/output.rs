@@ -255,12 +255,25 @@ pub fn usage_summary(rows: &[UsageTotals], json: bool) -> anyhow::Result<()> {
                 percentile(t.p50_latency_ms),
                 percentile(t.p95_latency_ms),
                 format!("${:.4}", t.cost_usd),
+                format!("${:.4}", t.api_equivalent_usd),
                 t.tokens_saved.to_string(),
             ]
         })
         .collect();
-    let header =
-        ["GROUP", "REQUESTS", "ERRORS", "INPUT", "OUTPUT", "CACHE READ", "AVG LATENCY", "P50", "P95", "COST", "SAVED"];
+    let header = [
+        "GROUP",
+        "REQUESTS",
+        "ERRORS",
+        "INPUT",
+        "OUTPUT",
+        "CACHE READ",
+        "AVG LATENCY",
+        "P50",
+        "P95",
+        "COST",
+        "ON THE API",
+        "SAVED",
+    ];
     table(&header, rows);
     Ok(())
 }

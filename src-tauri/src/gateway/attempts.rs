@@ -190,6 +190,7 @@ pub async fn run<J: Job>(
                     let stall = provider.stall_timeout.map(Duration::from_secs).unwrap_or(stall);
                     draft.provider = Some(provider.id.clone());
                     draft.account_id = account_id;
+                    draft.subscription = login_kind.is_some();
                     draft.model = Some(candidate.upstream_model.clone());
                     let tap = UsageTap::default();
                     let response = job.answer(response, candidate, translated, stall, &tap).await?;

@@ -25,6 +25,8 @@ pub struct Totals {
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cost_usd: f64,
+    /// What the same requests would have cost on the API (subscriptions make the difference).
+    pub api_equivalent_usd: f64,
     /// Tokens the token saver took out of requests.
     pub tokens_saved: i64,
 }
@@ -39,6 +41,7 @@ impl Manager {
             totals.input_tokens += group.input_tokens;
             totals.output_tokens += group.output_tokens;
             totals.cost_usd += group.cost_usd;
+            totals.api_equivalent_usd += group.api_equivalent_usd;
             totals.tokens_saved += group.tokens_saved;
         }
         Ok(totals)

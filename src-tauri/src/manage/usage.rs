@@ -138,6 +138,7 @@ impl Manager {
             "reasoning_tokens",
             "usage_reported",
             "cost_usd",
+            "api_equivalent_usd",
             "tokens_saved",
             "failed_attempts",
         ])
@@ -170,6 +171,7 @@ impl Manager {
                 r.reasoning_tokens.to_string(),
                 r.usage_reported.to_string(),
                 format!("{:.6}", r.cost_usd),
+                format!("{:.6}", r.api_equivalent_usd),
                 r.tokens_saved.to_string(),
                 r.attempts.join(" | "),
             ])

@@ -13,8 +13,8 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -41,6 +41,7 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.tokens_saved as i64)
         .bind(r.group_id)
         .bind(r.part)
+        .bind(r.api_equivalent_usd)
         .execute(&mut *tx)
         .await?;
         add_to_hour(&mut tx, r).await?;
@@ -58,14 +59,15 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
     let bucket = latency_bucket(r.latency_ms);
     let sql = format!(
         "INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
-             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, tokens_saved, lat_{bucket})
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+             cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, tokens_saved, api_equivalent_usd, lat_{bucket})
+         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
          ON CONFLICT (hour_ms, provider, model, account_id, key_id, tool) DO UPDATE SET
              requests = requests + 1, errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
              output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
              cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
              reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd,
              latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, tokens_saved = tokens_saved + excluded.tokens_saved,
+             api_equivalent_usd = api_equivalent_usd + excluded.api_equivalent_usd,
              lat_{bucket} = lat_{bucket} + 1"
     );
     sqlx::query(&sql)
@@ -84,6 +86,7 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
         .bind(r.cost_usd)
         .bind(r.latency_ms)
         .bind(r.tokens_saved as i64)
+        .bind(r.api_equivalent_usd)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -145,6 +148,8 @@ pub struct UsageRow {
     pub group_id: Option<i64>,
     /// In a synthesized request: `member` or `judge`.
     pub part: Option<String>,
+    /// What it would have cost on the API (its cost, for API keys).
+    pub api_equivalent_usd: f64,
 }
 
 /// The newest `limit` records, newest first.
@@ -183,6 +188,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         tokens_saved: r.get("tokens_saved"),
         group_id: r.get("group_id"),
         part: r.get("part"),
+        api_equivalent_usd: r.get("api_equivalent_usd"),
     })
 }
 
@@ -201,6 +207,9 @@ pub struct UsageTotals {
     pub p50_latency_ms: Option<i64>,
     pub p95_latency_ms: Option<i64>,
     pub cost_usd: f64,
+    /// What these requests would have cost on the API (more than the cost where
+    /// subscriptions served them).
+    pub api_equivalent_usd: f64,
     /// Tokens the token saver took out of these requests.
     pub tokens_saved: i64,
 }
@@ -211,7 +220,7 @@ pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<V
     let sql = format!(
         "SELECT CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY grp ORDER BY requests DESC"
     );
     let rows = sqlx::query(&sql).bind(since_ms.div_euclid(3_600_000) * 3_600_000).fetch_all(store.pool()).await?;
@@ -239,6 +248,7 @@ fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
         reasoning_tokens: r.get::<Option<i64>, _>("reasoning").unwrap_or(0),
         avg_latency_ms: r.get::<Option<f64>, _>("latency").unwrap_or(0.0),
         cost_usd: r.get::<Option<f64>, _>("cost").unwrap_or(0.0),
+        api_equivalent_usd: r.get::<Option<f64>, _>("api_cost").unwrap_or(0.0),
         tokens_saved: r.get::<Option<i64>, _>("saved").unwrap_or(0),
     }
 }
@@ -261,7 +271,7 @@ pub async fn series(
     let sql = format!(
         "SELECT (hour_ms / ?) * ? AS bucket, CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
          SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
+         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
          FROM usage_hourly WHERE hour_ms >= ? GROUP BY bucket, grp ORDER BY bucket, requests DESC"
     );
     let rows = sqlx::query(&sql)
@@ -372,6 +382,8 @@ mod tests {
             priced: true,
             tokens_saved: 7,
             group_id: None,
+            api_equivalent_usd: 0.0,
+            subscription: false,
             part: None,
         }
     }

@@ -53,8 +53,13 @@ pub struct UsageRecord {
     pub usage: Usage,
     /// The counts are the provider's own (false: none reported).
     pub usage_reported: bool,
-    /// USD at the price in force (0 when the model has no price).
+    /// USD at the price in force (0 when the model has no price, and for a subscription
+    /// login, whose requests cost nothing more).
     pub cost_usd: f64,
+    /// What the request would have cost on the API at that price (its cost, for API keys).
+    pub api_equivalent_usd: f64,
+    /// Served by a subscription login.
+    pub subscription: bool,
     pub priced: bool,
     /// Tokens (o200k_base) the token saver took out of the request's tool results.
     pub tokens_saved: u64,
@@ -113,6 +118,8 @@ pub struct Draft {
     pub tokens_saved: u64,
     pub group_id: Option<i64>,
     pub part: Option<&'static str>,
+    /// Served by a subscription login (its cost is the API equivalent only).
+    pub subscription: bool,
 }
 
 impl Draft {
@@ -125,12 +132,14 @@ impl Draft {
         usage: Option<Usage>,
         price: Option<Price>,
     ) -> UsageRecord {
-        let cost_usd = match (&usage, &price) {
+        let api_equivalent_usd = match (&usage, &price) {
             (Some(u), Some(p)) => p.cost(u),
             _ => 0.0,
         };
         UsageRecord {
-            cost_usd,
+            cost_usd: if self.subscription { 0.0 } else { api_equivalent_usd },
+            api_equivalent_usd,
+            subscription: self.subscription,
             priced: price.is_some(),
             ts_ms: self.ts_ms,
             key_id: self.key_id,

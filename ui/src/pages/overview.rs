@@ -38,6 +38,11 @@ pub fn Overview() -> impl IntoView {
                     <div class="stat"><span class="label">"Errors"</span><span class="value">{count(t.errors)}</span></div>
                     <div class="stat"><span class="label">"Tokens in / out"</span><span class="value">{format!("{} / {}", count(t.input_tokens), count(t.output_tokens))}</span></div>
                     <div class="stat"><span class="label">"Spend (24 h)"</span><span class="value" id="stat-spend">{usd(t.cost_usd)}</span></div>
+                    {(t.api_equivalent_usd > t.cost_usd + 0.000_001).then(|| view! {
+                        <div class="stat" title="What the same requests would have cost on the API: subscriptions served the rest">
+                            <span class="label">"On the API (24 h)"</span><span class="value" id="stat-api-equivalent">{usd(t.api_equivalent_usd)}</span>
+                        </div>
+                    })}
                     <div class="stat" title="Tokens the token saver took out of tool outputs before they went upstream"><span class="label">"Tokens saved"</span><span class="value" id="stat-saved">{count(t.tokens_saved)}</span></div>
                 </section>
                 <section class="stats" aria-label="Configuration">
