@@ -4,7 +4,8 @@
 //! through `authorization_pending` and `slow_down`), imports from the official CLIs' files in
 //! an isolated HOME, the token lifecycle on the request path (refresh ahead of expiry, one
 //! refresh for 50 concurrent requests, a refresh after a 401, a refused refresh setting the
-//! account aside), and quotas (a used-up window skips the account until its reset).
+//! account aside), quotas (a used-up window skips the account until its reset), and the
+//! dashboard's sign-in through /api.
 
 use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::mock_auth::{jwt, MockAuth};
@@ -354,4 +355,65 @@ async fn a_used_up_quota_skips_the_account_until_its_reset() {
     assert_eq!(status, 200);
     assert_eq!(header(&mock.requests().pop().unwrap(), "authorization"), "Bearer claude-at", "{}", gw.log());
     drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_signs_in_through_the_same_operations() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "codex");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    env.ok(&["settings", "set", "login.codex.callback-port", &taken.local_addr().unwrap().port().to_string()]);
+    env.ok(&["provider", "add", "codex", "--base-url", &mock.base_url()]);
+    let gw = env.serve().await;
+    let setup =
+        http().post(format!("{}/api/session/setup", gw.url)).json(&json!({"password": "correct horse battery"}));
+    let r = setup.send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let api = |method: reqwest::Method, path: &str| {
+        http().request(method, format!("{}{path}", gw.url)).header("cookie", &cookie)
+    };
+    // The choices carry each provider's terms risk.
+    let choices: Value = api(reqwest::Method::GET, "/api/logins").send().await.unwrap().json().await.unwrap();
+    let codex = choices.as_array().unwrap().iter().find(|c| c["provider"] == "codex").unwrap().clone();
+    assert!(codex["terms_risk"].as_str().unwrap().contains("OpenAI"), "{codex}");
+    // Start: the address to open comes back at once; the port is taken, so the page asks for the pasted address.
+    let started: Value = api(reqwest::Method::POST, "/api/logins/codex").send().await.unwrap().json().await.unwrap();
+    let id = started["id"].as_u64().unwrap();
+    let url = started["url"].as_str().expect("the sign-in address").to_string();
+    let approved = no_redirects().get(&url).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    let mut view = Value::Null;
+    for _ in 0..50 {
+        view =
+            api(reqwest::Method::GET, &format!("/api/logins/pending/{id}")).send().await.unwrap().json().await.unwrap();
+        if view["needs_paste"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["needs_paste"], true, "{view}");
+    let pasted = api(reqwest::Method::POST, &format!("/api/logins/pending/{id}/paste")).json(&json!({"url": callback}));
+    assert_eq!(pasted.send().await.unwrap().status(), 200);
+    for _ in 0..50 {
+        view =
+            api(reqwest::Method::GET, &format!("/api/logins/pending/{id}")).send().await.unwrap().json().await.unwrap();
+        if !view["account"].is_null() || !view["error"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["account"]["provider_id"], "codex", "{view}");
+    assert_eq!(view["account"]["login"]["email"], "dev@example.com", "{view}");
+    // The saved login serves at once (the configuration reloads by itself).
+    let mut status = 0;
+    for _ in 0..20 {
+        status = ask(&gw, "/v1/responses", json!({"model": "codex/gpt-5.1-codex", "input": "hi"})).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(status, 200, "{}", gw.log());
+    drop((gw, taken));
 }

@@ -307,3 +307,31 @@ pub struct ToolFilePlan {
     pub changed: bool,
     pub diff: String,
 }
+
+/// A subscription login the dashboard offers, with its terms risk.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct LoginChoice {
+    pub provider: String,
+    pub name: String,
+    pub terms_risk: String,
+    pub flow: String,
+}
+
+/// A sign-in started from the dashboard, as the server follows it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct PendingLogin {
+    pub id: u64,
+    pub provider: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub user_code: Option<String>,
+    #[serde(default)]
+    pub needs_paste: bool,
+    #[serde(default)]
+    pub lines: Vec<String>,
+    #[serde(default)]
+    pub account: Option<serde_json::Value>,
+    #[serde(default)]
+    pub error: Option<String>,
+}

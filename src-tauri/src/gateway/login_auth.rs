@@ -87,18 +87,19 @@ pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRunti
     prepared
 }
 
-/// Codex reports its windows in every answer's headers: kept, and a used-up window rests the
-/// account until it resets.
+/// Codex and Claude report their windows in their answers' headers: kept, and a used-up
+/// window rests the account until it resets.
 pub fn note_quota_headers(
     app: &AppState,
     account: &AccountRuntime,
     kind: Option<LoginKind>,
     headers: &http::HeaderMap,
 ) {
-    if kind != Some(LoginKind::Codex) {
-        return;
-    }
-    let windows = quota::parse_codex_headers(headers);
+    let windows = match kind {
+        Some(LoginKind::Codex) => quota::parse_codex_headers(headers),
+        Some(LoginKind::Claude) => quota::parse_claude_headers(headers),
+        _ => return,
+    };
     if windows.is_empty() {
         return;
     }

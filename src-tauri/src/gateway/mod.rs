@@ -84,6 +84,8 @@ pub struct AppState {
     pub notices: crate::routing::Notices,
     /// Subscription logins in use: their tokens, refreshed one at a time per account.
     pub logins: Arc<crate::login::tokens::Logins>,
+    /// Sign-ins the dashboard started.
+    pub pending_logins: Arc<crate::manage::logins::PendingLogins>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -167,6 +169,7 @@ impl Gateway {
             logins: Arc::new(crate::login::tokens::Logins::new(Arc::new(crate::manage::logins::ManagerKeeper(
                 manager.clone(),
             )))),
+            pending_logins: Arc::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
         };

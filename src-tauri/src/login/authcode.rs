@@ -22,7 +22,7 @@ pub struct Authorization {
 
 fn scopes(kind: LoginKind) -> &'static str {
     match kind {
-        LoginKind::Claude => "org:create_api_key user:profile user:inference",
+        LoginKind::Claude => "user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload",
         _ => "openid profile email offline_access",
     }
 }

@@ -10,7 +10,7 @@ pub fn defaults(kind: LoginKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         LoginKind::Claude => &[
             ("authorize-url", "https://claude.ai/oauth/authorize"),
-            ("token-url", "https://console.anthropic.com/v1/oauth/token"),
+            ("token-url", "https://platform.claude.com/v1/oauth/token"),
             ("usage-url", "https://api.anthropic.com/api/oauth/usage"),
         ],
         LoginKind::Codex => &[

@@ -60,8 +60,8 @@ impl LoginKind {
         match self {
             Self::Claude => "Anthropic's consumer terms allow Claude subscriptions through Claude Code and its SDK; using the login from other tools may breach them and get the account limited.",
             Self::Codex => "OpenAI allows the ChatGPT login in Codex clients; heavy use through other tools may be treated as abuse of the plan.",
-            Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; automated or bulk use through a proxy may get Copilot access suspended.",
-            Self::Qwen => "Qwen's free OAuth tier is meant for Qwen Code; its daily request limit applies to every tool that uses the login.",
+            Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; heavy automated use through a proxy can trip GitHub's abuse detection and suspend Copilot access.",
+            Self::Qwen => "Qwen ended the free Qwen Code OAuth tier on 2026-04-15: new sign-ins are likely refused and saved logins may stop working; kept for accounts that still have access.",
         }
     }
 

@@ -66,6 +66,20 @@ pub fn parse_codex_headers(headers: &http::HeaderMap) -> Vec<Window> {
         .collect()
 }
 
+/// Claude's answer headers: `anthropic-ratelimit-unified-{5h,7d}-utilization` (a fraction, 0
+/// to 1) and `…-reset` (Unix seconds).
+pub fn parse_claude_headers(headers: &http::HeaderMap) -> Vec<Window> {
+    let num = |name: String| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+    [("5h", "5h"), ("7d", "weekly")]
+        .iter()
+        .filter_map(|(key, name)| {
+            let used = num(format!("anthropic-ratelimit-unified-{key}-utilization"))?;
+            let reset = num(format!("anthropic-ratelimit-unified-{key}-reset")).map(|s| (s * 1000.0) as i64);
+            Some(Window { name: name.to_string(), used_percent: used * 100.0, resets_at_ms: reset })
+        })
+        .collect()
+}
+
 /// Copilot's user endpoint: `quota_snapshots.premium_interactions` and `quota_reset_date`.
 pub fn parse_copilot(v: &Value) -> Vec<Window> {
     let Some(p) = v.pointer("/quota_snapshots/premium_interactions") else { return vec![] };
@@ -113,7 +127,11 @@ pub async fn fetch(
         LoginKind::Copilot => {
             let url = endpoints.get("usage-url");
             let github = creds.github_token.clone().unwrap_or_default();
-            (url.clone(), http.get(&url).header(http::header::AUTHORIZATION, format!("token {github}")))
+            let request = http
+                .get(&url)
+                .header(http::header::AUTHORIZATION, format!("token {github}"))
+                .header("x-github-api-version", super::tokens::COPILOT_API_VERSION);
+            (url.clone(), request)
         }
         LoginKind::Codex | LoginKind::Qwen => return Ok(None),
     };
@@ -156,6 +174,11 @@ mod tests {
         headers.insert("x-codex-primary-used-percent", "87.5".parse().unwrap());
         headers.insert("x-codex-primary-reset-after-seconds", "600".parse().unwrap());
         headers.insert("x-codex-secondary-used-percent", "100".parse().unwrap());
+        let mut claude_headers = http::HeaderMap::new();
+        claude_headers.insert("anthropic-ratelimit-unified-5h-utilization", "1.0".parse().unwrap());
+        claude_headers.insert("anthropic-ratelimit-unified-5h-reset", "1796241600".parse().unwrap());
+        let from_headers = parse_claude_headers(&claude_headers);
+        assert_eq!((from_headers[0].used_percent, from_headers[0].resets_at_ms), (100.0, Some(1796241600000)));
         let codex = parse_codex_headers(&headers);
         assert_eq!(codex.len(), 2);
         assert!(!codex[0].exhausted() && codex[1].exhausted());

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 /// Claude's OAuth beta flag: an OAuth bearer is accepted on the Messages API with it.
 pub const CLAUDE_OAUTH_BETA: &str = "oauth-2025-04-20";
+/// The GitHub API version Copilot's token exchange, user and chat calls are made with.
+pub const COPILOT_API_VERSION: &str = "2025-04-01";
 
 /// Posts a token request (Claude's endpoint takes JSON, the others a form) and returns the
 /// JSON answer, or why it failed (a refused grant is `NeedsLogin`).
@@ -104,6 +106,7 @@ pub async fn copilot_token(
         .header(http::header::AUTHORIZATION, format!("token {github}"))
         .header(http::header::ACCEPT, "application/json")
         .header(http::header::USER_AGENT, crate::providers::upstream::USER_AGENT)
+        .header("x-github-api-version", COPILOT_API_VERSION)
         .send()
         .await
         .map_err(network)?;
@@ -114,6 +117,8 @@ pub async fn copilot_token(
             creds.access_token = token;
             creds.obtained_at_ms = Some(now_ms());
             creds.expires_at_ms = body.get("expires_at").and_then(Value::as_i64).map(|s| s * 1000);
+            // The API host this account is served at (individual, business, enterprise).
+            creds.resource_url = body.pointer("/endpoints/api").and_then(Value::as_str).map(str::to_string);
             Ok(creds)
         }
         (401 | 403 | 404, _) => Err(LoginError::NeedsLogin(
@@ -176,6 +181,8 @@ pub fn auth_of(creds: &Credentials) -> LoginAuth {
             header(&mut headers, "copilot-integration-id", "vscode-chat");
             header(&mut headers, "editor-version", concat!("switchyard/", env!("CARGO_PKG_VERSION")));
             header(&mut headers, "openai-intent", "conversation-panel");
+            header(&mut headers, "x-github-api-version", COPILOT_API_VERSION);
+            base_url = creds.resource_url.as_ref().map(|api| api.trim_end_matches('/').to_string());
         }
         LoginKind::Qwen => {
             base_url = creds.resource_url.as_ref().map(|host| {

@@ -247,3 +247,145 @@ impl tokens::Keeper for ManagerKeeper {
         Box::pin(async move { self.0.login_keep(account, &creds).await.map_err(|e| e.to_string()) })
     }
 }
+
+/// A sign-in started from the dashboard, as its page shows it while it runs.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PendingLogin {
+    pub id: u64,
+    pub provider: String,
+    /// The address to open (authorization-code flows) or to enter the code at (device flows).
+    pub url: Option<String>,
+    pub user_code: Option<String>,
+    /// The callback port is taken: the page asks for the address the browser ends on.
+    pub needs_paste: bool,
+    /// Progress lines (the terms first).
+    pub lines: Vec<String>,
+    pub account: Option<AccountRecord>,
+    pub error: Option<String>,
+}
+
+struct PendingSlot {
+    view: std::sync::Mutex<PendingLogin>,
+    paste: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
+    changed: tokio::sync::Notify,
+}
+
+impl PendingSlot {
+    fn update(&self, f: impl FnOnce(&mut PendingLogin)) {
+        f(&mut self.view.lock().unwrap_or_else(|e| e.into_inner()));
+        self.changed.notify_waiters();
+    }
+
+    fn view(&self) -> PendingLogin {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl LoginUi for std::sync::Arc<PendingSlot> {
+    fn open_url(&self, url: &str) {
+        self.update(|v| v.url = Some(url.to_string()));
+    }
+
+    fn device_code(&self, user_code: &str, url: &str) {
+        self.update(|v| {
+            v.user_code = Some(user_code.to_string());
+            v.url = Some(url.to_string());
+        });
+    }
+
+    fn say(&self, line: &str) {
+        self.update(|v| v.lines.push(line.to_string()));
+    }
+
+    fn pasted_url(&self) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            *self.paste.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+            self.update(|v| v.needs_paste = true);
+            tokio::time::timeout(LOGIN_TIMEOUT, rx).await.ok().and_then(|r| r.ok())
+        })
+    }
+}
+
+/// The sign-ins the dashboard started, by id (finished ones are kept for their page).
+#[derive(Default)]
+pub struct PendingLogins {
+    next: std::sync::atomic::AtomicU64,
+    slots: std::sync::Mutex<std::collections::HashMap<u64, std::sync::Arc<PendingSlot>>>,
+}
+
+impl PendingLogins {
+    pub fn get(&self, id: u64) -> Result<PendingLogin> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.get(&id).map(|s| s.view()).ok_or_else(|| ManageError::NotFound(format!("no sign-in {id}")))
+    }
+
+    /// The address the browser ended on, for a sign-in whose callback port was taken.
+    pub fn paste(&self, id: u64, url: &str) -> Result<PendingLogin> {
+        let slot = self.slots.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+        let slot = slot.ok_or_else(|| ManageError::NotFound(format!("no sign-in {id}")))?;
+        let sender = slot.paste.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let sender =
+            sender.ok_or_else(|| ManageError::Conflict("this sign-in is not waiting for an address".into()))?;
+        let _ = sender.send(url.to_string());
+        slot.update(|v| v.needs_paste = false);
+        Ok(slot.view())
+    }
+}
+
+impl Manager {
+    /// Starts a sign-in for the dashboard: the flow runs in the background; the answer comes
+    /// once there is something to show (the address or the device code), or the flow ended.
+    pub async fn login_begin(&self, pending: &std::sync::Arc<PendingLogins>, kind: LoginKind) -> Result<PendingLogin> {
+        let id = pending.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let slot = std::sync::Arc::new(PendingSlot {
+            view: std::sync::Mutex::new(PendingLogin { id, provider: kind.provider_id().into(), ..Default::default() }),
+            paste: std::sync::Mutex::new(None),
+            changed: tokio::sync::Notify::new(),
+        });
+        pending.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(id, slot.clone());
+        let manager = self.clone();
+        let ui = slot.clone();
+        tokio::spawn(async move {
+            let outcome = manager.login(kind, &ui, "", Duration::from_secs(1)).await;
+            ui.update(|v| match outcome {
+                Ok(account) => v.account = Some(account),
+                Err(e) => v.error = Some(e.to_string()),
+            });
+        });
+        let ready = async {
+            loop {
+                let changed = slot.changed.notified();
+                let v = slot.view();
+                if v.url.is_some() || v.account.is_some() || v.error.is_some() {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(10), ready).await;
+        Ok(slot.view())
+    }
+}
+
+/// What the dashboard shows beside each login button.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoginChoice {
+    pub provider: &'static str,
+    pub name: &'static str,
+    pub terms_risk: &'static str,
+    /// `browser` (authorization code) or `device` (a code to enter).
+    pub flow: &'static str,
+}
+
+pub fn login_choices() -> Vec<LoginChoice> {
+    LoginKind::ALL
+        .iter()
+        .map(|k| LoginChoice {
+            provider: k.provider_id(),
+            name: k.name(),
+            terms_risk: k.terms_risk(),
+            flow: if matches!(k, LoginKind::Claude | LoginKind::Codex) { "browser" } else { "device" },
+        })
+        .collect()
+}

@@ -3,6 +3,7 @@
 pub mod combos;
 pub mod desktop;
 pub mod keys;
+pub mod logins;
 pub mod overview;
 pub mod providers;
 pub mod settings;

@@ -46,7 +46,7 @@ pub fn Providers() -> impl IntoView {
     view! {
         <h1>"Providers"</h1>
         {show(catalog, |c| view! { <AddProvider catalog=c/> })}
-        <p class="muted">"Subscription logins (Claude Code, Codex, Copilot, Gemini CLI) are not in this build yet; API keys and custom endpoints are."</p>
+        <super::logins::SubscriptionLogins/>
         <h2>"Configured"</h2>
         {show(providers, move |list| {
             if list.is_empty() {

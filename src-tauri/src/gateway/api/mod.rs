@@ -7,6 +7,7 @@
 mod config;
 pub mod in_process;
 mod login;
+mod logins;
 pub mod session;
 mod tools;
 mod usage;
@@ -33,6 +34,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/accounts", get(config::accounts).post(config::account_add))
         .route("/api/accounts/{id}", patch(config::account_set).delete(config::account_remove))
         .route("/api/accounts/{id}/test", post(config::account_test))
+        .route("/api/accounts/{id}/quota", get(logins::quota))
+        .route("/api/logins", get(logins::choices))
+        .route("/api/logins/{provider}", post(logins::begin))
+        .route("/api/logins/{provider}/import", post(logins::import))
+        .route("/api/logins/pending/{id}", get(logins::pending))
+        .route("/api/logins/pending/{id}/paste", post(logins::paste))
         .route("/api/cooldowns", get(config::cooldowns))
         .route("/api/combos", get(config::combos))
         .route("/api/combos/{name}", put(config::combo_set).delete(config::combo_remove))
