@@ -161,6 +161,16 @@ async fn codex_with_its_fixed_port_taken_takes_the_pasted_address() {
     let sent = mock.requests().pop().unwrap();
     assert_eq!(sent.path, "/v1/responses");
     assert_eq!(header(&sent, "chatgpt-account-id"), "acct-123");
+    // The backend's terms: it only streams and stores nothing; the client still got one JSON answer.
+    let upstream_body = sent.json();
+    assert_eq!(
+        (upstream_body["stream"].as_bool(), upstream_body["store"].as_bool()),
+        (Some(true), Some(false)),
+        "{upstream_body}"
+    );
+    assert_eq!(upstream_body["input"][0]["content"][0]["text"], "hi");
+    assert_eq!(body["object"], "response", "{body}");
+    assert!(body.to_string().contains("w0 w1"), "{body}");
     assert_eq!(header(&sent, "authorization"), "Bearer tok-access-1");
     drop(gw);
 }

@@ -33,6 +33,9 @@ pub struct Prepared {
     pub extra: HeaderMap,
     /// The body is not the client's own (a translation or another API's shape).
     pub translated: bool,
+    /// The upstream streams although the client wants one answer (Codex's backend only
+    /// streams): the stream is gathered before the job answers.
+    pub gather: bool,
 }
 
 /// What one kind of request does at each step of the loop.
@@ -141,9 +144,10 @@ pub async fn run<J: Job>(
             for try_no in 0..=TRANSIENT_RETRIES {
                 let mut prepared = job.prepare(candidate).await?;
                 if let Some(login) = &login {
-                    prepared = login_auth::apply(prepared, login, provider);
+                    prepared = login_auth::apply(prepared, login, provider, job.stream());
                 }
-                let accept = if job.stream() { "text/event-stream" } else { "application/json" };
+                let accept = if job.stream() || prepared.gather { "text/event-stream" } else { "application/json" };
+                let gather = prepared.gather;
                 let translated = prepared.translated;
                 let sent = app.upstream.post_json(
                     provider,
@@ -182,6 +186,10 @@ pub async fn run<J: Job>(
                 if let Some(account) = account.as_deref() {
                     login_auth::note_quota_headers(app, account, login_kind, response.headers());
                 }
+                let response = match (gather, response.status().is_success()) {
+                    (true, true) => login_auth::gather(response, candidate).await?,
+                    _ => response,
+                };
                 if response.status().is_success() {
                     app.routing.on_success(account_id, &candidate.upstream_model, session);
                     if !draft.attempts.is_empty() {

@@ -129,7 +129,7 @@ impl Job for ChatJob<'_> {
                 self.stream,
                 self.inbound.gemini_sse,
             )?;
-            return Ok(Prepared { url, body, extra, translated: false });
+            return Ok(Prepared { url, body, extra, translated: false, gather: false });
         }
         if self.decoded.is_none() {
             self.decoded = Some(translate::decode_request(self.inbound.format, self.body, self.model, self.stream)?);
@@ -143,7 +143,7 @@ impl Job for ChatJob<'_> {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("cannot encode the request: {e}"))
         })?;
         let url = upstream::endpoint(&candidate.provider, &candidate.upstream_model, self.stream, true)?;
-        Ok(Prepared { url, body: Bytes::from(body), extra, translated: true })
+        Ok(Prepared { url, body: Bytes::from(body), extra, translated: true, gather: false })
     }
 
     async fn answer(

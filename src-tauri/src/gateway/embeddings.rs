@@ -117,7 +117,13 @@ impl Job for EmbedJob {
             return Err(ApiError::bad_request(format!("provider '{}' has no embeddings API", candidate.provider.id)));
         };
         let body = embeddings::encode_upstream(dialect, &self.request, &candidate.upstream_model);
-        Ok(Prepared { url, body: Bytes::from(body.to_string()), extra: HeaderMap::new(), translated: true })
+        Ok(Prepared {
+            url,
+            body: Bytes::from(body.to_string()),
+            extra: HeaderMap::new(),
+            translated: true,
+            gather: false,
+        })
     }
 
     async fn answer(

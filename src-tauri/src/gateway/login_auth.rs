@@ -57,9 +57,15 @@ pub async fn after_unauthorized(
         .map_err(|e| failed(app, provider, account, e))
 }
 
-/// The prepared request with the login's headers (beta flags joined to the client's) and, for
-/// a per-token host, its URL moved there.
-pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRuntime) -> Prepared {
+/// The prepared request with the login's headers (beta flags joined to the client's), for a
+/// per-token host its URL moved there, and for Codex its body as the backend takes it.
+pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRuntime, stream: bool) -> Prepared {
+    if kind_of(provider) == Some(LoginKind::Codex) && provider.kind == crate::providers::ProviderKind::Responses {
+        if let Some(body) = crate::login::codex::adapt(&prepared.body) {
+            prepared.body = bytes::Bytes::from(body);
+            prepared.gather = !stream;
+        }
+    }
     for (name, value) in &login.headers {
         match (name.as_str(), prepared.extra.get(name)) {
             ("anthropic-beta", Some(existing)) => {
@@ -126,4 +132,55 @@ pub fn rest_if_used_up(app: &AppState, account: i64, windows: &[quota::Window]) 
 /// The login kind of a provider's accounts (None: API keys).
 pub fn kind_of(provider: &ProviderRuntime) -> Option<LoginKind> {
     (provider.auth == crate::providers::AuthStyle::Login).then(|| provider.id.parse().ok()).flatten()
+}
+
+/// A streamed Responses answer gathered into one JSON answer, as a response of its own (its
+/// status and rate-limit headers kept): the job then answers as for a non-streaming upstream.
+pub async fn gather(
+    response: reqwest::Response,
+    candidate: &crate::routing::Candidate,
+) -> Result<reqwest::Response, ApiError> {
+    use crate::formats::codec::SseEvent;
+    use crate::formats::ir::ResponseBuilder;
+    use crate::formats::translate::{self, Format, StreamDecoder};
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut events = response.bytes_stream().eventsource();
+    let mut decoder = StreamDecoder::new(Format::Responses);
+    let mut builder = ResponseBuilder::default();
+    let unreadable = |why: String| {
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            format!("provider '{}' sent a stream that cannot be read: {why}", candidate.provider.id),
+        )
+    };
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|e| unreadable(e.to_string()))?;
+        let sse = SseEvent { event: event.event, data: event.data };
+        for e in decoder.event(&sse).map_err(|e| unreadable(e.to_string()))? {
+            builder.push(e);
+        }
+    }
+    let mut answer = builder.response;
+    if answer.model.is_empty() {
+        answer.model = candidate.upstream_model.clone();
+    }
+    let body = translate::encode_response(Format::Responses, &answer).to_string();
+    let mut gathered = http::Response::builder().status(status);
+    for (name, value) in &headers {
+        if name != http::header::CONTENT_TYPE
+            && name != http::header::CONTENT_LENGTH
+            && name != http::header::TRANSFER_ENCODING
+        {
+            gathered = gathered.header(name, value);
+        }
+    }
+    let gathered = gathered
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok(reqwest::Response::from(gathered))
 }

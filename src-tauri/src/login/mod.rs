@@ -7,6 +7,7 @@
 //! sealed), and quotas (`quota`). Every endpoint a flow uses is a setting (`endpoints`).
 
 pub mod authcode;
+pub mod codex;
 pub mod device;
 pub mod endpoints;
 pub mod import;
