@@ -90,6 +90,8 @@ async fn claude_signs_in_through_the_browser_callback_and_its_requests_carry_the
     let env = Env::new();
     point_at(&env, &auth, "claude");
     env.ok(&["provider", "add", "claude", "--base-url", &mock.root_url()]);
+    let refused = env.fails(&["account", "add", "claude", "--api-key", "sk-ant-api03-xxxxxxxxxxxx"]);
+    assert!(refused.contains("switchyard login claude"), "{refused}");
     let mut child = env.spawn(&["login", "claude", "--no-browser"]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let terms = line_where(&mut lines, |l| l.starts_with("Terms:")).await;

@@ -54,6 +54,12 @@ impl Manager {
         label: &str,
         priority: i64,
     ) -> Result<i64> {
+        if provider.auth == AuthStyle::Login {
+            return Err(ManageError::Invalid(format!(
+                "'{}' is a subscription login, not an API key provider: sign in with `switchyard login {}`",
+                provider.id, provider.id
+            )));
+        }
         let api_key = api_key.map(str::trim).filter(|k| !k.is_empty());
         if api_key.is_none() && provider.auth != AuthStyle::None {
             return Err(ManageError::Invalid(format!("provider '{}' needs an API key: give --api-key", provider.id)));

@@ -139,6 +139,13 @@ impl Manager {
         let json = serde_json::to_string(&creds).map_err(|e| ManageError::Invalid(e.to_string()))?;
         let sealed = self.sealer.seal(&secret_purpose(provider_id), json.as_bytes())?;
         let info = serde_json::to_string(&creds.info()).map_err(|e| ManageError::Invalid(e.to_string()))?;
+        let existing = store::providers::list(&self.store).await?.into_iter().find(|p| p.id == provider_id);
+        if let Some(p) = existing.filter(|p| p.auth != crate::providers::AuthStyle::Login) {
+            return Err(ManageError::Conflict(format!(
+                "provider '{}' is configured for API keys ({}): remove it (`switchyard provider remove {}`) to sign in with a subscription",
+                p.id, p.auth, p.id
+            )));
+        }
         let mut tx = self.store.begin().await?;
         if !store::providers::exists(&mut tx, provider_id).await? {
             let record = super::providers::provider_record(&super::ProviderAdd {

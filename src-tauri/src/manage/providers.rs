@@ -80,7 +80,10 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
         }
     };
     let base_url = normalize_base_url(&base_url)?;
-    let auth = req.auth.or(entry.filter(|e| e.kind == kind).map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
+    // A provider given its own --kind is the user's own, even under a login's id (`claude`):
+    // it takes API keys.
+    let catalog_auth = entry.filter(|e| e.kind == kind && !(e.auth == AuthStyle::Login && req.kind.is_some()));
+    let auth = req.auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
     let models =
         if req.models.is_empty() { entry.map(|e| e.models.clone()).unwrap_or_default() } else { req.models.clone() };
     for m in &models {
