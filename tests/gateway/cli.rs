@@ -48,6 +48,9 @@ fn mistakes_are_explained() {
     assert!(env
         .fails(&["provider", "add", "mine", "--kind", "openai", "--base-url", "localhost:8080"])
         .contains("invalid base URL"));
+    assert!(env
+        .fails(&["provider", "add", "mine", "--kind", "openai", "--base-url", "http://x", "--auth", "login"])
+        .contains("subscription providers"));
     assert!(env.fails(&["account", "add", "nosuch", "--api-key", "k"]).contains("no provider 'nosuch'"));
     assert!(env.fails(&["account", "add", "openai"]).contains("--api-key"));
     assert!(env.fails(&["account", "add", "azure", "--api-key", "k"]).contains("--base-url"));

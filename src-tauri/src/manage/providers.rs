@@ -84,6 +84,12 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
     // it takes API keys.
     let catalog_auth = entry.filter(|e| e.kind == kind && !(e.auth == AuthStyle::Login && req.kind.is_some()));
     let auth = req.auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
+    if auth == AuthStyle::Login && req.id.parse::<crate::login::LoginKind>().is_err() {
+        return Err(ManageError::Invalid(format!(
+            "--auth login is for the subscription providers (claude, codex, copilot, qwen), not '{}'",
+            req.id
+        )));
+    }
     let models =
         if req.models.is_empty() { entry.map(|e| e.models.clone()).unwrap_or_default() } else { req.models.clone() };
     for m in &models {
