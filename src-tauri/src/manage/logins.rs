@@ -272,6 +272,8 @@ pub struct PendingLogin {
 }
 
 struct PendingSlot {
+    /// Open the sign-in page in this machine's browser (the desktop app).
+    open_browser: bool,
     view: std::sync::Mutex<PendingLogin>,
     paste: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
     changed: tokio::sync::Notify,
@@ -290,10 +292,16 @@ impl PendingSlot {
 
 impl LoginUi for std::sync::Arc<PendingSlot> {
     fn open_url(&self, url: &str) {
+        if self.open_browser && webbrowser::open(url).is_err() {
+            tracing::info!("no browser could be opened for the sign-in page");
+        }
         self.update(|v| v.url = Some(url.to_string()));
     }
 
     fn device_code(&self, user_code: &str, url: &str) {
+        if self.open_browser {
+            let _ = webbrowser::open(url);
+        }
         self.update(|v| {
             v.user_code = Some(user_code.to_string());
             v.url = Some(url.to_string());
@@ -343,9 +351,15 @@ impl PendingLogins {
 impl Manager {
     /// Starts a sign-in for the dashboard: the flow runs in the background; the answer comes
     /// once there is something to show (the address or the device code), or the flow ended.
-    pub async fn login_begin(&self, pending: &std::sync::Arc<PendingLogins>, kind: LoginKind) -> Result<PendingLogin> {
+    pub async fn login_begin(
+        &self,
+        pending: &std::sync::Arc<PendingLogins>,
+        kind: LoginKind,
+        open_browser: bool,
+    ) -> Result<PendingLogin> {
         let id = pending.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let slot = std::sync::Arc::new(PendingSlot {
+            open_browser,
             view: std::sync::Mutex::new(PendingLogin { id, provider: kind.provider_id().into(), ..Default::default() }),
             paste: std::sync::Mutex::new(None),
             changed: tokio::sync::Notify::new(),

@@ -69,7 +69,8 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
             let provider = provider.clone();
             status.0.set(Some(Ok("Starting…".into())));
             spawn_local(async move {
-                match api::send("POST", format!("/api/logins/{}", encode(&provider)), None).await {
+                let path = format!("/api/logins/{}?open_browser={}", encode(&provider), api::in_desktop_app());
+                match api::send("POST", path, None).await {
                     Ok(v) => match serde_json::from_value::<PendingLogin>(v) {
                         Ok(p) => {
                             let id = p.id;

@@ -18,8 +18,21 @@ pub async fn choices() -> ApiResult {
     Ok(json(crate::manage::logins::login_choices()))
 }
 
-pub async fn begin(State(app): State<AppState>, Path(provider): Path<String>) -> ApiResult {
-    Ok(json(app.manager.login_begin(&app.pending_logins, kind(&provider)?).await?))
+#[derive(Deserialize, Default)]
+pub struct BeginQuery {
+    /// The desktop app's window: the server opens the sign-in page in the system browser
+    /// (honoured on loopback only).
+    #[serde(default)]
+    open_browser: bool,
+}
+
+pub async fn begin(
+    State(app): State<AppState>,
+    Path(provider): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<BeginQuery>,
+) -> ApiResult {
+    let open_browser = q.open_browser && !app.exposed;
+    Ok(json(app.manager.login_begin(&app.pending_logins, kind(&provider)?, open_browser).await?))
 }
 
 pub async fn pending(State(app): State<AppState>, Path(id): Path<u64>) -> ApiResult {
