@@ -72,6 +72,7 @@ impl MockAuth {
                 "/copilot/user",
                 get(|State(s): State<Arc<AuthState>>| async move { Json(s.copilot_user.lock().unwrap().clone()) }),
             )
+            .route("/codex/usage", get(codex_usage))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock auth");
         let addr = listener.local_addr().expect("addr");
@@ -225,4 +226,9 @@ async fn copilot_token(State(s): State<Arc<AuthState>>, headers: HeaderMap) -> R
     let n = s.exchanges.fetch_add(1, Ordering::SeqCst) + 1;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     Json(json!({"token": format!("copilot-{n}"), "expires_at": now + s.expires_in.load(Ordering::SeqCst), "refresh_in": 1500})).into_response()
+}
+
+async fn codex_usage() -> Json<Value> {
+    Json(json!({"plan_type": "plus", "rate_limit": {"allowed": true, "limit_reached": false,
+        "primary_window": {"used_percent": 12, "limit_window_seconds": 18000, "reset_after_seconds": 600, "reset_at": 4102444800i64}}}))
 }

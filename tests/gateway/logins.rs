@@ -24,7 +24,7 @@ fn no_redirects() -> reqwest::Client {
 fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
     let endpoints: &[(&str, &str)] = match provider {
         "claude" => &[("authorize-url", "/authorize"), ("token-url", "/token"), ("usage-url", "/claude/usage")],
-        "codex" => &[("authorize-url", "/authorize"), ("token-url", "/token")],
+        "codex" => &[("authorize-url", "/authorize"), ("token-url", "/token"), ("usage-url", "/codex/usage")],
         "copilot" => &[
             ("device-code-url", "/device/code"),
             ("token-url", "/token"),
@@ -157,6 +157,9 @@ async fn codex_with_its_fixed_port_taken_takes_the_pasted_address() {
         (account["login"]["email"].as_str(), account["login"]["plan"].as_str()),
         (Some("dev@example.com"), Some("plus"))
     );
+    let quota: Value =
+        serde_json::from_str(&env.ok(&["account", "quota", &account["id"].to_string(), "--json"])).unwrap();
+    assert_eq!((quota[0]["name"].as_str(), quota[0]["used_percent"].as_f64()), (Some("5h"), Some(12.0)), "{quota}");
     let gw = env.serve().await;
     let (status, body) = ask(&gw, "/v1/responses", json!({"model": "codex/gpt-5.1-codex", "input": "hi"})).await;
     assert_eq!(status, 200, "{body}\n{}", gw.log());

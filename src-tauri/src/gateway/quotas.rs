@@ -1,6 +1,6 @@
 //! The gateway's quota watch: every `quota-refresh-secs` (and once at start) it asks each
-//! login account's provider for its quota windows (Claude, Copilot; Codex reports its own in
-//! each answer), stores them, and rests an account whose window is used up until it resets;
+//! login account's provider for its quota windows (Claude, Codex, Copilot; Codex and Claude
+//! also report theirs in each answer), stores them, and rests an account whose window is used up until it resets;
 //! routing then skips it, and it comes back by itself at the reset.
 
 use super::{login_auth, AppState};
@@ -12,7 +12,7 @@ async fn check_all(app: &AppState) {
     let config = app.live.get();
     for provider in config.providers.values() {
         let Some(kind) = login_auth::kind_of(provider) else { continue };
-        if !matches!(kind, LoginKind::Claude | LoginKind::Copilot) {
+        if kind == LoginKind::Qwen {
             continue;
         }
         let endpoints = Endpoints::new(kind, &config.settings.login_endpoints);

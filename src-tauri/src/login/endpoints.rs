@@ -17,6 +17,7 @@ pub fn defaults(kind: LoginKind) -> &'static [(&'static str, &'static str)] {
             ("authorize-url", "https://auth.openai.com/oauth/authorize"),
             ("token-url", "https://auth.openai.com/oauth/token"),
             ("callback-port", "1455"),
+            ("usage-url", "https://chatgpt.com/backend-api/wham/usage"),
         ],
         LoginKind::Copilot => &[
             ("device-code-url", "https://github.com/login/device/code"),

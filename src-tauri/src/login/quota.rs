@@ -60,8 +60,38 @@ pub fn parse_codex_headers(headers: &http::HeaderMap) -> Vec<Window> {
         .iter()
         .filter_map(|which| {
             let used = num(format!("x-codex-{which}-used-percent"))?;
-            let reset = num(format!("x-codex-{which}-reset-after-seconds")).map(|s| now_ms() + (s * 1000.0) as i64);
-            Some(Window { name: which.to_string(), used_percent: used, resets_at_ms: reset })
+            let reset = num(format!("x-codex-{which}-reset-at")).map(|s| (s * 1000.0) as i64).or_else(|| {
+                num(format!("x-codex-{which}-reset-after-seconds")).map(|s| now_ms() + (s * 1000.0) as i64)
+            });
+            let minutes = num(format!("x-codex-{which}-window-minutes")).map(|m| m as i64);
+            Some(Window { name: codex_window_name(which, minutes), used_percent: used, resets_at_ms: reset })
+        })
+        .collect()
+}
+
+/// A Codex window named by its length (primary is not always the 5-hour one).
+fn codex_window_name(which: &str, minutes: Option<i64>) -> String {
+    match minutes {
+        Some(300) => "5h".into(),
+        Some(10080) => "weekly".into(),
+        Some(m) => format!("{which} ({m} min)"),
+        None => which.to_string(),
+    }
+}
+
+/// Codex's usage endpoint: `rate_limit.{primary,secondary}_window` with `used_percent`,
+/// `limit_window_seconds` and `reset_at` (Unix seconds).
+pub fn parse_codex(v: &Value) -> Vec<Window> {
+    ["primary", "secondary"]
+        .iter()
+        .filter_map(|which| {
+            let w = v.pointer(&format!("/rate_limit/{which}_window")).filter(|w| w.is_object())?;
+            let minutes = w.get("limit_window_seconds").and_then(Value::as_i64).map(|s| (s + 59) / 60);
+            Some(Window {
+                name: codex_window_name(which, minutes),
+                used_percent: w.get("used_percent")?.as_f64()?,
+                resets_at_ms: w.get("reset_at").and_then(Value::as_i64).map(|s| s * 1000),
+            })
         })
         .collect()
 }
@@ -133,7 +163,15 @@ pub async fn fetch(
                 .header("x-github-api-version", super::tokens::COPILOT_API_VERSION);
             (url.clone(), request)
         }
-        LoginKind::Codex | LoginKind::Qwen => return Ok(None),
+        LoginKind::Codex => {
+            let url = endpoints.get("usage-url");
+            let mut request = http.get(&url).bearer_auth(&creds.access_token);
+            if let Some(account) = &creds.account_id {
+                request = request.header("chatgpt-account-id", account);
+            }
+            (url, request)
+        }
+        LoginKind::Qwen => return Ok(None),
     };
     let network = |e: reqwest::Error| LoginError::Network {
         url: url.clone(),
@@ -147,6 +185,7 @@ pub async fn fetch(
     }
     Ok(Some(match creds.kind {
         LoginKind::Claude => parse_claude(&body),
+        LoginKind::Codex => parse_codex(&body),
         _ => parse_copilot(&body),
     }))
 }
@@ -174,6 +213,14 @@ mod tests {
         headers.insert("x-codex-primary-used-percent", "87.5".parse().unwrap());
         headers.insert("x-codex-primary-reset-after-seconds", "600".parse().unwrap());
         headers.insert("x-codex-secondary-used-percent", "100".parse().unwrap());
+        let usage = parse_codex(&json!({"plan_type": "plus", "rate_limit": {"allowed": true, "limit_reached": false,
+            "primary_window": {"used_percent": 20, "limit_window_seconds": 604800, "reset_after_seconds": 16361, "reset_at": 1786176171},
+            "secondary_window": null}}));
+        assert_eq!(usage.len(), 1);
+        assert_eq!(
+            (usage[0].name.as_str(), usage[0].used_percent, usage[0].resets_at_ms),
+            ("weekly", 20.0, Some(1786176171000))
+        );
         let mut claude_headers = http::HeaderMap::new();
         claude_headers.insert("anthropic-ratelimit-unified-5h-utilization", "1.0".parse().unwrap());
         claude_headers.insert("anthropic-ratelimit-unified-5h-reset", "1796241600".parse().unwrap());
