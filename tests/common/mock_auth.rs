@@ -73,6 +73,10 @@ impl MockAuth {
                 get(|State(s): State<Arc<AuthState>>| async move { Json(s.copilot_user.lock().unwrap().clone()) }),
             )
             .route("/codex/usage", get(codex_usage))
+            .route("/oidc/client/register", post(oidc_register))
+            .route("/oidc/device_authorization", post(oidc_device))
+            .route("/oidc/token", post(oidc_token))
+            .route("/kiro/refreshToken", post(kiro_refresh))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock auth");
         let addr = listener.local_addr().expect("addr");
@@ -231,4 +235,72 @@ async fn copilot_token(State(s): State<Arc<AuthState>>, headers: HeaderMap) -> R
 async fn codex_usage() -> Json<Value> {
     Json(json!({"plan_type": "plus", "rate_limit": {"allowed": true, "limit_reached": false,
         "primary_window": {"used_percent": 12, "limit_window_seconds": 18000, "reset_after_seconds": 600, "reset_at": 4102444800i64}}}))
+}
+
+// ---- AWS SSO OIDC (Kiro's Builder ID login): JSON in camelCase, errors as AWS exceptions.
+
+fn aws_error(name: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": name, "__type": format!("com.amazonaws.ssooidc#{name}")})))
+        .into_response()
+}
+
+async fn oidc_register(Json(body): Json<Value>) -> Response {
+    let scoped = body["scopes"].as_array().is_some_and(|s| s.iter().any(|x| x == "codewhisperer:conversations"));
+    if body["clientType"] != "public" || !scoped {
+        return aws_error("InvalidClientMetadataException");
+    }
+    Json(json!({"clientId": "oidc-client-1", "clientSecret": "oidc-secret-1", "clientSecretExpiresAt": 4102444800i64}))
+        .into_response()
+}
+
+async fn oidc_device(State(s): State<Arc<AuthState>>, Json(body): Json<Value>) -> Response {
+    if body["clientId"] != "oidc-client-1" || body["startUrl"].as_str().is_none() {
+        return aws_error("InvalidClientException");
+    }
+    let n = s.devices.lock().unwrap().len() + 1;
+    let code = format!("aws-dev-{n}");
+    s.devices.lock().unwrap().insert(code.clone(), (0, None));
+    Json(json!({"deviceCode": code, "userCode": format!("AWSX-{n:04}"), "verificationUri": "http://127.0.0.1/device",
+        "verificationUriComplete": format!("http://127.0.0.1/device?code=AWSX-{n:04}"), "expiresIn": 120, "interval": 1}))
+    .into_response()
+}
+
+async fn oidc_token(State(s): State<Arc<AuthState>>, Json(body): Json<Value>) -> Response {
+    s.grants.lock().unwrap().push(body["grantType"].as_str().unwrap_or_default().to_string());
+    if body["clientId"] != "oidc-client-1" || body["clientSecret"] != "oidc-secret-1" {
+        return aws_error("InvalidClientException");
+    }
+    let tokens = || {
+        let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        json!({"accessToken": format!("aoa-access-{n}"), "refreshToken": format!("aor-refresh-{n}"), "expiresIn": 3600, "tokenType": "Bearer"})
+    };
+    match body["grantType"].as_str() {
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            let code = body["deviceCode"].as_str().unwrap_or_default().to_string();
+            let mut devices = s.devices.lock().unwrap();
+            let Some((polls, _)) = devices.get_mut(&code) else { return aws_error("InvalidGrantException") };
+            *polls += 1;
+            match *polls {
+                1 => aws_error("AuthorizationPendingException"),
+                2 => aws_error("SlowDownException"),
+                _ => Json(tokens()).into_response(),
+            }
+        }
+        Some("refresh_token") => {
+            s.refreshes.fetch_add(1, Ordering::SeqCst);
+            Json(tokens()).into_response()
+        }
+        _ => aws_error("UnsupportedGrantTypeException"),
+    }
+}
+
+async fn kiro_refresh(State(s): State<Arc<AuthState>>, Json(body): Json<Value>) -> Response {
+    if body["refreshToken"].as_str().is_none_or(|t| !t.starts_with("aor")) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "Invalid refresh token"}))).into_response();
+    }
+    s.refreshes.fetch_add(1, Ordering::SeqCst);
+    let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    Json(json!({"accessToken": format!("aoa-social-{n}"), "refreshToken": format!("aor-social-{n}"), "expiresIn": 3600,
+        "profileArn": "arn:aws:codewhisperer:us-east-1:123:profile/SOCIAL"}))
+    .into_response()
 }

@@ -31,6 +31,7 @@ fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
             ("copilot-token-url", "/copilot/token"),
             ("usage-url", "/copilot/user"),
         ],
+        "kiro" => &[("oidc-url", "/oidc"), ("social-refresh-url", "/kiro/refreshToken")],
         _ => &[("device-code-url", "/device/code"), ("token-url", "/token")],
     };
     for (name, path) in endpoints {
@@ -270,7 +271,7 @@ async fn imports_then_refresh_ahead_once_for_50_requests_after_a_401_and_a_refus
         let out = env.ok(&["login", provider, "--import"]);
         assert!(out.contains("signed in"), "{provider}: {out}");
     }
-    assert!(env.fails(&["login", "gemini", "--import"]).contains("not supported yet"));
+    assert!(env.fails(&["login", "gemini", "--import"]).contains("not offered"));
     let list = accounts(&env);
     assert_eq!(list.len(), 4, "{list:?}");
     let claude = list.iter().find(|a| a["provider_id"] == "claude").unwrap();
@@ -431,4 +432,86 @@ async fn the_dashboard_signs_in_through_the_same_operations() {
     }
     assert_eq!(status, 200, "{}", gw.log());
     drop((gw, taken));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiro_signs_in_with_a_builder_id_device_code_and_answers_through_its_event_stream() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "kiro");
+    env.ok(&["provider", "add", "kiro", "--base-url", &mock.root_url()]);
+    let mut child = env.spawn(&["login", "kiro", "--no-browser"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    line_where(&mut lines, |l| l.contains("enter the code")).await;
+    assert!(lines.next_line().await.unwrap().unwrap().trim().starts_with("AWSX-"));
+    finish(child, lines).await;
+    let grants = auth.state.grants.lock().unwrap().clone();
+    assert_eq!(grants.len(), 3, "pending, slow_down, then the token: {grants:?}");
+    let gw = env.serve().await;
+    // OpenAI client, one JSON answer, gathered from the event stream.
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("kiro/claude-sonnet-4.5")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    assert_eq!(body["choices"][0]["message"]["content"], "w0 w1 w2 w3 w4", "{body}");
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(
+        (sent.path.as_str(), header(&sent, "authorization").as_str()),
+        ("/generateAssistantResponse", "Bearer aoa-access-1")
+    );
+    let state = &sent.json()["conversationState"];
+    assert_eq!(state["currentMessage"]["userInputMessage"]["content"], "hi", "{state}");
+    assert_eq!(state["currentMessage"]["userInputMessage"]["modelId"], "claude-sonnet-4.5");
+    // Anthropic client, streamed, with a tool call in pieces.
+    let tools = json!([{"name": "get_weather", "description": "weather", "input_schema": {"type": "object"}}]);
+    let r = http()
+        .post(format!("{}/v1/messages", gw.url))
+        .json(&json!({"model": "kiro/claude-sonnet-4.5", "max_tokens": 100, "stream": true, "tools": tools,
+            "messages": [{"role": "user", "content": "please use the tool"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("\"tool_use\"") && text.contains("get_weather") && text.contains("message_stop"), "{text}");
+    let arguments: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|v| v.pointer("/delta/partial_json").and_then(Value::as_str).map(String::from))
+        .collect();
+    assert_eq!(arguments, r#"{"city":"Paris"}"#, "{text}");
+    assert!(text.contains("\"stop_reason\":\"tool_use\""), "{text}");
+    drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiro_ides_saved_login_is_imported_and_refreshed_through_kiro() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "kiro");
+    env.ok(&["provider", "add", "kiro", "--base-url", &mock.root_url()]);
+    // A social (GitHub) login about to expire: refreshed through Kiro's own endpoint.
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::seconds(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    write(
+        &env,
+        ".aws/sso/cache/kiro-auth-token.json",
+        &json!({"accessToken": "aoa-old", "refreshToken": "aor-old",
+        "expiresAt": expires, "authMethod": "social", "provider": "Github",
+        "profileArn": "arn:aws:codewhisperer:us-east-1:123:profile/OLD"})
+        .to_string(),
+    );
+    env.ok(&["login", "kiro", "--import"]);
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("kiro/claude-sonnet-4.5")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    assert_eq!(auth.refreshes(), 1);
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(header(&sent, "authorization"), "Bearer aoa-social-1");
+    assert_eq!(
+        sent.json()["profileArn"],
+        "arn:aws:codewhisperer:us-east-1:123:profile/SOCIAL",
+        "the refreshed profile"
+    );
+    drop(gw);
 }

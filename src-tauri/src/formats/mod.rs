@@ -7,8 +7,10 @@ pub mod anthropic;
 pub mod codec;
 pub mod embeddings;
 pub mod envelope;
+pub mod eventstream;
 pub mod gemini;
 pub mod ir;
+pub mod kiro;
 pub mod openai_chat;
 pub mod responses;
 #[cfg(test)]

@@ -56,6 +56,8 @@ pub enum StreamDecoder {
     Anthropic(anthropic::stream::Decoder),
     Responses(responses::stream::Decoder),
     Gemini(gemini::stream::Decoder),
+    /// Kiro's event-stream frames (not an inbound format: built with `StreamDecoder::Kiro`).
+    Kiro(super::kiro::Decoder),
 }
 
 impl StreamDecoder {
@@ -74,6 +76,15 @@ impl StreamDecoder {
             Self::Anthropic(d) => d.event(e),
             Self::Responses(d) => d.event(e),
             Self::Gemini(d) => d.event(e),
+            Self::Kiro(d) => d.event(e),
+        }
+    }
+
+    /// Events owed at the end of the stream (Kiro's answer has no closing event).
+    pub fn finish(&mut self) -> Vec<StreamEvent> {
+        match self {
+            Self::Kiro(d) => d.finish(),
+            _ => vec![],
         }
     }
 }

@@ -115,7 +115,8 @@ impl Job for ChatJob<'_> {
     async fn prepare(&mut self, candidate: &Candidate) -> Result<Prepared, ApiError> {
         let upstream_format = candidate.provider.kind;
         let extra = forwarded_headers(self.headers, self.inbound.format, upstream_format);
-        if upstream_format == self.inbound.format {
+        let kiro = is_kiro(candidate);
+        if upstream_format == self.inbound.format && !kiro {
             let body = match self.inbound.format {
                 Format::Gemini => self.body.clone(),
                 _ => match &self.envelope {
@@ -136,6 +137,9 @@ impl Job for ChatJob<'_> {
         }
         let mut request = self.decoded.clone().unwrap_or_default();
         request.model = candidate.upstream_model.clone();
+        if kiro {
+            return super::kiro::prepare(candidate, &request);
+        }
         if upstream_format == Format::Gemini {
             inline_image_urls(self.app, &mut request).await?;
         }
@@ -154,12 +158,20 @@ impl Job for ChatJob<'_> {
         stall: Duration,
         tap: &UsageTap,
     ) -> Result<Response, ApiError> {
+        if is_kiro(candidate) {
+            return super::kiro::answer(response, candidate, self.inbound, self.stream, self.model, stall, tap).await;
+        }
         if !translated {
             return Ok(relay(response, candidate, self.inbound, self.stream, stall, tap));
         }
         let include_usage = self.decoded.as_ref().is_some_and(|r| r.stream_usage);
         translated_answer(response, candidate, self.inbound, self.stream, self.model, include_usage, stall, tap).await
     }
+}
+
+/// Kiro speaks none of the four APIs: its requests and answers always go through the IR.
+fn is_kiro(candidate: &Candidate) -> bool {
+    super::login_auth::kind_of(&candidate.provider) == Some(crate::login::LoginKind::Kiro)
 }
 
 /// A successful answer in another API's shape, translated as it streams (or whole).

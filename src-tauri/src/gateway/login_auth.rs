@@ -82,6 +82,14 @@ pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRunti
             }
         }
     }
+    if let Some(arn) = login.profile_arn.as_deref().filter(|_| kind_of(provider) == Some(LoginKind::Kiro)) {
+        if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice::<serde_json::Value>(&prepared.body) {
+            body.insert("profileArn".into(), serde_json::Value::String(arn.to_string()));
+            if let Ok(bytes) = serde_json::to_vec(&body) {
+                prepared.body = bytes::Bytes::from(bytes);
+            }
+        }
+    }
     if let Some(base) = &login.base_url {
         let url = prepared.url.as_str();
         if let Some(rest) = url.strip_prefix(provider.base_url.as_str()) {

@@ -11,6 +11,7 @@ mod embeddings;
 mod endpoints;
 pub mod error;
 mod inbound;
+mod kiro;
 mod login_auth;
 mod models;
 mod quotas;

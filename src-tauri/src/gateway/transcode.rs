@@ -72,6 +72,9 @@ where
                     self.fail(message, &mut out);
                 }
                 Poll::Ready(None) => {
+                    for e in self.decoder.finish() {
+                        self.encoder.event(e, &mut out);
+                    }
                     self.encoder.finish(&mut out);
                     self.done = true;
                 }

@@ -29,6 +29,11 @@ pub fn defaults(kind: LoginKind) -> &'static [(&'static str, &'static str)] {
             ("device-code-url", "https://chat.qwen.ai/api/v1/oauth2/device/code"),
             ("token-url", "https://chat.qwen.ai/api/v1/oauth2/token"),
         ],
+        LoginKind::Kiro => &[
+            ("oidc-url", "https://oidc.us-east-1.amazonaws.com"),
+            ("start-url", "https://view.awsapps.com/start"),
+            ("social-refresh-url", "https://prod.us-east-1.auth.desktop.kiro.dev/refreshToken"),
+        ],
     }
 }
 
@@ -39,6 +44,8 @@ pub fn client_id(kind: LoginKind) -> &'static str {
         LoginKind::Codex => "app_EMoamEEZ73f0CkXaXp7hrann",
         LoginKind::Copilot => "Iv1.b507a08c87ecfe98",
         LoginKind::Qwen => "f0304373b74a44d2b584a3fb70ca9e56",
+        // Kiro's client is registered per login (AWS SSO OIDC).
+        LoginKind::Kiro => "",
     }
 }
 

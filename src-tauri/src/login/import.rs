@@ -1,7 +1,8 @@
 //! Imports of what the official CLIs saved on this machine: Claude Code
 //! (`~/.claude/.credentials.json`), Codex (`~/.codex/auth.json`), Qwen Code
 //! (`~/.qwen/oauth_creds.json`) and the GitHub Copilot editor plugins
-//! (`~/.config/github-copilot/apps.json` or `hosts.json`). Nothing is written to those files.
+//! (`~/.config/github-copilot/apps.json` or `hosts.json`), and the Kiro IDE
+//! (`~/.aws/sso/cache/kiro-auth-token.json`). Nothing is written to those files.
 
 use super::{Credentials, LoginError, LoginKind};
 use serde_json::Value;
@@ -14,6 +15,7 @@ pub fn sources(kind: LoginKind) -> &'static [&'static str] {
         LoginKind::Codex => &[".codex/auth.json"],
         LoginKind::Qwen => &[".qwen/oauth_creds.json"],
         LoginKind::Copilot => &[".config/github-copilot/apps.json", ".config/github-copilot/hosts.json"],
+        LoginKind::Kiro => &[".aws/sso/cache/kiro-auth-token.json"],
     }
 }
 
@@ -32,7 +34,11 @@ pub fn read(kind: LoginKind, home: &Path) -> Result<(Credentials, PathBuf), Logi
         };
         let value: Value = serde_json::from_str(&raw)
             .map_err(|e| LoginError::Flow(format!("~/{relative} is not valid JSON ({e}); nothing was imported")))?;
-        let creds = parse(kind, &value)
+        let parsed = match kind {
+            LoginKind::Kiro => super::kiro::parse_token_file(&value, path.parent().unwrap_or(home)),
+            _ => parse(kind, &value),
+        };
+        let creds = parsed
             .ok_or_else(|| LoginError::NothingToImport(format!("~/{relative} holds no {} login", kind.name())))?;
         return Ok((creds, path));
     }
@@ -74,6 +80,7 @@ pub fn parse(kind: LoginKind, v: &Value) -> Option<Credentials> {
             c.resource_url = text(v, "resource_url");
             Some(c)
         }
+        LoginKind::Kiro => None,
         LoginKind::Copilot => {
             // {"github.com:CLIENT_ID": {"user": "...", "oauth_token": "ghu_..."}}
             let (_, entry) = v

@@ -1,5 +1,5 @@
 //! Subscription logins: accounts that hold an OAuth login of an official coding CLI instead of
-//! an API key (Claude Code, OpenAI Codex, GitHub Copilot, Qwen Code). This module owns the
+//! an API key (Claude Code, OpenAI Codex, GitHub Copilot, Qwen Code, Kiro). This module owns the
 //! flows that make one (`authcode`: authorization code with PKCE and a localhost callback or
 //! a pasted URL; `device`: device code), the import of what the official CLIs saved on this
 //! machine (`import`), the token lifecycle on the request path (`tokens`: refresh ahead of
@@ -11,6 +11,7 @@ pub mod codex;
 pub mod device;
 pub mod endpoints;
 pub mod import;
+pub mod kiro;
 pub mod pkce;
 pub mod quota;
 pub mod tokens;
@@ -31,10 +32,12 @@ pub enum LoginKind {
     Copilot,
     /// Qwen Code's free tier through its device login.
     Qwen,
+    /// Kiro through its AWS Builder ID login (or the Kiro IDE's saved login).
+    Kiro,
 }
 
 impl LoginKind {
-    pub const ALL: [LoginKind; 4] = [Self::Claude, Self::Codex, Self::Copilot, Self::Qwen];
+    pub const ALL: [LoginKind; 5] = [Self::Claude, Self::Codex, Self::Copilot, Self::Qwen, Self::Kiro];
 
     /// The provider id (catalog entry) of the kind.
     pub fn provider_id(self) -> &'static str {
@@ -43,6 +46,7 @@ impl LoginKind {
             Self::Codex => "codex",
             Self::Copilot => "copilot",
             Self::Qwen => "qwen",
+            Self::Kiro => "kiro",
         }
     }
 
@@ -52,6 +56,7 @@ impl LoginKind {
             Self::Codex => "OpenAI Codex (ChatGPT Plus/Pro)",
             Self::Copilot => "GitHub Copilot",
             Self::Qwen => "Qwen Code",
+            Self::Kiro => "Kiro (AWS Builder ID)",
         }
     }
 
@@ -62,6 +67,7 @@ impl LoginKind {
             Self::Claude => "Anthropic's consumer terms allow Claude subscriptions through Claude Code and its SDK; using the login from other tools may breach them and get the account limited.",
             Self::Codex => "OpenAI allows the ChatGPT login in Codex clients; heavy use through other tools may be treated as abuse of the plan.",
             Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; heavy automated use through a proxy can trip GitHub's abuse detection and suspend Copilot access.",
+            Self::Kiro => "Kiro's terms cover use in the Kiro IDE and CLI; using its login from other tools may breach them and get the account suspended.",
             Self::Qwen => "Qwen ended the free Qwen Code OAuth tier on 2026-04-15: new sign-ins are likely refused and saved logins may stop working; kept for accounts that still have access.",
         }
     }
@@ -73,6 +79,7 @@ impl LoginKind {
             Self::Codex => 5 * 24 * 60,
             Self::Copilot => 5,
             Self::Qwen => 20,
+            Self::Kiro => 10,
         };
         std::time::Duration::from_secs(minutes * 60)
     }
@@ -94,7 +101,7 @@ impl FromStr for LoginKind {
             other => other,
         };
         Self::ALL.into_iter().find(|k| k.provider_id() == s).ok_or_else(|| {
-            format!("no login for '{s}': logins exist for claude, codex, copilot and qwen (Gemini CLI and Kiro are not supported yet)")
+            format!("no login for '{s}': logins exist for claude, codex, copilot, qwen and kiro (Gemini CLI's is not offered: Google's terms forbid its use from other tools)")
         })
     }
 }
@@ -126,6 +133,18 @@ pub struct Credentials {
     /// Qwen: the API host this token works at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_url: Option<String>,
+    /// Kiro: the OIDC client the token was issued to (it refreshes the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Kiro: the CodeWhisperer profile requests name, its region, and how the user signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +163,11 @@ impl Credentials {
             account_id: None,
             github_token: None,
             resource_url: None,
+            client_id: None,
+            client_secret: None,
+            profile_arn: None,
+            region: None,
+            auth_method: None,
             email: None,
             plan: None,
         }

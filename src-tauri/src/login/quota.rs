@@ -171,7 +171,7 @@ pub async fn fetch(
             }
             (url, request)
         }
-        LoginKind::Qwen => return Ok(None),
+        LoginKind::Qwen | LoginKind::Kiro => return Ok(None),
     };
     let network = |e: reqwest::Error| LoginError::Network {
         url: url.clone(),

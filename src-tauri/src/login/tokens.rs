@@ -138,6 +138,9 @@ pub async fn refresh(
     if creds.kind == LoginKind::Copilot {
         return copilot_token(http, endpoints, creds.clone()).await;
     }
+    if creds.kind == LoginKind::Kiro {
+        return super::kiro::refresh(http, endpoints, creds).await;
+    }
     let Some(refresh_token) = creds.refresh_token.as_deref() else {
         return Err(LoginError::NeedsLogin("the login has no refresh token".into(), creds.kind));
     };
@@ -155,6 +158,8 @@ pub struct LoginAuth {
     pub headers: HeaderMap,
     /// Replaces the provider's base URL (Qwen's per-token host).
     pub base_url: Option<String>,
+    /// Kiro: the profile the request body names.
+    pub profile_arn: Option<String>,
 }
 
 fn header(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -184,6 +189,7 @@ pub fn auth_of(creds: &Credentials) -> LoginAuth {
             header(&mut headers, "x-github-api-version", COPILOT_API_VERSION);
             base_url = creds.resource_url.as_ref().map(|api| api.trim_end_matches('/').to_string());
         }
+        LoginKind::Kiro => {}
         LoginKind::Qwen => {
             base_url = creds.resource_url.as_ref().map(|host| {
                 let host = host.trim_end_matches('/');
@@ -196,7 +202,7 @@ pub fn auth_of(creds: &Credentials) -> LoginAuth {
             })
         }
     }
-    LoginAuth { token: creds.access_token.clone(), headers, base_url }
+    LoginAuth { token: creds.access_token.clone(), headers, base_url, profile_arn: creds.profile_arn.clone() }
 }
 
 /// One account's login, shared by the requests that use it.

@@ -66,6 +66,11 @@ impl Manager {
         let http = Self::login_http();
         let creds = match kind {
             LoginKind::Claude | LoginKind::Codex => self.login_authcode(kind, &endpoints, &http, ui).await?,
+            LoginKind::Kiro => {
+                let device = crate::login::kiro::start(&http, &endpoints).await?;
+                ui.device_code(&device.user_code, &device.url);
+                crate::login::kiro::poll(&http, &endpoints, &device, poll_unit).await?
+            }
             LoginKind::Copilot | LoginKind::Qwen => {
                 let pkce = (kind == LoginKind::Qwen).then(pkce::Pkce::new);
                 let code = device::start(&http, kind, &endpoints, pkce.as_ref()).await?;

@@ -86,7 +86,7 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
     let auth = req.auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
     if auth == AuthStyle::Login && req.id.parse::<crate::login::LoginKind>().is_err() {
         return Err(ManageError::Invalid(format!(
-            "--auth login is for the subscription providers (claude, codex, copilot, qwen), not '{}'",
+            "--auth login is for the subscription providers (claude, codex, copilot, qwen, kiro), not '{}'",
             req.id
         )));
     }

@@ -21,6 +21,7 @@
 mod anthropic;
 pub mod embeddings;
 mod gemini;
+pub mod kiro;
 mod openai;
 mod responses;
 
@@ -95,6 +96,7 @@ impl MockProvider {
         let app = Router::new()
             .route("/v1/chat/completions", post(openai::chat))
             .route("/v1/embeddings", post(embeddings::openai))
+            .route("/generateAssistantResponse", post(kiro::generate))
             .route("/v1/messages", post(anthropic::messages))
             .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
             .route("/v1/responses", post(responses::responses))
