@@ -109,7 +109,7 @@ try {
   if (hint.includes('mock-key-1234567890')) throw new Error('the whole API key is shown');
   // Subscription logins: a button per provider, each with its terms risk beside it.
   const logins = await page.$$eval('[data-login]', (rows) => rows.map((r) => r.getAttribute('data-login')));
-  for (const p of ['claude', 'codex', 'copilot', 'qwen']) {
+  for (const p of ['claude', 'codex', 'copilot', 'qwen', 'kiro']) {
     if (!logins.includes(p)) throw new Error(`no ${p} login on the Providers page: ${logins}`);
   }
   const risk = await page.textContent('[data-login="claude"] .risk');
