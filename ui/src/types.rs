@@ -59,6 +59,9 @@ pub struct CatalogEntry {
     pub needs_base_url: bool,
     #[serde(default)]
     pub models: Vec<String>,
+    /// `login` for the subscription providers (signed in below, not given a key).
+    #[serde(default)]
+    pub auth: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

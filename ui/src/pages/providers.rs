@@ -45,7 +45,10 @@ pub fn Providers() -> impl IntoView {
     });
     view! {
         <h1>"Providers"</h1>
-        {show(catalog, |c| view! { <AddProvider catalog=c/> })}
+        {show(catalog, |c| {
+            let keyed: Vec<CatalogEntry> = c.into_iter().filter(|e| e.auth != "login").collect();
+            view! { <AddProvider catalog=keyed/> }
+        })}
         <super::logins::SubscriptionLogins/>
         <h2>"Configured"</h2>
         {show(providers, move |list| {
