@@ -457,6 +457,11 @@ async fn kiro_signs_in_with_a_builder_id_device_code_and_answers_through_its_eve
         (sent.path.as_str(), header(&sent, "authorization").as_str()),
         ("/generateAssistantResponse", "Bearer aoa-access-1")
     );
+    assert_eq!(header(&sent, "x-amzn-codewhisperer-optout"), "true");
+    // The tokens Kiro reports (metadataEvent) reach the client and the usage record.
+    assert_eq!(body["usage"]["completion_tokens"], 5, "{body}");
+    let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "1", "--json"])).unwrap();
+    assert_eq!((log[0]["output_tokens"].as_u64(), log[0]["usage_reported"].as_bool()), (Some(5), Some(true)), "{log}");
     let state = &sent.json()["conversationState"];
     assert_eq!(state["currentMessage"]["userInputMessage"]["content"], "hi", "{state}");
     assert_eq!(state["currentMessage"]["userInputMessage"]["modelId"], "claude-sonnet-4.5");

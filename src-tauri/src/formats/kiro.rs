@@ -140,10 +140,13 @@ impl Decoder {
             self.started = true;
             out.push(StreamEvent::Start { id: super::ir::new_id("msg"), model: String::new() });
         }
-        let data: Value = if e.data.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&e.data).map_err(DecodeError::from_serde)?
+        let failure = matches!(e.event.as_str(), "exception" | "error");
+        let data: Value = match serde_json::from_str(&e.data) {
+            Ok(v) => v,
+            Err(_) if e.data.trim().is_empty() => Value::Null,
+            // An exception frame's payload may be its message as plain text.
+            Err(_) if failure => json!({"message": e.data.trim()}),
+            Err(err) => return Err(DecodeError::from_serde(err)),
         };
         match e.event.as_str() {
             "assistantResponseEvent" => {
@@ -179,7 +182,20 @@ impl Decoder {
                     .map_or_else(|| format!("Kiro sent {}", e.event), str::to_string);
                 out.push(StreamEvent::Error { message });
             }
-            // Metering, context usage and metadata carry no tokens the client counts.
+            "metadataEvent" => {
+                if let Some(t) = data.get("tokenUsage") {
+                    let n = |k: &str| t.get(k).and_then(Value::as_u64).unwrap_or(0);
+                    let (cache_read, cache_write) = (n("cacheReadInputTokens"), n("cacheWriteInputTokens"));
+                    out.push(StreamEvent::Usage(super::ir::Usage {
+                        input: n("uncachedInputTokens") + cache_read + cache_write,
+                        output: n("outputTokens"),
+                        cache_read,
+                        cache_write,
+                        reasoning: 0,
+                    }));
+                }
+            }
+            // Metering (credits) and context usage carry no tokens the client counts.
             _ => {}
         }
         Ok(out)
@@ -250,6 +266,10 @@ mod tests {
         events.extend(d.event(&ev("toolUseEvent", r#"{"toolUseId":"t1","name":"get","input":"ty\":1}"}"#)).unwrap());
         events.extend(d.event(&ev("toolUseEvent", r#"{"toolUseId":"t1","name":"get","stop":true}"#)).unwrap());
         events.extend(d.event(&ev("meteringEvent", r#"{"unit":"credit","usage":0.1}"#)).unwrap());
+        let usage = r#"{"tokenUsage":{"uncachedInputTokens":10,"outputTokens":7,"cacheReadInputTokens":90,"cacheWriteInputTokens":0}}"#;
+        events.extend(d.event(&ev("metadataEvent", usage)).unwrap());
+        let thrown = d.event(&ev("exception", "ThrottlingException")).unwrap();
+        assert_eq!(thrown, vec![StreamEvent::Error { message: "ThrottlingException".into() }]);
         events.extend(d.finish());
         let mut b = crate::formats::ir::ResponseBuilder::default();
         for e in events {
@@ -262,5 +282,6 @@ mod tests {
             Part::ToolCall { id: "t1".into(), name: "get".into(), arguments: "{\"city\":1}".into() }
         );
         assert_eq!(r.stop, StopReason::ToolUse);
+        assert_eq!((r.usage.input, r.usage.output, r.usage.cache_read), (100, 7, 90));
     }
 }

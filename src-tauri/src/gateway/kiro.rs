@@ -30,7 +30,10 @@ pub fn prepare(candidate: &Candidate, request: &Request) -> Result<Prepared, Api
     let body = kiro::encode_request(request, &candidate.upstream_model, None, &conversation);
     let url = reqwest::Url::parse(&format!("{}/generateAssistantResponse", candidate.provider.base_url))
         .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("bad Kiro URL: {e}")))?;
-    Ok(Prepared { url, body: Bytes::from(body.to_string()), extra: HeaderMap::new(), translated: true, gather: false })
+    let mut extra = HeaderMap::new();
+    // As the Kiro IDE sends it: the user's content is not used to improve the service.
+    extra.insert("x-amzn-codewhisperer-optout", http::HeaderValue::from_static("true"));
+    Ok(Prepared { url, body: Bytes::from(body.to_string()), extra, translated: true, gather: false })
 }
 
 type Item = Result<Event, EventStreamError<std::io::Error>>;
@@ -56,12 +59,12 @@ where
                     loop {
                         match reader.next_frame() {
                             Ok(Some(frame)) => {
-                                let name = frame
-                                    .header(":exception-type")
-                                    .map(|_| "exception")
-                                    .or_else(|| frame.header(":event-type"))
-                                    .unwrap_or("event")
-                                    .to_string();
+                                let name = match frame.header(":message-type") {
+                                    Some("exception") => "exception",
+                                    Some("error") => "error",
+                                    _ => frame.header(":event-type").unwrap_or("event"),
+                                }
+                                .to_string();
                                 let data = String::from_utf8_lossy(&frame.payload).into_owned();
                                 ready.push_back(Ok(Event { event: name, data, id: String::new(), retry: None }));
                             }
@@ -131,5 +134,8 @@ pub async fn answer(
     }
     let mut answer = builder.response;
     answer.model = model.to_string();
+    if answer.usage != crate::formats::ir::Usage::default() {
+        tap.add_usage(answer.usage);
+    }
     Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
 }

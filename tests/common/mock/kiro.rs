@@ -1,7 +1,8 @@
 //! The mock's Kiro route (`POST /generateAssistantResponse`): the answer as AWS event-stream
 //! frames, `assistantResponseEvent`s carrying `w0`, ` w1`, …, or, when the current message
 //! defines tools and says "use the tool", `toolUseEvent`s calling the first tool with
-//! `{"city":"Paris"}` in three pieces; a `meteringEvent` last.
+//! `{"city":"Paris"}` in three pieces; then a `meteringEvent` and a `metadataEvent` with the
+//! token counts (as the mock's other routes count them).
 
 use super::*;
 use switchyard::formats::eventstream::encode;
@@ -50,6 +51,12 @@ pub async fn generate(State(state): State<MockState>, headers: HeaderMap, body: 
         }
     }
     frames.push(frame("meteringEvent", json!({"unit": "credit", "unitPlural": "credits", "usage": 0.05})));
+    let output = ask.completion_tokens(state.config.chunks);
+    frames.push(frame(
+        "metadataEvent",
+        json!({"tokenUsage": {"uncachedInputTokens": ask.prompt_tokens, "outputTokens": output,
+            "totalTokens": ask.prompt_tokens + output, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 0}}),
+    ));
     let mut response = event_stream(&state, &key, frames, "application/vnd.amazon.eventstream");
     response.headers_mut().remove("cache-control");
     response
