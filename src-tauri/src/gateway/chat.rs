@@ -15,7 +15,6 @@ use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
 use crate::providers::{capabilities, upstream};
 use crate::routing::Candidate;
 use crate::usage::{SseUsageScanner, UsageTap};
-use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
@@ -192,13 +191,7 @@ async fn translated_answer(
         let encoder = StreamEncoder::new(inbound.format, model, include_usage, inbound.gemini_sse);
         let events = StallGuard::new(response.bytes_stream(), stall).eventsource();
         let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone(), tap.clone());
-        let content_type = if inbound.format == Format::Gemini && !inbound.gemini_sse {
-            "application/json"
-        } else {
-            "text/event-stream"
-        };
-        let headers = [(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-cache")];
-        return Ok((headers, Body::from_stream(body)).into_response());
+        return Ok(super::transcode::respond(body, inbound));
     }
     let bytes = read_upstream(response, candidate).await?;
     let mut answer = translate::decode_response(upstream_format, &bytes).map_err(|e| {

@@ -47,10 +47,12 @@ pub async fn handle(app: AppState, inbound: EmbedInbound, uri: Uri, headers: Hea
         EmbedInbound::Openai => "openai-embeddings",
         EmbedInbound::Gemini { .. } => "gemini-embeddings",
     };
-    let work = async |draft: &mut Draft, _: &mut Option<tokio::task::JoinHandle<u64>>| {
-        serve(app.clone(), inbound, uri, headers.clone(), body, draft).await
+    let tool = super::inbound::tool_of(&headers);
+    let state = app.clone();
+    let work = async move |draft: &mut Draft, _: &mut Option<tokio::task::JoinHandle<u64>>| {
+        serve(app, inbound, uri, headers, body, draft).await
     };
-    recorded(app.clone(), format, label, &headers, work).await
+    recorded(state, format, label, tool, work).await
 }
 
 async fn serve(

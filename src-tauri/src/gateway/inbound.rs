@@ -41,11 +41,18 @@ impl Inbound {
 
 pub async fn handle(app: AppState, inbound: Inbound, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let format = inbound.format;
-    let label = format.as_str();
-    let work = async |draft: &mut Draft, counting: &mut Option<tokio::task::JoinHandle<u64>>| {
-        serve(app.clone(), inbound, uri, headers.clone(), body, draft, counting).await
+    let tool = tool_of(&headers);
+    let state = app.clone();
+    let work = async move |draft: &mut Draft, counting: &mut Option<tokio::task::JoinHandle<u64>>| {
+        serve(app, inbound, uri, headers, body, draft, counting).await
     };
-    recorded(app.clone(), format, label, &headers, work).await
+    recorded(state, format, format.as_str(), tool, work).await
+}
+
+/// The coding tool or SDK a request comes from, by its user agent.
+pub fn tool_of(headers: &HeaderMap) -> String {
+    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    usage::tool_from_user_agent(user_agent)
 }
 
 /// Runs `work` for a request and writes its usage record: when the answer has been sent (or
@@ -54,17 +61,16 @@ pub async fn recorded(
     app: AppState,
     format: Format,
     inbound_label: &str,
-    headers: &HeaderMap,
+    tool: String,
     work: impl AsyncFnOnce(
         &mut Draft,
         &mut Option<tokio::task::JoinHandle<u64>>,
     ) -> Result<(Response, Option<UsageTap>), ApiError>,
 ) -> Response {
     let started = Instant::now();
-    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let mut draft = Draft {
         ts_ms: crate::routing::state::unix_ms(SystemTime::now()),
-        tool: usage::tool_from_user_agent(user_agent),
+        tool,
         inbound: inbound_label.to_string(),
         ..Default::default()
     };

@@ -7,15 +7,14 @@ use super::attempts::Prepared;
 use super::error::ApiError;
 use super::inbound::Inbound;
 use super::stall::StallGuard;
-use super::transcode::TranscodeBody;
-use crate::formats::codec::SseEvent;
+use super::transcode::{Gathered, TranscodeBody};
+
 use crate::formats::eventstream::FrameReader;
-use crate::formats::ir::{Request, ResponseBuilder};
+use crate::formats::ir::Request;
 use crate::formats::kiro;
-use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
+use crate::formats::translate::{self, StreamDecoder, StreamEncoder};
 use crate::routing::Candidate;
 use crate::usage::UsageTap;
-use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError};
@@ -98,41 +97,23 @@ pub async fn answer(
     tap: &UsageTap,
 ) -> Result<Response, ApiError> {
     let bytes = StallGuard::new(response.bytes_stream(), stall).map(|r| r.map_err(std::io::Error::other));
-    let mut events = frames(Box::pin(bytes));
-    let mut decoder = StreamDecoder::Kiro(kiro::Decoder::default());
+    let events = frames(Box::pin(bytes));
+    let decoder = StreamDecoder::Kiro(kiro::Decoder::default());
     if stream {
         let encoder = StreamEncoder::new(inbound.format, model, false, inbound.gemini_sse);
         let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone(), tap.clone());
-        let content_type = if inbound.format == Format::Gemini && !inbound.gemini_sse {
-            "application/json"
-        } else {
-            "text/event-stream"
-        };
-        let headers = [(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-cache")];
-        return Ok((headers, Body::from_stream(body)).into_response());
+        return Ok(super::transcode::respond(body, inbound));
     }
-    let unreadable = |why: String| {
-        ApiError::new(
+    let mut answer = super::transcode::gather(events, decoder).await.map_err(|e| match e {
+        Gathered::Upstream(message) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("Kiro: {message}"))
+        }
+        Gathered::Unreadable(why) => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "upstream_error",
             format!("provider '{}' sent an answer that cannot be read: {why}", candidate.provider.id),
-        )
-    };
-    let mut builder = ResponseBuilder::default();
-    while let Some(event) = events.next().await {
-        let event = event.map_err(|e| unreadable(e.to_string()))?;
-        let sse = SseEvent { event: event.event, data: event.data };
-        for e in decoder.event(&sse).map_err(|e| unreadable(e.to_string()))? {
-            if let crate::formats::ir::StreamEvent::Error { message } = &e {
-                return Err(ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("Kiro: {message}")));
-            }
-            builder.push(e);
-        }
-    }
-    for e in decoder.finish() {
-        builder.push(e);
-    }
-    let mut answer = builder.response;
+        ),
+    })?;
     answer.model = model.to_string();
     if answer.usage != crate::formats::ir::Usage::default() {
         tap.add_usage(answer.usage);

@@ -148,16 +148,10 @@ pub async fn gather(
     response: reqwest::Response,
     candidate: &crate::routing::Candidate,
 ) -> Result<reqwest::Response, ApiError> {
-    use crate::formats::codec::SseEvent;
-    use crate::formats::ir::ResponseBuilder;
     use crate::formats::translate::{self, Format, StreamDecoder};
     use eventsource_stream::Eventsource;
-    use futures_util::StreamExt;
     let status = response.status();
     let headers = response.headers().clone();
-    let mut events = response.bytes_stream().eventsource();
-    let mut decoder = StreamDecoder::new(Format::Responses);
-    let mut builder = ResponseBuilder::default();
     let unreadable = |why: String| {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
@@ -165,14 +159,11 @@ pub async fn gather(
             format!("provider '{}' sent a stream that cannot be read: {why}", candidate.provider.id),
         )
     };
-    while let Some(event) = events.next().await {
-        let event = event.map_err(|e| unreadable(e.to_string()))?;
-        let sse = SseEvent { event: event.event, data: event.data };
-        for e in decoder.event(&sse).map_err(|e| unreadable(e.to_string()))? {
-            builder.push(e);
-        }
-    }
-    let mut answer = builder.response;
+    let events = response.bytes_stream().eventsource();
+    let gathered = super::transcode::gather(events, StreamDecoder::new(Format::Responses)).await;
+    let mut answer = gathered.map_err(|e| match e {
+        super::transcode::Gathered::Unreadable(why) | super::transcode::Gathered::Upstream(why) => unreadable(why),
+    })?;
     if answer.model.is_empty() {
         answer.model = candidate.upstream_model.clone();
     }

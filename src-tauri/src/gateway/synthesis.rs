@@ -88,7 +88,8 @@ impl Members<'_> {
                 _ = cancelled.wait_for(|c| *c) => Err(self.left_out_at_deadline()),
             }
         };
-        let response = recorded(self.app.clone(), format, format.as_str(), self.headers, work).await;
+        let tool = super::inbound::tool_of(self.headers);
+        let response = recorded(self.app.clone(), format, format.as_str(), tool, work).await;
         let status = response.status();
         let mut cancelled = cancel;
         let bytes = tokio::select! {
