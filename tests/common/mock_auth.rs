@@ -4,7 +4,8 @@
 //! challenge; the refresh grant issues new tokens and counts refreshes, slowly, so concurrent
 //! requests would show up as several; the device grant answers `authorization_pending`, then
 //! `slow_down`, then tokens), `/device/code`, Copilot's `/copilot/token` exchange, and usage
-//! endpoints whose answers a test sets.
+//! endpoints whose answers a test sets; Google's userinfo and Code Assist setup in
+//! `mock_google`.
 //!
 //! Tokens are `tok-access-N` and `tok-refresh-N`, N counting every issue.
 
@@ -37,10 +38,17 @@ pub struct AuthState {
     pub resource_url: Mutex<String>,
     pub claude_usage: Mutex<Value>,
     pub copilot_user: Mutex<Value>,
+    /// What Kiro's getUsageLimits answers, and the queries it was asked with.
+    pub kiro_usage: Mutex<Value>,
+    pub kiro_usage_queries: Mutex<Vec<HashMap<String, String>>>,
+    /// The start URLs device authorizations were asked for.
+    pub start_urls: Mutex<Vec<String>>,
     /// Refresh tokens refused from now on.
     pub revoked: Mutex<Vec<String>>,
     /// Every token request's grant type, in order.
     pub grants: Mutex<Vec<String>>,
+    /// Google's side (Gemini CLI's login and Code Assist).
+    pub google: crate::common::mock_google::GoogleState,
 }
 
 pub struct MockAuth {
@@ -77,6 +85,9 @@ impl MockAuth {
             .route("/oidc/device_authorization", post(oidc_device))
             .route("/oidc/token", post(oidc_token))
             .route("/kiro/refreshToken", post(kiro_refresh))
+            .route("/kiro/getUsageLimits", get(kiro_usage))
+            .route("/kiro/profiles", post(kiro_profiles))
+            .merge(crate::common::mock_google::routes())
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock auth");
         let addr = listener.local_addr().expect("addr");
@@ -167,6 +178,13 @@ async fn token(State(s): State<Arc<AuthState>>, headers: HeaderMap, body: axum::
     let f = fields(&headers, &body);
     let grant = f.get("grant_type").cloned().unwrap_or_default();
     s.grants.lock().unwrap().push(grant.clone());
+    // Google's installed-app clients authenticate with their (public) secret.
+    if f.get("client_id").is_some_and(|id| id.ends_with(".apps.googleusercontent.com")) {
+        match f.get("client_secret").filter(|secret| secret.starts_with("GOCSPX-")) {
+            Some(secret) => s.google.secrets.lock().unwrap().push(secret.clone()),
+            None => return error("invalid_client"),
+        }
+    }
     match grant.as_str() {
         "authorization_code" => {
             let Some((challenge, redirect)) = f.get("code").and_then(|c| s.codes.lock().unwrap().remove(c)) else {
@@ -257,6 +275,7 @@ async fn oidc_device(State(s): State<Arc<AuthState>>, Json(body): Json<Value>) -
     if body["clientId"] != "oidc-client-1" || body["startUrl"].as_str().is_none() {
         return aws_error("InvalidClientException");
     }
+    s.start_urls.lock().unwrap().push(body["startUrl"].as_str().unwrap_or_default().to_string());
     let n = s.devices.lock().unwrap().len() + 1;
     let code = format!("aws-dev-{n}");
     s.devices.lock().unwrap().insert(code.clone(), (0, None));
@@ -303,4 +322,32 @@ async fn kiro_refresh(State(s): State<Arc<AuthState>>, Json(body): Json<Value>) 
     Json(json!({"accessToken": format!("aoa-social-{n}"), "refreshToken": format!("aor-social-{n}"), "expiresIn": 3600,
         "profileArn": "arn:aws:codewhisperer:us-east-1:123:profile/SOCIAL"}))
     .into_response()
+}
+
+async fn kiro_usage(
+    State(s): State<Arc<AuthState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !bearer.starts_with("Bearer aoa-") {
+        return (StatusCode::FORBIDDEN, Json(json!({"message": "mock: bad bearer"}))).into_response();
+    }
+    s.kiro_usage_queries.lock().unwrap().push(q);
+    Json(s.kiro_usage.lock().unwrap().clone()).into_response()
+}
+
+/// CodeWhisperer's ListAvailableProfiles (AWS JSON 1.0, the operation in `x-amz-target`).
+async fn kiro_profiles(headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if header("x-amz-target") != "AmazonCodeWhispererService.ListAvailableProfiles"
+        || header("content-type") != "application/x-amz-json-1.0"
+        || !header("authorization").starts_with("Bearer aoa-")
+        || body["maxResults"].as_u64().is_none()
+    {
+        return (StatusCode::BAD_REQUEST, Json(json!({"__type": "ValidationException"}))).into_response();
+    }
+    Json(json!({"profiles": [{"arn": "arn:aws:codewhisperer:eu-central-1:123:profile/IDC", "profileName": "Org"}]}))
+        .into_response()
 }

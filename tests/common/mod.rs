@@ -5,6 +5,7 @@
 
 pub mod mock;
 pub mod mock_auth;
+pub mod mock_google;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -16,11 +17,19 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 /// One isolated Switchyard installation: its own data dir and HOME.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The PATH its commands run with (None: the test's own).
+    path: Option<std::ffi::OsString>,
 }
 
 impl Env {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self { dir: tempfile::tempdir().expect("temp dir"), path: None }
+    }
+
+    /// Its commands run with this PATH.
+    pub fn with_path(mut self, path: std::ffi::OsString) -> Self {
+        self.path = Some(path);
+        self
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -31,6 +40,9 @@ impl Env {
         let mut cmd = std::process::Command::new(BIN);
         cmd.arg("--data-dir").arg(self.data_dir()).env("HOME", self.dir.path()).env("SWITCHYARD_KEYCHAIN", "off");
         cmd.env_remove("SWITCHYARD_DATA_DIR").env_remove("SWITCHYARD_PORT").env_remove("SWITCHYARD_HOST");
+        if let Some(path) = &self.path {
+            cmd.env("PATH", path);
+        }
         cmd
     }
 
@@ -55,7 +67,13 @@ impl Env {
 
     /// Starts a CLI command with piped stdin and stdout (an interactive one, such as `login`).
     pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.spawn_with_env(args, &[])
+    }
+
+    /// `spawn` with more environment variables.
+    pub fn spawn_with_env(&self, args: &[&str], envs: &[(&str, std::ffi::OsString)]) -> tokio::process::Child {
         let mut cmd = tokio::process::Command::from(self.command());
+        cmd.envs(envs.iter().map(|(k, v)| (k, v)));
         cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         cmd.spawn().expect("spawn switchyard")
     }

@@ -16,12 +16,12 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::ChildStdout;
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Points every endpoint of `provider`'s login at the mock.
-fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
+pub(crate) fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
     let endpoints: &[(&str, &str)] = match provider {
         "claude" => &[("authorize-url", "/authorize"), ("token-url", "/token"), ("usage-url", "/claude/usage")],
         "codex" => &[("authorize-url", "/authorize"), ("token-url", "/token"), ("usage-url", "/codex/usage")],
@@ -31,7 +31,18 @@ fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
             ("copilot-token-url", "/copilot/token"),
             ("usage-url", "/copilot/user"),
         ],
-        "kiro" => &[("oidc-url", "/oidc"), ("social-refresh-url", "/kiro/refreshToken")],
+        "kiro" => &[
+            ("oidc-url", "/oidc"),
+            ("social-refresh-url", "/kiro/refreshToken"),
+            ("usage-url", "/kiro/getUsageLimits"),
+            ("profiles-url", "/kiro/profiles"),
+        ],
+        "gemini-cli" => &[
+            ("authorize-url", "/authorize"),
+            ("token-url", "/token"),
+            ("userinfo-url", "/google/userinfo"),
+            ("code-assist-url", "/codeassist/v1internal"),
+        ],
         _ => &[("device-code-url", "/device/code"), ("token-url", "/token")],
     };
     for (name, path) in endpoints {
@@ -40,7 +51,7 @@ fn point_at(env: &Env, auth: &MockAuth, provider: &str) {
 }
 
 /// Reads stdout lines until one satisfies `want`; returns it.
-async fn line_where(lines: &mut Lines<BufReader<ChildStdout>>, want: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn line_where(lines: &mut Lines<BufReader<ChildStdout>>, want: impl Fn(&str) -> bool) -> String {
     let read = async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if want(&line) {
@@ -52,7 +63,7 @@ async fn line_where(lines: &mut Lines<BufReader<ChildStdout>>, want: impl Fn(&st
     tokio::time::timeout(Duration::from_secs(60), read).await.expect("the expected line within 60 s")
 }
 
-async fn finish(mut child: tokio::process::Child, mut lines: Lines<BufReader<ChildStdout>>) -> String {
+pub(crate) async fn finish(mut child: tokio::process::Child, mut lines: Lines<BufReader<ChildStdout>>) -> String {
     let mut rest = String::new();
     while let Ok(Some(line)) = lines.next_line().await {
         rest.push_str(&line);
@@ -68,20 +79,20 @@ async fn finish(mut child: tokio::process::Child, mut lines: Lines<BufReader<Chi
     rest
 }
 
-fn accounts(env: &Env) -> Vec<Value> {
+pub(crate) fn accounts(env: &Env) -> Vec<Value> {
     serde_json::from_str::<Value>(&env.ok(&["account", "list", "--json"])).unwrap().as_array().unwrap().clone()
 }
 
-async fn ask(gw: &Gateway, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn ask(gw: &Gateway, path: &str, body: Value) -> (u16, Value) {
     let r = http().post(format!("{}{path}", gw.url)).json(&body).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-fn chat(model: &str) -> Value {
+pub(crate) fn chat(model: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
 }
 
-fn header(r: &crate::common::mock::Recorded, name: &str) -> String {
+pub(crate) fn header(r: &crate::common::mock::Recorded, name: &str) -> String {
     r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
@@ -219,13 +230,13 @@ async fn copilot_and_qwen_device_logins_poll_through_pending_and_slow_down() {
     drop(gw);
 }
 
-fn write(env: &Env, relative: &str, text: &str) {
+pub(crate) fn write(env: &Env, relative: &str, text: &str) {
     let path = env.dir.path().join(relative);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
@@ -271,7 +282,9 @@ async fn imports_then_refresh_ahead_once_for_50_requests_after_a_401_and_a_refus
         let out = env.ok(&["login", provider, "--import"]);
         assert!(out.contains("signed in"), "{provider}: {out}");
     }
-    assert!(env.fails(&["login", "gemini", "--import"]).contains("not offered"));
+    // Nothing saved by Gemini CLI here: the import says where it looked.
+    let nothing = env.fails(&["login", "gemini", "--import"]);
+    assert!(nothing.contains("~/.gemini/oauth_creds.json"), "{nothing}");
     let list = accounts(&env);
     assert_eq!(list.len(), 4, "{list:?}");
     let claude = list.iter().find(|a| a["provider_id"] == "claude").unwrap();
@@ -393,6 +406,11 @@ async fn the_dashboard_signs_in_through_the_same_operations() {
     let choices: Value = api(reqwest::Method::GET, "/api/logins").send().await.unwrap().json().await.unwrap();
     let codex = choices.as_array().unwrap().iter().find(|c| c["provider"] == "codex").unwrap().clone();
     assert!(codex["terms_risk"].as_str().unwrap().contains("OpenAI"), "{codex}");
+    // A login's own settings come with their values now.
+    let kiro = choices.as_array().unwrap().iter().find(|c| c["provider"] == "kiro").unwrap().clone();
+    let options: Vec<&str> =
+        kiro["options"].as_array().unwrap().iter().map(|o| o["setting"].as_str().unwrap()).collect();
+    assert_eq!(options, ["login.kiro.start-url", "login.kiro.region"], "{kiro}");
     // Start: the address to open comes back at once; the port is taken, so the page asks for the pasted address.
     let started: Value = api(reqwest::Method::POST, "/api/logins/codex").send().await.unwrap().json().await.unwrap();
     let id = started["id"].as_u64().unwrap();
@@ -447,6 +465,21 @@ async fn kiro_signs_in_with_a_builder_id_device_code_and_answers_through_its_eve
     finish(child, lines).await;
     let grants = auth.state.grants.lock().unwrap().clone();
     assert_eq!(grants.len(), 3, "pending, slow_down, then the token: {grants:?}");
+    // Kiro's monthly requests, from getUsageLimits as the Kiro IDE asks for them.
+    *auth.state.kiro_usage.lock().unwrap() = json!({"nextDateReset": 1798761600.0,
+        "subscriptionInfo": {"subscriptionTitle": "KIRO FREE"}, "userInfo": {"email": "dev@example.com"},
+        "usageBreakdownList": [{"resourceType": "AGENTIC_REQUEST", "currentUsage": 25, "usageLimit": 50,
+            "nextDateReset": 1798761600.0}]});
+    let id = accounts(&env)[0]["id"].as_i64().unwrap().to_string();
+    let quota: Value = serde_json::from_str(&env.ok(&["account", "quota", &id, "--json"])).unwrap();
+    assert_eq!(
+        (quota[0]["name"].as_str(), quota[0]["used_percent"].as_f64()),
+        (Some("monthly"), Some(50.0)),
+        "{quota}"
+    );
+    assert_eq!(quota[0]["resets_at_ms"], 1798761600000i64);
+    let asked = auth.state.kiro_usage_queries.lock().unwrap()[0].clone();
+    assert_eq!((asked["origin"].as_str(), asked["resourceType"].as_str()), ("AI_EDITOR", "AGENTIC_REQUEST"));
     let gw = env.serve().await;
     // OpenAI client, one JSON answer, gathered from the event stream.
     let (status, body) = ask(&gw, "/v1/chat/completions", chat("kiro/claude-sonnet-4.5")).await;
@@ -518,5 +551,28 @@ async fn the_kiro_ides_saved_login_is_imported_and_refreshed_through_kiro() {
         "arn:aws:codewhisperer:us-east-1:123:profile/SOCIAL",
         "the refreshed profile"
     );
+    drop(gw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiro_signs_in_through_an_identity_center_and_names_its_profile() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    point_at(&env, &auth, "kiro");
+    env.ok(&["settings", "set", "login.kiro.start-url", "https://d-1234567890.awsapps.com/start"]);
+    env.ok(&["settings", "set", "login.kiro.region", "eu-central-1"]);
+    assert!(env.fails(&["settings", "set", "login.kiro.region", "Frankfurt"]).contains("AWS region"));
+    env.ok(&["provider", "add", "kiro", "--base-url", &mock.root_url()]);
+    let mut child = env.spawn(&["login", "kiro", "--no-browser"]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    line_where(&mut lines, |l| l.contains("enter the code")).await;
+    let out = finish(child, lines).await;
+    assert!(out.contains("profile/IDC"), "{out}");
+    assert_eq!(auth.state.start_urls.lock().unwrap().clone(), ["https://d-1234567890.awsapps.com/start"]);
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("kiro/claude-sonnet-4.5")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.json()["profileArn"], "arn:aws:codewhisperer:eu-central-1:123:profile/IDC");
     drop(gw);
 }

@@ -12,6 +12,7 @@ mod dashboard_ui;
 mod desktop;
 mod embeddings;
 mod errors;
+mod gemini_login;
 mod keys;
 mod live_reload;
 mod logins;

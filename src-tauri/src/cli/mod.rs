@@ -46,7 +46,7 @@ pub enum Command {
     /// Accounts (API keys and subscription logins) of a provider
     #[command(subcommand)]
     Account(AccountCmd),
-    /// Sign in with a subscription (claude, codex, copilot, qwen, kiro): opens the browser or shows a
+    /// Sign in with a subscription (claude, codex, copilot, gemini-cli, qwen, kiro): opens the browser or shows a
     /// device code, and saves the login as an account
     Login(LoginArgs),
     /// Combos: named, ordered fallback chains usable as a model name
@@ -248,7 +248,7 @@ pub enum AccountCmd {
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {
-    /// claude, codex, copilot, qwen or kiro
+    /// claude, codex, copilot, gemini-cli, qwen or kiro
     pub provider: String,
     /// Import the login the official CLI saved on this machine instead of signing in
     #[arg(long)]

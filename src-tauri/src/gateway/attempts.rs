@@ -144,7 +144,7 @@ pub async fn run<J: Job>(
             for try_no in 0..=TRANSIENT_RETRIES {
                 let mut prepared = job.prepare(candidate).await?;
                 if let Some(login) = &login {
-                    prepared = login_auth::apply(prepared, login, provider, job.stream());
+                    prepared = login_auth::apply(prepared, login, candidate, job.stream());
                 }
                 let accept = if job.stream() || prepared.gather { "text/event-stream" } else { "application/json" };
                 let gather = prepared.gather;
@@ -186,10 +186,7 @@ pub async fn run<J: Job>(
                 if let Some(account) = account.as_deref() {
                     login_auth::note_quota_headers(app, account, login_kind, response.headers());
                 }
-                let response = match (gather, response.status().is_success()) {
-                    (true, true) => login_auth::gather(response, candidate).await?,
-                    _ => response,
-                };
+                let response = login_auth::as_provider_answer(response, login_kind, gather, candidate).await?;
                 if response.status().is_success() {
                     app.routing.on_success(account_id, &candidate.upstream_model, session);
                     if !draft.attempts.is_empty() {

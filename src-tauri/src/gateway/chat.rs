@@ -115,7 +115,10 @@ impl Job for ChatJob<'_> {
         let upstream_format = candidate.provider.kind;
         let extra = forwarded_headers(self.headers, self.inbound.format, upstream_format);
         let kiro = is_kiro(candidate);
-        if upstream_format == self.inbound.format && !kiro {
+        // Code Assist streams only as SSE: a Gemini client streaming a JSON array is answered
+        // through the translation.
+        let sse_only = self.stream && !self.inbound.gemini_sse && is_code_assist(candidate);
+        if upstream_format == self.inbound.format && !kiro && !sse_only {
             let body = match self.inbound.format {
                 Format::Gemini => self.body.clone(),
                 _ => match &self.envelope {
@@ -171,6 +174,10 @@ impl Job for ChatJob<'_> {
 /// Kiro speaks none of the four APIs: its requests and answers always go through the IR.
 fn is_kiro(candidate: &Candidate) -> bool {
     super::login_auth::kind_of(&candidate.provider) == Some(crate::login::LoginKind::Kiro)
+}
+
+fn is_code_assist(candidate: &Candidate) -> bool {
+    super::login_auth::kind_of(&candidate.provider) == Some(crate::login::LoginKind::GeminiCli)
 }
 
 /// A successful answer in another API's shape, translated as it streams (or whole).

@@ -103,6 +103,11 @@ impl Job for EmbedJob {
     }
 
     fn skip(&mut self, candidate: &Candidate) -> Option<String> {
+        use crate::login::LoginKind;
+        if let Some(kind @ (LoginKind::GeminiCli | LoginKind::Codex)) = super::login_auth::kind_of(&candidate.provider)
+        {
+            return Some(format!("a {} login has no embeddings API", kind.name()));
+        }
         if candidate.provider.kind == Format::Anthropic {
             return Some(format!("provider '{}' (Anthropic) has no embeddings API", candidate.provider.id));
         }

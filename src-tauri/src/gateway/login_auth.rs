@@ -58,9 +58,26 @@ pub async fn after_unauthorized(
 }
 
 /// The prepared request with the login's headers (beta flags joined to the client's), for a
-/// per-token host its URL moved there, and for Codex its body as the backend takes it.
-pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRuntime, stream: bool) -> Prepared {
-    if kind_of(provider) == Some(LoginKind::Codex) && provider.kind == crate::providers::ProviderKind::Responses {
+/// per-token host its URL moved there, for Codex its body as the backend takes it, and for
+/// Gemini CLI wrapped for Code Assist.
+pub fn apply(
+    mut prepared: Prepared,
+    login: &LoginAuth,
+    candidate: &crate::routing::Candidate,
+    stream: bool,
+) -> Prepared {
+    let provider = &candidate.provider;
+    let kind = kind_of(provider);
+    if kind == Some(LoginKind::GeminiCli) && provider.kind == crate::providers::ProviderKind::Gemini {
+        prepared = super::code_assist::wrap(
+            prepared,
+            &provider.base_url,
+            &candidate.upstream_model,
+            login.project.as_deref(),
+            stream,
+        );
+    }
+    if kind == Some(LoginKind::Codex) && provider.kind == crate::providers::ProviderKind::Responses {
         if let Some(body) = crate::login::codex::adapt(&prepared.body) {
             prepared.body = bytes::Bytes::from(body);
             prepared.gather = !stream;
@@ -82,7 +99,7 @@ pub fn apply(mut prepared: Prepared, login: &LoginAuth, provider: &ProviderRunti
             }
         }
     }
-    if let Some(arn) = login.profile_arn.as_deref().filter(|_| kind_of(provider) == Some(LoginKind::Kiro)) {
+    if let Some(arn) = login.profile_arn.as_deref().filter(|_| kind == Some(LoginKind::Kiro)) {
         if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice::<serde_json::Value>(&prepared.body) {
             body.insert("profileArn".into(), serde_json::Value::String(arn.to_string()));
             if let Ok(bytes) = serde_json::to_vec(&body) {
@@ -127,19 +144,30 @@ pub fn note_quota_headers(
     });
 }
 
-/// Cools an account down for every model until its used-up window resets.
+/// Cools an account down until its used-up windows reset: for every model when an
+/// account-wide window is used up, for one model when only that model's is.
 pub fn rest_if_used_up(app: &AppState, account: i64, windows: &[quota::Window]) {
-    let Some(window) = quota::blocking(windows) else { return };
     let now = crate::login::now_ms();
-    let wait = window.resets_at_ms.map(|at| Duration::from_millis((at - now).max(1_000) as u64));
-    let reason = format!("subscription quota: the {} window is used up", window.name);
-    let cooldown = app.routing.cool_down(account, ACCOUNT_WIDE, wait.or(Some(Duration::from_secs(3600))), &reason);
-    tracing::info!(account, until = ?cooldown.until.duration_since(SystemTime::now()).ok(), "{reason}");
+    let wait = |window: &quota::Window| {
+        let wait = window.resets_at_ms.map(|at| Duration::from_millis((at - now).max(1_000) as u64));
+        wait.or(Some(Duration::from_secs(3600)))
+    };
+    let rest = |model: &str, window: &quota::Window| {
+        let reason = format!("subscription quota: the {} window is used up", window.name);
+        let cooldown = app.routing.cool_down(account, model, wait(window), &reason);
+        tracing::info!(account, until = ?cooldown.until.duration_since(SystemTime::now()).ok(), "{reason}");
+    };
+    if let Some(window) = quota::blocking(windows) {
+        rest(ACCOUNT_WIDE, window);
+    }
+    for (model, window) in quota::blocked_models(windows) {
+        rest(model, window);
+    }
 }
 
 /// The login kind of a provider's accounts (None: API keys).
 pub fn kind_of(provider: &ProviderRuntime) -> Option<LoginKind> {
-    (provider.auth == crate::providers::AuthStyle::Login).then(|| provider.id.parse().ok()).flatten()
+    (provider.auth == crate::providers::AuthStyle::Login).then(|| LoginKind::of_provider(&provider.id)).flatten()
 }
 
 /// A streamed Responses answer gathered into one JSON answer, as a response of its own (its
@@ -168,18 +196,44 @@ pub async fn gather(
         answer.model = candidate.upstream_model.clone();
     }
     let body = translate::encode_response(Format::Responses, &answer).to_string();
-    let mut gathered = http::Response::builder().status(status);
-    for (name, value) in &headers {
-        if name != http::header::CONTENT_TYPE
-            && name != http::header::CONTENT_LENGTH
-            && name != http::header::TRANSFER_ENCODING
-        {
-            gathered = gathered.header(name, value);
+    rebuilt(status, &headers, reqwest::Body::from(body), Some("application/json")).map_err(unreadable)
+}
+
+/// A response of the upstream's status and headers with another body (its length and
+/// encoding headers dropped; its content type replaced when one is given).
+pub fn rebuilt(
+    status: StatusCode,
+    headers: &http::HeaderMap,
+    body: reqwest::Body,
+    content_type: Option<&str>,
+) -> Result<reqwest::Response, String> {
+    let mut response = http::Response::builder().status(status);
+    for (name, value) in headers {
+        let replaced = content_type.is_some() && name == http::header::CONTENT_TYPE;
+        if !replaced && name != http::header::CONTENT_LENGTH && name != http::header::TRANSFER_ENCODING {
+            response = response.header(name, value);
         }
     }
-    let gathered = gathered
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .map_err(|e| unreadable(e.to_string()))?;
-    Ok(reqwest::Response::from(gathered))
+    if let Some(content_type) = content_type {
+        response = response.header(http::header::CONTENT_TYPE, content_type);
+    }
+    Ok(reqwest::Response::from(response.body(body).map_err(|e| e.to_string())?))
+}
+
+/// A successful answer as the job reads it: a Codex stream gathered for a client that wanted
+/// one whole answer, a Code Assist answer unwrapped into a plain Gemini one.
+pub async fn as_provider_answer(
+    response: reqwest::Response,
+    kind: Option<LoginKind>,
+    gather: bool,
+    candidate: &crate::routing::Candidate,
+) -> Result<reqwest::Response, ApiError> {
+    if !response.status().is_success() {
+        return Ok(response);
+    }
+    match kind {
+        _ if gather => self::gather(response, candidate).await,
+        Some(LoginKind::GeminiCli) => super::code_assist::unwrap(response, &candidate.provider.id).await,
+        _ => Ok(response),
+    }
 }

@@ -7,6 +7,7 @@ mod attempts;
 mod auth;
 mod body;
 mod chat;
+mod code_assist;
 mod embeddings;
 mod endpoints;
 pub mod error;

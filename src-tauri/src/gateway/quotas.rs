@@ -1,5 +1,5 @@
 //! The gateway's quota watch: every `quota-refresh-secs` (and once at start) it asks each
-//! login account's provider for its quota windows (Claude, Codex, Copilot; Codex and Claude
+//! login account's provider for its quota windows (Claude, Codex, Copilot, Gemini CLI; Codex and Claude
 //! also report theirs in each answer), stores them, and rests an account whose window is used up until it resets;
 //! routing then skips it, and it comes back by itself at the reset.
 

@@ -1,7 +1,7 @@
 //! The authorization-code flow with PKCE: the authorize URL the user opens, a one-shot
 //! callback server on localhost that receives the code (Codex's on its fixed port 1455,
-//! Claude's on a free port), the pasted callback URL as the fallback when that port is taken
-//! or the browser runs elsewhere, and the code's exchange for tokens.
+//! Claude's and Gemini CLI's on a free port), the pasted callback URL as the fallback when that
+//! port is taken or the browser runs elsewhere, and the code's exchange for tokens.
 
 use super::endpoints::{client_id, Endpoints};
 use super::pkce::Pkce;
@@ -23,6 +23,7 @@ pub struct Authorization {
 fn scopes(kind: LoginKind) -> &'static str {
     match kind {
         LoginKind::Claude => "user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload",
+        LoginKind::GeminiCli => super::gemini::SCOPES,
         _ => "openid profile email offline_access",
     }
 }
@@ -31,7 +32,16 @@ fn scopes(kind: LoginKind) -> &'static str {
 pub fn callback_path(kind: LoginKind) -> &'static str {
     match kind {
         LoginKind::Codex => "/auth/callback",
+        LoginKind::GeminiCli => "/oauth2callback",
         _ => "/callback",
+    }
+}
+
+/// The host of a kind's redirect URI, as its official client names it.
+fn callback_host(kind: LoginKind) -> &'static str {
+    match kind {
+        LoginKind::GeminiCli => "127.0.0.1",
+        _ => "localhost",
     }
 }
 
@@ -39,7 +49,7 @@ impl Authorization {
     pub fn new(kind: LoginKind, endpoints: &Endpoints, port: u16) -> Self {
         let pkce = Pkce::new();
         let state = super::pkce::state();
-        let redirect_uri = format!("http://localhost:{port}{}", callback_path(kind));
+        let redirect_uri = format!("http://{}:{port}{}", callback_host(kind), callback_path(kind));
         let mut url = reqwest::Url::parse(&endpoints.get("authorize-url"))
             .unwrap_or_else(|_| reqwest::Url::parse("http://invalid.invalid/").expect("a valid URL"));
         {
@@ -54,6 +64,10 @@ impl Authorization {
                 .append_pair("code_challenge", &pkce.challenge)
                 .append_pair("code_challenge_method", "S256")
                 .append_pair("state", &state);
+            if kind == LoginKind::GeminiCli {
+                // A refresh token, also for an account that consented to Gemini CLI before.
+                q.append_pair("access_type", "offline").append_pair("prompt", "consent");
+            }
             if kind == LoginKind::Codex {
                 q.append_pair("id_token_add_organizations", "true")
                     .append_pair("codex_cli_simplified_flow", "true")
@@ -137,14 +151,20 @@ pub async fn exchange(
     code: &str,
 ) -> Result<Value, LoginError> {
     let url = endpoints.get("token-url");
-    let fields = [
+    let mut fields = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", auth.redirect_uri.as_str()),
         ("client_id", client_id(auth.kind)),
         ("code_verifier", auth.pkce.verifier.as_str()),
-        ("state", auth.state.as_str()),
     ];
+    let secret;
+    if auth.kind == LoginKind::GeminiCli {
+        secret = super::gemini::client_secret(endpoints, None)?;
+        fields.push(("client_secret", secret.as_str()));
+    } else {
+        fields.push(("state", auth.state.as_str()));
+    }
     super::tokens::token_request(http, auth.kind, &url, &fields).await
 }
 
@@ -166,5 +186,10 @@ mod tests {
         let claude = Authorization::new(LoginKind::Claude, &Endpoints::new(LoginKind::Claude, &Default::default()), 5);
         assert_eq!(claude.code_from(&format!("xyz#{}", claude.state)).unwrap(), "xyz");
         assert!(claude.url.contains("code=true"));
+        let google = Endpoints::new(LoginKind::GeminiCli, &Default::default());
+        let gemini = Authorization::new(LoginKind::GeminiCli, &google, 8085);
+        assert!(gemini.url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"), "{}", gemini.url);
+        assert!(gemini.url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A8085%2Foauth2callback"), "{}", gemini.url);
+        assert!(gemini.url.contains("access_type=offline") && gemini.url.contains("prompt=consent"));
     }
 }

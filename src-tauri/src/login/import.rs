@@ -1,8 +1,9 @@
 //! Imports of what the official CLIs saved on this machine: Claude Code
-//! (`~/.claude/.credentials.json`), Codex (`~/.codex/auth.json`), Qwen Code
+//! (`~/.claude/.credentials.json`, or on macOS its Keychain entry), Codex (`~/.codex/auth.json`), Qwen Code
 //! (`~/.qwen/oauth_creds.json`) and the GitHub Copilot editor plugins
 //! (`~/.config/github-copilot/apps.json` or `hosts.json`), and the Kiro IDE
-//! (`~/.aws/sso/cache/kiro-auth-token.json`). Nothing is written to those files.
+//! (`~/.aws/sso/cache/kiro-auth-token.json`), and Gemini CLI (`~/.gemini/oauth_creds.json`).
+//! Nothing is written to those files.
 
 use super::{Credentials, LoginError, LoginKind};
 use serde_json::Value;
@@ -16,6 +17,7 @@ pub fn sources(kind: LoginKind) -> &'static [&'static str] {
         LoginKind::Qwen => &[".qwen/oauth_creds.json"],
         LoginKind::Copilot => &[".config/github-copilot/apps.json", ".config/github-copilot/hosts.json"],
         LoginKind::Kiro => &[".aws/sso/cache/kiro-auth-token.json"],
+        LoginKind::GeminiCli => &[".gemini/oauth_creds.json"],
     }
 }
 
@@ -36,11 +38,23 @@ pub fn read(kind: LoginKind, home: &Path) -> Result<(Credentials, PathBuf), Logi
             .map_err(|e| LoginError::Flow(format!("~/{relative} is not valid JSON ({e}); nothing was imported")))?;
         let parsed = match kind {
             LoginKind::Kiro => super::kiro::parse_token_file(&value, path.parent().unwrap_or(home)),
+            LoginKind::GeminiCli => super::gemini::parse_creds_file(&value, path.parent().unwrap_or(home)),
             _ => parse(kind, &value),
         };
         let creds = parsed
             .ok_or_else(|| LoginError::NothingToImport(format!("~/{relative} holds no {} login", kind.name())))?;
         return Ok((creds, path));
+    }
+    if kind == LoginKind::Claude {
+        if let Some(program) = keychain_program() {
+            tried.push(format!("the macOS Keychain entry \"{CLAUDE_KEYCHAIN_SERVICE}\""));
+            if let Some(creds) = read_keychain(&program, CLAUDE_KEYCHAIN_SERVICE)
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .and_then(|value| parse(kind, &value))
+            {
+                return Ok((creds, PathBuf::from(format!("macOS Keychain: {CLAUDE_KEYCHAIN_SERVICE}"))));
+            }
+        }
     }
     Err(LoginError::NothingToImport(format!(
         "no {} login saved on this machine (looked for {}); sign in with `switchyard login {}`",
@@ -48,6 +62,35 @@ pub fn read(kind: LoginKind, home: &Path) -> Result<(Credentials, PathBuf), Logi
         tried.join(", "),
         kind.provider_id()
     )))
+}
+
+/// The generic password Claude Code keeps its login in on macOS (the same JSON as its file).
+pub const CLAUDE_KEYCHAIN_SERVICE: &str = "Claude Code-credentials";
+
+/// macOS's Keychain tool (elsewhere there is no Keychain to read).
+fn keychain_program() -> Option<PathBuf> {
+    cfg!(target_os = "macos").then(|| PathBuf::from("/usr/bin/security"))
+}
+
+/// The password of a generic Keychain item, through `security find-generic-password -s
+/// SERVICE -w` (macOS asks the user to allow it). `security` prints a password that is not
+/// plain text as hex; that is decoded.
+pub fn read_keychain(program: &Path, service: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .args(["find-generic-password", "-s", service, "-w"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let is_hex = !text.is_empty() && text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex {
+        return hex::decode(&text).ok().and_then(|bytes| String::from_utf8(bytes).ok());
+    }
+    (!text.is_empty()).then_some(text)
 }
 
 /// The login in one of `kind`'s files.
@@ -80,7 +123,7 @@ pub fn parse(kind: LoginKind, v: &Value) -> Option<Credentials> {
             c.resource_url = text(v, "resource_url");
             Some(c)
         }
-        LoginKind::Kiro => None,
+        LoginKind::Kiro | LoginKind::GeminiCli => None,
         LoginKind::Copilot => {
             // {"github.com:CLIENT_ID": {"user": "...", "oauth_token": "ghu_..."}}
             let (_, entry) = v
@@ -127,5 +170,30 @@ mod tests {
             parse(LoginKind::Codex, &json!({"OPENAI_API_KEY": "sk-x"})).is_none(),
             "an API-key-only auth.json is no login"
         );
+    }
+
+    /// `security` stood in by a script that answers as macOS's does for Claude Code's item
+    /// (plain, then hex-encoded), and fails for any other.
+    #[cfg(unix)]
+    #[test]
+    fn claude_codes_keychain_entry_is_read_through_security() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let saved = r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-k","refreshToken":"sk-ant-ort01-k","expiresAt":1767225600000,"subscriptionType":"pro"}}"#;
+        let mut answers = Vec::new();
+        for (name, printed) in [("plain", saved.to_string()), ("hex", hex::encode(saved))] {
+            let program = dir.path().join(name);
+            let script = format!(
+                "#!/bin/sh\n[ \"$1 $2 $3 $4\" = 'find-generic-password -s {CLAUDE_KEYCHAIN_SERVICE} -w' ] || exit 44\necho '{printed}'\n"
+            );
+            std::fs::write(&program, script).unwrap();
+            std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+            answers.push(read_keychain(&program, CLAUDE_KEYCHAIN_SERVICE));
+            assert_eq!(read_keychain(&program, "Other-credentials"), None, "an item that is not there");
+        }
+        for answer in answers {
+            let creds = parse(LoginKind::Claude, &serde_json::from_str(&answer.unwrap()).unwrap()).unwrap();
+            assert_eq!((creds.access_token.as_str(), creds.plan.as_deref()), ("sk-ant-oat01-k", Some("pro")));
+        }
     }
 }

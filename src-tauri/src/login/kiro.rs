@@ -1,6 +1,8 @@
 //! Kiro's login: the AWS Builder ID device flow through AWS SSO OIDC (register a public
-//! client, ask for a device code, poll for the token; JSON in camelCase), the refresh of a
-//! Builder ID token through the same OIDC endpoint with the registered client, the refresh of
+//! client, ask for a device code, poll for the token; JSON in camelCase), the same flow for
+//! IAM Identity Center (the organisation's start URL, the OIDC endpoint of its region, then
+//! the CodeWhisperer profile its requests name, from `ListAvailableProfiles`), the refresh of
+//! a token through the same OIDC endpoint with the registered client, the refresh of
 //! a social (Google/GitHub) Kiro login through Kiro's own `refreshToken` endpoint, and the
 //! import of what the Kiro IDE saved (`~/.aws/sso/cache/kiro-auth-token.json`, with the
 //! client registration it names).
@@ -53,11 +55,29 @@ pub struct DeviceLogin {
     client_secret: String,
     interval: u64,
     expires_in: u64,
+    region: String,
+}
+
+/// The SSO OIDC endpoint of `region` (else the `login.kiro.region` setting); a
+/// `login.kiro.oidc-url` setting wins.
+fn oidc_url(endpoints: &Endpoints, region: Option<&str>) -> String {
+    endpoints.overridden("oidc-url").unwrap_or_else(|| {
+        let region = region.map_or_else(|| endpoints.get("region"), str::to_string);
+        format!("https://oidc.{region}.amazonaws.com")
+    })
+}
+
+/// The login is through an organisation's IAM Identity Center (its own start URL), not
+/// Builder ID.
+pub fn is_identity_center(endpoints: &Endpoints) -> bool {
+    let builder_id =
+        super::endpoints::defaults(LoginKind::Kiro).iter().find(|(n, _)| *n == "start-url").map(|(_, v)| *v);
+    endpoints.overridden("start-url").is_some_and(|url| Some(url.as_str()) != builder_id)
 }
 
 /// Registers a client and asks for a device code.
 pub async fn start(http: &reqwest::Client, endpoints: &Endpoints) -> Result<DeviceLogin, LoginError> {
-    let oidc = endpoints.get("oidc-url");
+    let oidc = oidc_url(endpoints, None);
     let register = json!({
         "clientName": "Switchyard",
         "clientType": "public",
@@ -82,6 +102,7 @@ pub async fn start(http: &reqwest::Client, endpoints: &Endpoints) -> Result<Devi
         client_secret,
         interval: code.get("interval").and_then(Value::as_u64).unwrap_or(5).max(1),
         expires_in: code.get("expiresIn").and_then(Value::as_u64).unwrap_or(600),
+        region: endpoints.get("region"),
     })
 }
 
@@ -107,7 +128,7 @@ pub async fn poll(
     login: &DeviceLogin,
     unit: Duration,
 ) -> Result<Credentials, LoginError> {
-    let url = format!("{}/token", endpoints.get("oidc-url"));
+    let url = format!("{}/token", oidc_url(endpoints, Some(&login.region)));
     let body = json!({
         "clientId": login.client_id,
         "clientSecret": login.client_secret,
@@ -131,7 +152,8 @@ pub async fn poll(
                 let mut c = credentials(&answer, None);
                 c.client_id = Some(login.client_id.clone());
                 c.client_secret = Some(login.client_secret.clone());
-                c.auth_method = Some("builder-id".into());
+                c.auth_method = Some(if is_identity_center(endpoints) { "idc" } else { "builder-id" }.into());
+                c.region = Some(login.region.clone());
                 return Ok(c);
             }
             None => return Err(LoginError::Refused(format!("{url} answered {status}: {answer}"))),
@@ -151,7 +173,7 @@ pub async fn refresh(
     };
     let (url, body) = match (&creds.client_id, &creds.client_secret) {
         (Some(id), Some(secret)) => (
-            format!("{}/token", endpoints.get("oidc-url")),
+            format!("{}/token", oidc_url(endpoints, creds.region.as_deref())),
             json!({"clientId": id, "clientSecret": secret, "grantType": "refresh_token", "refreshToken": refresh_token}),
         ),
         _ => (endpoints.get("social-refresh-url"), json!({"refreshToken": refresh_token})),
@@ -166,6 +188,32 @@ pub async fn refresh(
     } else {
         Err(LoginError::Flow(format!("{url} answered {status}: {why}")))
     }
+}
+
+/// The first CodeWhisperer profile the token may use (`ListAvailableProfiles`): what an
+/// Identity Center login's requests name. None when there is none (Builder ID).
+pub async fn profile(http: &reqwest::Client, endpoints: &Endpoints, token: &str) -> Result<Option<String>, LoginError> {
+    let url = endpoints.get("profiles-url");
+    let network = |e: reqwest::Error| LoginError::Network {
+        url: url.clone(),
+        reason: crate::providers::upstream::error_chain(&e),
+    };
+    let response = http
+        .post(&url)
+        .bearer_auth(token)
+        .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
+        .header("x-amz-target", "AmazonCodeWhispererService.ListAvailableProfiles")
+        .body(json!({"maxResults": 10}).to_string())
+        .send()
+        .await
+        .map_err(network)?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !(200..300).contains(&status) {
+        return Err(LoginError::Flow(format!("{url} answered {status} to ListAvailableProfiles: {body}")));
+    }
+    let first = body["profiles"].as_array().and_then(|p| p.first()).cloned().unwrap_or(Value::Null);
+    Ok(text(&first, "arn").or_else(|| text(&first, "profileArn")))
 }
 
 fn rfc3339_ms(text: &str) -> Option<i64> {
@@ -220,6 +268,19 @@ mod tests {
         assert_eq!(
             error_code(&serde_json::json!({"__type": "com.amazonaws#AuthorizationPendingException"})).as_deref(),
             Some("authorization_pending")
+        );
+        // Identity Center: the OIDC endpoint of the organisation's region, unless set.
+        let rows = |pairs: &[(&str, &str)]| {
+            let rows = pairs.iter().map(|(k, v)| (format!("login.kiro.{k}"), v.to_string())).collect();
+            Endpoints::new(LoginKind::Kiro, &rows)
+        };
+        let idc = rows(&[("start-url", "https://d-123.awsapps.com/start"), ("region", "eu-central-1")]);
+        assert!(is_identity_center(&idc) && !is_identity_center(&rows(&[])));
+        assert_eq!(oidc_url(&idc, None), "https://oidc.eu-central-1.amazonaws.com");
+        assert_eq!(oidc_url(&rows(&[]), Some("ap-southeast-1")), "https://oidc.ap-southeast-1.amazonaws.com");
+        assert_eq!(
+            oidc_url(&rows(&[("oidc-url", "http://127.0.0.1:9/oidc")]), Some("eu-west-1")),
+            "http://127.0.0.1:9/oidc"
         );
     }
 }

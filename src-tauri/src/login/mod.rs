@@ -1,5 +1,6 @@
 //! Subscription logins: accounts that hold an OAuth login of an official coding CLI instead of
-//! an API key (Claude Code, OpenAI Codex, GitHub Copilot, Qwen Code, Kiro). This module owns the
+//! an API key (Claude Code, OpenAI Codex, GitHub Copilot, Gemini CLI, Qwen Code, Kiro). This
+//! module owns the
 //! flows that make one (`authcode`: authorization code with PKCE and a localhost callback or
 //! a pasted URL; `device`: device code), the import of what the official CLIs saved on this
 //! machine (`import`), the token lifecycle on the request path (`tokens`: refresh ahead of
@@ -10,6 +11,7 @@ pub mod authcode;
 pub mod codex;
 pub mod device;
 pub mod endpoints;
+pub mod gemini;
 pub mod import;
 pub mod kiro;
 pub mod pkce;
@@ -34,10 +36,18 @@ pub enum LoginKind {
     Qwen,
     /// Kiro through its AWS Builder ID login (or the Kiro IDE's saved login).
     Kiro,
+    /// Gemini Code Assist through Gemini CLI's Google login.
+    GeminiCli,
 }
 
 impl LoginKind {
-    pub const ALL: [LoginKind; 5] = [Self::Claude, Self::Codex, Self::Copilot, Self::Qwen, Self::Kiro];
+    pub const ALL: [LoginKind; 6] = [Self::Claude, Self::Codex, Self::Copilot, Self::GeminiCli, Self::Qwen, Self::Kiro];
+
+    /// The kind whose provider id is exactly `id` (no aliases: a provider named `gemini` is
+    /// the API-key one).
+    pub fn of_provider(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.provider_id() == id)
+    }
 
     /// The provider id (catalog entry) of the kind.
     pub fn provider_id(self) -> &'static str {
@@ -47,6 +57,7 @@ impl LoginKind {
             Self::Copilot => "copilot",
             Self::Qwen => "qwen",
             Self::Kiro => "kiro",
+            Self::GeminiCli => "gemini-cli",
         }
     }
 
@@ -56,7 +67,8 @@ impl LoginKind {
             Self::Codex => "OpenAI Codex (ChatGPT Plus/Pro)",
             Self::Copilot => "GitHub Copilot",
             Self::Qwen => "Qwen Code",
-            Self::Kiro => "Kiro (AWS Builder ID)",
+            Self::Kiro => "Kiro (AWS Builder ID or IAM Identity Center)",
+            Self::GeminiCli => "Gemini CLI (Google account)",
         }
     }
 
@@ -68,6 +80,7 @@ impl LoginKind {
             Self::Codex => "OpenAI allows the ChatGPT login in Codex clients; heavy use through other tools may be treated as abuse of the plan.",
             Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; heavy automated use through a proxy can trip GitHub's abuse detection and suspend Copilot access.",
             Self::Kiro => "Kiro's terms cover use in the Kiro IDE and CLI; using its login from other tools may breach them and get the account suspended.",
+            Self::GeminiCli => "HIGH RISK: Gemini CLI's terms say its Google login must not be used from other tools, and Google has blocked accounts doing so (TOS_VIOLATION). Prefer a Gemini API key; sign in here only with an account you accept to lose Code Assist access on.",
             Self::Qwen => "Qwen ended the free Qwen Code OAuth tier on 2026-04-15: new sign-ins are likely refused and saved logins may stop working; kept for accounts that still have access.",
         }
     }
@@ -80,6 +93,7 @@ impl LoginKind {
             Self::Copilot => 5,
             Self::Qwen => 20,
             Self::Kiro => 10,
+            Self::GeminiCli => 5,
         };
         std::time::Duration::from_secs(minutes * 60)
     }
@@ -98,10 +112,11 @@ impl FromStr for LoginKind {
             "claude-code" | "anthropic-oauth" => "claude",
             "github" | "github-copilot" => "copilot",
             "qwen-code" => "qwen",
+            "gemini" | "google" | "gemini-code-assist" => "gemini-cli",
             other => other,
         };
         Self::ALL.into_iter().find(|k| k.provider_id() == s).ok_or_else(|| {
-            format!("no login for '{s}': logins exist for claude, codex, copilot, qwen and kiro (Gemini CLI's is not offered: Google's terms forbid its use from other tools)")
+            format!("no login for '{s}': logins exist for claude, codex, copilot, gemini-cli, qwen and kiro")
         })
     }
 }
@@ -133,7 +148,8 @@ pub struct Credentials {
     /// Qwen: the API host this token works at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_url: Option<String>,
-    /// Kiro: the OIDC client the token was issued to (it refreshes the token).
+    /// Kiro: the OIDC client the token was issued to (it refreshes the token); Gemini CLI: the
+    /// OAuth client secret the login was made with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +161,9 @@ pub struct Credentials {
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<String>,
+    /// Gemini CLI: the Google Cloud project Code Assist requests name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,6 +187,7 @@ impl Credentials {
             profile_arn: None,
             region: None,
             auth_method: None,
+            project: None,
             email: None,
             plan: None,
         }

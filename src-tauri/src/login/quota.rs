@@ -1,5 +1,6 @@
 //! Subscription quotas: the windows each login's provider reports (Claude's 5-hour and weekly
-//! windows, Codex's primary and secondary windows, Copilot's premium interactions), read from
+//! windows, Codex's primary and secondary windows, Copilot's premium interactions, Kiro's
+//! monthly requests, Gemini CLI's per-model buckets), read from
 //! the provider's usage endpoint or from the rate-limit headers of its answers, with their
 //! reset times. A window used up makes routing skip the account until it resets.
 
@@ -17,6 +18,9 @@ pub struct Window {
     pub used_percent: f64,
     /// When it resets, Unix ms.
     pub resets_at_ms: Option<i64>,
+    /// The model the window limits (Gemini CLI's buckets); None: every model of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl Window {
@@ -25,12 +29,18 @@ impl Window {
     }
 }
 
-/// The window that is used up and resets last: the account is unusable until then.
+/// The account-wide window that is used up and resets last: the account is unusable until then.
 pub fn blocking(windows: &[Window]) -> Option<&Window> {
-    windows.iter().filter(|w| w.exhausted()).max_by_key(|w| w.resets_at_ms.unwrap_or(i64::MAX))
+    windows.iter().filter(|w| w.exhausted() && w.model.is_none()).max_by_key(|w| w.resets_at_ms.unwrap_or(i64::MAX))
 }
 
-fn rfc3339_ms(v: &Value) -> Option<i64> {
+/// The used-up windows of single models: each model is unusable on the account until its
+/// window resets.
+pub fn blocked_models(windows: &[Window]) -> impl Iterator<Item = (&str, &Window)> {
+    windows.iter().filter(|w| w.exhausted()).filter_map(|w| Some((w.model.as_deref()?, w)))
+}
+
+pub(crate) fn rfc3339_ms(v: &Value) -> Option<i64> {
     let text = v.as_str()?;
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .ok()
@@ -47,6 +57,7 @@ pub fn parse_claude(v: &Value) -> Vec<Window> {
                 name: name.to_string(),
                 used_percent: w.get("utilization")?.as_f64()?,
                 resets_at_ms: w.get("resets_at").and_then(rfc3339_ms),
+                model: None,
             })
         })
         .collect()
@@ -64,7 +75,12 @@ pub fn parse_codex_headers(headers: &http::HeaderMap) -> Vec<Window> {
                 num(format!("x-codex-{which}-reset-after-seconds")).map(|s| now_ms() + (s * 1000.0) as i64)
             });
             let minutes = num(format!("x-codex-{which}-window-minutes")).map(|m| m as i64);
-            Some(Window { name: codex_window_name(which, minutes), used_percent: used, resets_at_ms: reset })
+            Some(Window {
+                name: codex_window_name(which, minutes),
+                used_percent: used,
+                resets_at_ms: reset,
+                model: None,
+            })
         })
         .collect()
 }
@@ -91,6 +107,7 @@ pub fn parse_codex(v: &Value) -> Vec<Window> {
                 name: codex_window_name(which, minutes),
                 used_percent: w.get("used_percent")?.as_f64()?,
                 resets_at_ms: w.get("reset_at").and_then(Value::as_i64).map(|s| s * 1000),
+                model: None,
             })
         })
         .collect()
@@ -105,7 +122,7 @@ pub fn parse_claude_headers(headers: &http::HeaderMap) -> Vec<Window> {
         .filter_map(|(key, name)| {
             let used = num(format!("anthropic-ratelimit-unified-{key}-utilization"))?;
             let reset = num(format!("anthropic-ratelimit-unified-{key}-reset")).map(|s| (s * 1000.0) as i64);
-            Some(Window { name: name.to_string(), used_percent: used * 100.0, resets_at_ms: reset })
+            Some(Window { name: name.to_string(), used_percent: used * 100.0, resets_at_ms: reset, model: None })
         })
         .collect()
 }
@@ -114,7 +131,7 @@ pub fn parse_claude_headers(headers: &http::HeaderMap) -> Vec<Window> {
 pub fn parse_copilot(v: &Value) -> Vec<Window> {
     let Some(p) = v.pointer("/quota_snapshots/premium_interactions") else { return vec![] };
     if p.get("unlimited").and_then(Value::as_bool) == Some(true) {
-        return vec![Window { name: "premium".into(), used_percent: 0.0, resets_at_ms: None }];
+        return vec![Window { name: "premium".into(), used_percent: 0.0, resets_at_ms: None, model: None }];
     }
     let used = match p.get("percent_remaining").and_then(Value::as_f64) {
         Some(remaining) => 100.0 - remaining,
@@ -135,10 +152,45 @@ pub fn parse_copilot(v: &Value) -> Vec<Window> {
             .ok()
             .map(|date| date.midnight().assume_utc().unix_timestamp() * 1000)
     });
-    vec![Window { name: "premium".into(), used_percent: used.clamp(0.0, 100.0), resets_at_ms: reset }]
+    vec![Window { name: "premium".into(), used_percent: used.clamp(0.0, 100.0), resets_at_ms: reset, model: None }]
 }
 
-/// Asks the provider's usage endpoint (Claude, Copilot); Codex reports its windows in the
+/// Kiro's `getUsageLimits`: per resource, `usageBreakdownList[]` with the month's usage and
+/// limit (with precision when given), an active free trial's and active bonuses' added to
+/// them, and `nextDateReset` (Unix seconds).
+pub fn parse_kiro(v: &Value) -> Vec<Window> {
+    let num = |o: &Value, precise: &str, plain: &str| o.get(precise).or_else(|| o.get(plain)).and_then(Value::as_f64);
+    let Some(list) = v.get("usageBreakdownList").and_then(Value::as_array) else { return vec![] };
+    list.iter()
+        .filter_map(|b| {
+            let mut used = num(b, "currentUsageWithPrecision", "currentUsage")?;
+            let mut limit = num(b, "usageLimitWithPrecision", "usageLimit")?;
+            let trial = b.get("freeTrialInfo").filter(|t| t["freeTrialStatus"] == "ACTIVE");
+            let active_bonuses =
+                b.get("bonuses").and_then(Value::as_array).into_iter().flatten().filter(|x| x["status"] == "ACTIVE");
+            for extra in trial.into_iter().chain(active_bonuses) {
+                used += num(extra, "currentUsageWithPrecision", "currentUsage").unwrap_or(0.0);
+                limit += num(extra, "usageLimitWithPrecision", "usageLimit").unwrap_or(0.0);
+            }
+            if limit <= 0.0 {
+                return None;
+            }
+            let reset = b.get("nextDateReset").or_else(|| v.get("nextDateReset")).and_then(Value::as_f64);
+            let name = match b.get("resourceType").and_then(Value::as_str) {
+                Some(kind) if kind != "AGENTIC_REQUEST" => format!("monthly {}", kind.to_lowercase().replace('_', " ")),
+                _ => "monthly".to_string(),
+            };
+            Some(Window {
+                name,
+                used_percent: ((used / limit * 10_000.0).round() / 100.0).clamp(0.0, 100.0),
+                resets_at_ms: reset.map(|s| (s * 1000.0) as i64),
+                model: None,
+            })
+        })
+        .collect()
+}
+
+/// Asks the provider's usage endpoint (Claude, Copilot, Kiro, Gemini CLI); Codex reports its windows in the
 /// headers of its answers instead (None: nothing to ask).
 pub async fn fetch(
     http: &reqwest::Client,
@@ -171,7 +223,18 @@ pub async fn fetch(
             }
             (url, request)
         }
-        LoginKind::Qwen | LoginKind::Kiro => return Ok(None),
+        LoginKind::GeminiCli => return super::gemini::quota(http, endpoints, creds).await.map(Some),
+        LoginKind::Kiro => {
+            let url = endpoints.get("usage-url");
+            let mut query = vec![("origin", "AI_EDITOR"), ("resourceType", "AGENTIC_REQUEST")];
+            if let Some(arn) = creds.profile_arn.as_deref() {
+                query.push(("profileArn", arn));
+            }
+            let with_query = reqwest::Url::parse_with_params(&url, &query)
+                .map_err(|e| LoginError::Flow(format!("'{url}' is not a URL ({e})")))?;
+            (url, http.get(with_query).bearer_auth(&creds.access_token))
+        }
+        LoginKind::Qwen => return Ok(None),
     };
     let network = |e: reqwest::Error| LoginError::Network {
         url: url.clone(),
@@ -186,6 +249,7 @@ pub async fn fetch(
     Ok(Some(match creds.kind {
         LoginKind::Claude => parse_claude(&body),
         LoginKind::Codex => parse_codex(&body),
+        LoginKind::Kiro => parse_kiro(&body),
         _ => parse_copilot(&body),
     }))
 }
@@ -230,5 +294,16 @@ mod tests {
         assert_eq!(codex.len(), 2);
         assert!(!codex[0].exhausted() && codex[1].exhausted());
         assert!(codex[0].resets_at_ms.unwrap() > now_ms());
+        // Kiro: 40 of 50 used, plus an active trial of 500 with 60 used, a bonus expired.
+        let kiro = parse_kiro(
+            &json!({"nextDateReset": 1798761600.0, "subscriptionInfo": {"subscriptionTitle": "KIRO FREE"},
+            "usageBreakdownList": [{"resourceType": "AGENTIC_REQUEST", "currentUsage": 40, "currentUsageWithPrecision": 40.0,
+                "usageLimit": 50, "usageLimitWithPrecision": 50.0,
+                "freeTrialInfo": {"freeTrialStatus": "ACTIVE", "currentUsageWithPrecision": 60.0, "usageLimitWithPrecision": 500.0},
+                "bonuses": [{"currentUsage": 5, "usageLimit": 100, "status": "EXPIRED"}]}]}),
+        );
+        assert_eq!(kiro.len(), 1);
+        assert_eq!((kiro[0].name.as_str(), kiro[0].used_percent), ("monthly", 18.18));
+        assert_eq!(kiro[0].resets_at_ms, Some(1798761600000));
     }
 }

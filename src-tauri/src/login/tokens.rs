@@ -144,8 +144,13 @@ pub async fn refresh(
     let Some(refresh_token) = creds.refresh_token.as_deref() else {
         return Err(LoginError::NeedsLogin("the login has no refresh token".into(), creds.kind));
     };
-    let fields =
-        [("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", client_id(creds.kind))];
+    let mut fields =
+        vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", client_id(creds.kind))];
+    let secret;
+    if creds.kind == LoginKind::GeminiCli {
+        secret = super::gemini::client_secret(endpoints, creds.client_secret.as_deref())?;
+        fields.push(("client_secret", secret.as_str()));
+    }
     let answer = token_request(http, creds.kind, &endpoints.get("token-url"), &fields).await?;
     Ok(credentials_from(creds.kind, &answer, Some(creds)))
 }
@@ -160,6 +165,8 @@ pub struct LoginAuth {
     pub base_url: Option<String>,
     /// Kiro: the profile the request body names.
     pub profile_arn: Option<String>,
+    /// Gemini CLI: the Google Cloud project Code Assist requests name.
+    pub project: Option<String>,
 }
 
 fn header(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -189,7 +196,7 @@ pub fn auth_of(creds: &Credentials) -> LoginAuth {
             header(&mut headers, "x-github-api-version", COPILOT_API_VERSION);
             base_url = creds.resource_url.as_ref().map(|api| api.trim_end_matches('/').to_string());
         }
-        LoginKind::Kiro => {}
+        LoginKind::Kiro | LoginKind::GeminiCli => {}
         LoginKind::Qwen => {
             base_url = creds.resource_url.as_ref().map(|host| {
                 let host = host.trim_end_matches('/');
@@ -202,7 +209,13 @@ pub fn auth_of(creds: &Credentials) -> LoginAuth {
             })
         }
     }
-    LoginAuth { token: creds.access_token.clone(), headers, base_url, profile_arn: creds.profile_arn.clone() }
+    LoginAuth {
+        token: creds.access_token.clone(),
+        headers,
+        base_url,
+        profile_arn: creds.profile_arn.clone(),
+        project: creds.project.clone(),
+    }
 }
 
 /// One account's login, shared by the requests that use it.

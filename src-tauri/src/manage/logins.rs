@@ -66,10 +66,20 @@ impl Manager {
         let http = Self::login_http();
         let creds = match kind {
             LoginKind::Claude | LoginKind::Codex => self.login_authcode(kind, &endpoints, &http, ui).await?,
+            LoginKind::GeminiCli => {
+                let creds = self.login_authcode(kind, &endpoints, &http, ui).await?;
+                Self::gemini_set_up(&http, &endpoints, creds, ui, poll_unit).await?
+            }
             LoginKind::Kiro => {
                 let device = crate::login::kiro::start(&http, &endpoints).await?;
                 ui.device_code(&device.user_code, &device.url);
-                crate::login::kiro::poll(&http, &endpoints, &device, poll_unit).await?
+                let mut creds = crate::login::kiro::poll(&http, &endpoints, &device, poll_unit).await?;
+                if crate::login::kiro::is_identity_center(&endpoints) {
+                    creds.profile_arn = crate::login::kiro::profile(&http, &endpoints, &creds.access_token).await?;
+                    let profile = creds.profile_arn.as_deref().unwrap_or("none: requests name no profile");
+                    ui.say(&format!("CodeWhisperer profile: {profile}"));
+                }
+                creds
             }
             LoginKind::Copilot | LoginKind::Qwen => {
                 let pkce = (kind == LoginKind::Qwen).then(pkce::Pkce::new);
@@ -124,12 +134,52 @@ impl Manager {
         Ok(tokens::credentials_from(kind, &answer, None))
     }
 
+    /// A Google login made ready for Code Assist: its email, and its project (set up on a
+    /// first sign-in).
+    async fn gemini_set_up(
+        http: &reqwest::Client,
+        endpoints: &Endpoints,
+        mut creds: Credentials,
+        ui: &dyn LoginUi,
+        poll_unit: Duration,
+    ) -> Result<Credentials> {
+        if creds.email.is_none() {
+            creds.email = crate::login::gemini::email(http, endpoints, &creds.access_token).await?;
+        }
+        creds.client_secret = Some(crate::login::gemini::client_secret(endpoints, creds.client_secret.as_deref())?);
+        ui.say("Finding the account's Code Assist project…");
+        let creds = crate::login::gemini::set_up(http, endpoints, creds, poll_unit).await?;
+        ui.say(&format!(
+            "Code Assist project {} ({})",
+            creds.project.as_deref().unwrap_or("?"),
+            creds.plan.as_deref().unwrap_or("tier unknown")
+        ));
+        Ok(creds)
+    }
+
     /// Imports the login `kind`'s official CLI saved under `home`.
     pub async fn login_import(&self, kind: LoginKind, home: &Path, label: &str) -> Result<AccountRecord> {
         let (mut creds, _from) = import::read(kind, home)?;
-        if kind == LoginKind::Copilot {
-            let endpoints = self.login_endpoints(kind).await?;
-            creds = tokens::copilot_token(&Self::login_http(), &endpoints, creds).await?;
+        let endpoints = self.login_endpoints(kind).await?;
+        let http = Self::login_http();
+        match kind {
+            LoginKind::Copilot => creds = tokens::copilot_token(&http, &endpoints, creds).await?,
+            // An Identity Center login saved without its profile: looked up (best effort; a
+            // Builder ID login has none).
+            LoginKind::Kiro if creds.profile_arn.is_none() && creds.client_id.is_some() => {
+                match crate::login::kiro::profile(&http, &endpoints, &creds.access_token).await {
+                    Ok(arn) => creds.profile_arn = arn,
+                    Err(e) => tracing::debug!("no CodeWhisperer profile for the imported Kiro login: {e}"),
+                }
+            }
+            LoginKind::GeminiCli => {
+                // Gemini CLI keeps no project in its file: found again, with a live token.
+                if creds.access_token.is_empty() || creds.expires_within(now_ms(), kind.refresh_lead()) {
+                    creds = tokens::refresh(&http, &endpoints, &creds).await?;
+                }
+                creds = Self::gemini_set_up(&http, &endpoints, creds, &Silent, Duration::from_secs(1)).await?;
+            }
+            _ => {}
         }
         self.login_save(creds, label).await
     }
@@ -217,6 +267,16 @@ impl Manager {
         Ok(store::accounts::save_quota(&self.store, account, now_ms(), &json).await?)
     }
 
+    /// Every stored quota, as the dashboard shows it.
+    pub async fn stored_quotas(&self) -> Result<Vec<StoredQuota>> {
+        Ok(self
+            .quotas()
+            .await?
+            .into_iter()
+            .map(|(account_id, fetched_at_ms, windows)| StoredQuota { account_id, fetched_at_ms, windows })
+            .collect())
+    }
+
     /// Every stored quota: account → (fetched at ms, windows).
     pub async fn quotas(&self) -> Result<Vec<(i64, i64, Vec<Window>)>> {
         Ok(store::accounts::quotas(&self.store)
@@ -248,6 +308,26 @@ impl Manager {
             }
         }
     }
+}
+
+/// A flow's UI that shows nothing (an import asks the user nothing).
+struct Silent;
+
+impl LoginUi for Silent {
+    fn open_url(&self, _: &str) {}
+    fn device_code(&self, _: &str, _: &str) {}
+    fn say(&self, _: &str) {}
+    fn pasted_url(&self) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async { None })
+    }
+}
+
+/// A login account's quota windows as last read, and when.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredQuota {
+    pub account_id: i64,
+    pub fetched_at_ms: i64,
+    pub windows: Vec<Window>,
 }
 
 /// The manager as the gateway's keeper of refreshed logins.
@@ -402,16 +482,43 @@ pub struct LoginChoice {
     pub terms_risk: &'static str,
     /// `browser` (authorization code) or `device` (a code to enter).
     pub flow: &'static str,
+    /// Settings to fill in before signing in, where the login needs some.
+    pub options: Vec<LoginOption>,
 }
 
-pub fn login_choices() -> Vec<LoginChoice> {
-    LoginKind::ALL
-        .iter()
-        .map(|k| LoginChoice {
-            provider: k.provider_id(),
-            name: k.name(),
-            terms_risk: k.terms_risk(),
-            flow: if matches!(k, LoginKind::Claude | LoginKind::Codex) { "browser" } else { "device" },
-        })
-        .collect()
+/// One setting shown with a login (`login.PROVIDER.NAME`), with its value now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoginOption {
+    pub setting: String,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub value: String,
+}
+
+impl Manager {
+    /// Every login the dashboard offers, with its terms risk and its settings.
+    pub async fn login_choices(&self) -> Result<Vec<LoginChoice>> {
+        let settings = store::settings::all(&self.store).await?;
+        Ok(LoginKind::ALL
+            .iter()
+            .map(|&k| LoginChoice {
+                provider: k.provider_id(),
+                name: k.name(),
+                terms_risk: k.terms_risk(),
+                flow: if matches!(k, LoginKind::Claude | LoginKind::Codex | LoginKind::GeminiCli) {
+                    "browser"
+                } else {
+                    "device"
+                },
+                options: crate::login::endpoints::user_options(k)
+                    .iter()
+                    .map(|(name, label, help)| {
+                        let setting = crate::login::endpoints::setting_name(k, name);
+                        let value = settings.get(&setting).cloned().unwrap_or_default();
+                        LoginOption { setting, label, help, value }
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
 }

@@ -84,9 +84,9 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
     // it takes API keys.
     let catalog_auth = entry.filter(|e| e.kind == kind && !(e.auth == AuthStyle::Login && req.kind.is_some()));
     let auth = req.auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
-    if auth == AuthStyle::Login && req.id.parse::<crate::login::LoginKind>().is_err() {
+    if auth == AuthStyle::Login && crate::login::LoginKind::of_provider(&req.id).is_none() {
         return Err(ManageError::Invalid(format!(
-            "--auth login is for the subscription providers (claude, codex, copilot, qwen, kiro), not '{}'",
+            "--auth login is for the subscription providers (claude, codex, copilot, gemini-cli, qwen, kiro), not '{}'",
             req.id
         )));
     }

@@ -2,7 +2,8 @@
 //! Chat Completions, Anthropic Messages, OpenAI Responses and Gemini, each JSON and streamed.
 //! It answers deterministically, calls a tool when asked, thinks when asked, injects faults by
 //! API key, logs what it received, and counts whether each stream ran to its end or was cut
-//! off by the caller. It also embeds (`embeddings`: OpenAI-style and Gemini routes).
+//! off by the caller. It also embeds (`embeddings`: OpenAI-style and Gemini routes), and serves
+//! Gemini Code Assist (`code_assist`) and Kiro (`kiro`) as subscription logins reach them.
 //!
 //! The answer: text `w0 w1 ... w{N-1}` (N = `chunks`, one stream event per piece). When the
 //! request defines tools and its last user turn says "use the tool", the answer is one call to
@@ -19,6 +20,7 @@
 #![allow(dead_code)]
 
 mod anthropic;
+mod code_assist;
 pub mod embeddings;
 mod gemini;
 pub mod kiro;
@@ -101,6 +103,8 @@ impl MockProvider {
             .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
             .route("/v1/responses", post(responses::responses))
             .route("/v1beta/models/{*rest}", post(gemini::generate))
+            .route("/v1internal:generateContent", post(code_assist::generate_content))
+            .route("/v1internal:streamGenerateContent", post(code_assist::stream_generate_content))
             .route("/v1/models", get(models))
             .route("/files/{name}", get(file))
             .with_state(state.clone());

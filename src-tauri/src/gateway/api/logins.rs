@@ -1,7 +1,7 @@
 //! /api routes for subscription logins: the choices (with each provider's terms risk), a
 //! sign-in started for the dashboard and followed by polling, the address pasted when the
-//! callback port is taken, an import from the official CLI on this machine, and an account's
-//! quota. Each reads its request and calls `manage`.
+//! callback port is taken, an import from the official CLI on this machine, and the quotas
+//! (one account's read now, or every account's as last read). Each reads its request and calls `manage`.
 
 use super::{json, ApiResult, Body};
 use crate::gateway::error::ApiError;
@@ -14,8 +14,8 @@ fn kind(provider: &str) -> Result<LoginKind, ApiError> {
     provider.parse().map_err(ApiError::bad_request)
 }
 
-pub async fn choices() -> ApiResult {
-    Ok(json(crate::manage::logins::login_choices()))
+pub async fn choices(State(app): State<AppState>) -> ApiResult {
+    Ok(json(app.manager.login_choices().await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -57,4 +57,10 @@ pub async fn import(State(app): State<AppState>, Path(provider): Path<String>) -
 
 pub async fn quota(State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
     Ok(json(app.manager.account_quota(id).await?))
+}
+
+/// Every login account's quota as last read (at start, every `quota-refresh-secs`, and from
+/// answers' headers).
+pub async fn quotas(State(app): State<AppState>) -> ApiResult {
+    Ok(json(app.manager.stored_quotas().await?))
 }

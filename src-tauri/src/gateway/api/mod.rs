@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/accounts/{id}", patch(config::account_set).delete(config::account_remove))
         .route("/api/accounts/{id}/test", post(config::account_test))
         .route("/api/accounts/{id}/quota", get(logins::quota))
+        .route("/api/quotas", get(logins::quotas))
         .route("/api/logins", get(logins::choices))
         .route("/api/logins/{provider}", post(logins::begin))
         .route("/api/logins/{provider}/import", post(logins::import))
