@@ -3,7 +3,9 @@
 //! Screenshots of every page land in target/ui-screenshots (kept by CI as artifacts).
 
 use crate::common::mock::{MockConfig, MockProvider};
+use crate::common::mock_auth::MockAuth;
 use crate::common::Env;
+use serde_json::json;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -31,6 +33,19 @@ async fn a_user_configures_and_watches_the_gateway_in_a_browser() {
     }
     let mock = MockProvider::start(MockConfig::default()).await;
     let env = Env::new();
+    // A Claude Code login saved on this machine, for the page's import, and its usage endpoint
+    // answering a used-up 5-hour window.
+    let auth = MockAuth::start().await;
+    env.ok(&["settings", "set", "login.claude.usage-url", &auth.url("/claude/usage")]);
+    let day_ms = 86_400_000i64;
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let saved = json!({"claudeAiOauth": {"accessToken": "sk-ant-oat01-ui", "refreshToken": "sk-ant-ort01-ui",
+        "expiresAt": now_ms + day_ms, "subscriptionType": "max"}});
+    std::fs::create_dir_all(env.dir.path().join(".claude")).unwrap();
+    std::fs::write(env.dir.path().join(".claude/.credentials.json"), saved.to_string()).unwrap();
+    *auth.state.claude_usage.lock().unwrap() = json!({
+        "five_hour": {"utilization": 100.0, "resets_at": "2099-01-01T00:00:00Z"},
+        "seven_day": {"utilization": 41.0, "resets_at": "2099-01-05T00:00:00Z"}});
     let gw = env.serve().await;
     let shots = format!("{ROOT}/target/ui-screenshots");
     let out = tokio::process::Command::new("node")
@@ -50,6 +65,7 @@ async fn a_user_configures_and_watches_the_gateway_in_a_browser() {
 
     // What the browser did is what the store holds.
     assert!(env.ok(&["provider", "list"]).contains("mockai"));
+    assert!(env.ok(&["account", "list"]).contains("max"), "the imported Claude login");
     assert!(env.ok(&["combo", "list"]).contains("coding"));
     let keys = env.ok(&["key", "list"]);
     assert!(keys.contains("browser") && keys.contains("revoked"), "{keys}");

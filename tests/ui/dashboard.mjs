@@ -109,11 +109,32 @@ try {
   if (hint.includes('mock-key-1234567890')) throw new Error('the whole API key is shown');
   // Subscription logins: a button per provider, each with its terms risk beside it.
   const logins = await page.$$eval('[data-login]', (rows) => rows.map((r) => r.getAttribute('data-login')));
-  for (const p of ['claude', 'codex', 'copilot', 'qwen', 'kiro']) {
+  for (const p of ['claude', 'codex', 'copilot', 'gemini-cli', 'qwen', 'kiro']) {
     if (!logins.includes(p)) throw new Error(`no ${p} login on the Providers page: ${logins}`);
   }
   const risk = await page.textContent('[data-login="claude"] .risk');
   if (!risk.includes('Anthropic')) throw new Error(`no terms risk beside the Claude login: ${risk}`);
+  const geminiRisk = await page.textContent('[data-login="gemini-cli"] .risk');
+  if (!geminiRisk.includes('HIGH RISK')) throw new Error(`Gemini CLI's login is not marked high risk: ${geminiRisk}`);
+  // A login's own settings beside it: Kiro's Identity Center region, checked by the gateway.
+  const region = '[data-login="kiro"] [id="setting-login.kiro.region"]';
+  const regionForm = `[data-login="kiro"] form.setting:has([id="setting-login.kiro.region"])`;
+  await page.fill(region, 'Frankfurt');
+  await page.click(`${regionForm} button`);
+  await page.waitForSelector(`${regionForm} .error`);
+  await page.fill(region, 'eu-central-1');
+  await page.click(`${regionForm} button`);
+  await page.waitForSelector(`${regionForm} .ok`);
+  // A login imported from this machine: its row shows the plan, the token's expiry and, read
+  // now, its quota windows (the 5-hour one used up).
+  await page.click('[data-login="claude"] button:has-text("Import from this machine")');
+  await page.waitForSelector('[data-login-account]');
+  const details = await page.textContent('[data-login-account]');
+  if (!details.includes('max') || !details.includes('token renews within')) throw new Error(`login details: ${details}`);
+  await page.click('[data-login-account] button:has-text("Read quota")');
+  await page.waitForSelector('[data-login-account] .quota-window.used-up[data-window="5h"]');
+  const weekly = await page.textContent('[data-login-account] [data-window="weekly"]');
+  if (!weekly.includes('41 % used')) throw new Error(`weekly window: ${weekly}`);
   await noHorizontalScroll('providers');
   await shot('providers');
 

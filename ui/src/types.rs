@@ -86,6 +86,38 @@ pub struct Account {
     pub key_hint: String,
     pub needs_attention: Option<String>,
     pub max_concurrent: Option<i64>,
+    /// A subscription login (None: an API key).
+    #[serde(default)]
+    pub login: Option<AccountLogin>,
+}
+
+/// What is shown of a login account's login (never a token).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct AccountLogin {
+    pub kind: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
+}
+
+/// One quota window of a login account.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct QuotaWindow {
+    pub name: String,
+    pub used_percent: f64,
+    #[serde(default)]
+    pub resets_at_ms: Option<i64>,
+}
+
+/// A login account's quota as last read.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct StoredQuota {
+    pub account_id: i64,
+    pub fetched_at_ms: i64,
+    pub windows: Vec<QuotaWindow>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -318,6 +350,17 @@ pub struct LoginChoice {
     pub name: String,
     pub terms_risk: String,
     pub flow: String,
+    #[serde(default)]
+    pub options: Vec<LoginOption>,
+}
+
+/// A setting to fill in before signing in (`login.PROVIDER.NAME`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct LoginOption {
+    pub setting: String,
+    pub label: String,
+    pub help: String,
+    pub value: String,
 }
 
 /// A sign-in started from the dashboard, as the server follows it.

@@ -2,11 +2,13 @@
 //! the buttons; "Sign in" starts the flow on the server (the sign-in address to open, or the
 //! device code to enter, shows here, with a field for the address when the callback port is
 //! taken) and follows it until the account is saved; "Import" takes the login the official
-//! CLI saved on the machine Switchyard runs on.
+//! CLI saved on the machine Switchyard runs on. A login account's row shows who it is, its
+//! plan, when its token expires, and its quota windows (`LoginDetails`).
 
 use crate::api::{self, encode};
+use crate::components::Loaded;
 use crate::components::{live, load, show, Status};
-use crate::types::{LoginChoice, PendingLogin};
+use crate::types::{AccountLogin, LoginChoice, PendingLogin, QuotaWindow, StoredQuota};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -113,6 +115,11 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
         <div class="login-row" data-login=provider.clone()>
             <h3>{choice.name.clone()}</h3>
             <p class="muted risk"><strong>"Terms: "</strong>{choice.terms_risk.clone()}</p>
+            <div class="login-options">
+                {choice.options.iter().map(|o| view! {
+                    <crate::pages::settings::SettingRow name=o.setting.clone() label=o.label.clone() help=o.help.clone() value=o.value.clone()/>
+                }).collect_view()}
+            </div>
             <div class="row">
                 <button type="button" class="primary" on:click=start aria-label=format!("Sign in to {}", choice.name)>"Sign in"</button>
                 <button type="button" on:click=import aria-label=format!("Import the {} login saved on this machine", choice.name)>"Import from this machine"</button>
@@ -141,5 +148,74 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
             })}
             {status.view()}
         </div>
+    }
+}
+
+/// "3 h 05 min", "2 d 4 h" or "40 s" until `at_ms`.
+fn until(at_ms: i64, now_ms: i64) -> String {
+    let secs = ((at_ms - now_ms) / 1000).max(0);
+    match secs {
+        s if s >= 2 * 86_400 => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 3600 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// A login account's email, plan, token expiry and quota windows (as last read, or read now
+/// with the button).
+#[component]
+pub fn LoginDetails(account_id: i64, login: AccountLogin, quotas: Loaded<Vec<StoredQuota>>) -> impl IntoView {
+    let status = Status::new();
+    let read_now = RwSignal::new(None::<Vec<QuotaWindow>>);
+    let read = move |_| {
+        status.0.set(Some(Ok("Reading…".into())));
+        spawn_local(async move {
+            match api::get::<Vec<QuotaWindow>>(format!("/api/accounts/{account_id}/quota")).await {
+                Ok(windows) => {
+                    status.0.set(None);
+                    read_now.set(Some(windows));
+                }
+                Err(e) => status.failed(e),
+            }
+        });
+    };
+    let windows = move || {
+        read_now.get().or_else(|| {
+            let stored = quotas.get().and_then(Result::ok).unwrap_or_default();
+            stored.into_iter().find(|q| q.account_id == account_id).map(|q| q.windows)
+        })
+    };
+    let now = js_sys::Date::now() as i64;
+    let who = [login.email.clone(), login.plan.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    let expiry = login.expires_at_ms.map(|at| {
+        if at <= now {
+            "token expired: renewed on the next request".to_string()
+        } else {
+            format!("token renews within {}", until(at, now))
+        }
+    });
+    view! {
+        <span class="login-details" data-login-account=account_id>
+            <span class="muted">{who}</span>
+            {expiry.map(|e| view! { <span class="muted">{e}</span> })}
+            {move || match windows() {
+                None => view! { <span class="muted">"quota not read yet"</span> }.into_any(),
+                Some(list) if list.is_empty() => view! { <span class="muted">"no quota reported"</span> }.into_any(),
+                Some(list) => list.into_iter().map(|w| {
+                    let reset = w.resets_at_ms.map(|at| format!(", resets in {}", until(at, js_sys::Date::now() as i64))).unwrap_or_default();
+                    let class = if w.used_percent >= 100.0 { "quota-window used-up" } else { "quota-window" };
+                    view! {
+                        <span class=class data-window=w.name.clone()>
+                            <strong>{w.name.clone()}</strong>
+                            <progress max="100" value=w.used_percent.min(100.0)></progress>
+                            <span class="muted">{format!("{:.0} % used{reset}", w.used_percent)}</span>
+                        </span>
+                    }
+                }).collect_view().into_any(),
+            }}
+            <button type="button" class="small" on:click=read aria-label="Read this account's quota now">"Read quota"</button>
+            {status.view()}
+        </span>
     }
 }

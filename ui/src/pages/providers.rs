@@ -5,7 +5,7 @@
 
 use crate::api::{self, encode};
 use crate::components::{act, live, load, ordered_list, show, Status};
-use crate::types::{Account, CatalogEntry, Cooldown, ProbeResult, Provider};
+use crate::types::{Account, CatalogEntry, Cooldown, ProbeResult, Provider, StoredQuota};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
@@ -43,6 +43,12 @@ pub fn Providers() -> impl IntoView {
         live.usage_tick.get();
         api::get::<Vec<Cooldown>>("/api/cooldowns")
     });
+    // Login accounts' quotas as last read (the gateway reads them every few minutes).
+    let quotas = load(move || {
+        live.config_tick.get();
+        live.usage_tick.get();
+        api::get::<Vec<StoredQuota>>("/api/quotas")
+    });
     view! {
         <h1>"Providers"</h1>
         {show(catalog, |c| {
@@ -55,7 +61,7 @@ pub fn Providers() -> impl IntoView {
             if list.is_empty() {
                 return view! { <p class="muted">"No provider yet."</p> }.into_any();
             }
-            list.into_iter().map(|p| view! { <ProviderCard provider=p accounts=accounts cooldowns=cooldowns/> }).collect_view().into_any()
+            list.into_iter().map(|p| view! { <ProviderCard provider=p accounts=accounts cooldowns=cooldowns quotas=quotas/> }).collect_view().into_any()
         })}
     }
 }
@@ -168,6 +174,7 @@ fn ProviderCard(
     provider: Provider,
     accounts: crate::components::Loaded<Vec<Account>>,
     cooldowns: crate::components::Loaded<Vec<Cooldown>>,
+    quotas: crate::components::Loaded<Vec<StoredQuota>>,
 ) -> impl IntoView {
     let status = Status::new();
     let id = provider.id.clone();
@@ -232,14 +239,19 @@ fn ProviderCard(
                 </select>
             </label>
             {move || mine.get().is_empty().then(|| view! { <p class="muted">"No account."</p> })}
-            {ordered_list("Accounts, first used first", mine, move |_, a| view! { <AccountRow account=a status=status cooldowns=cooldowns/> }, reordered)}
+            {ordered_list("Accounts, first used first", mine, move |_, a| view! { <AccountRow account=a status=status cooldowns=cooldowns quotas=quotas/> }, reordered)}
             {status.view()}
         </section>
     }
 }
 
 #[component]
-fn AccountRow(account: Account, status: Status, cooldowns: crate::components::Loaded<Vec<Cooldown>>) -> impl IntoView {
+fn AccountRow(
+    account: Account,
+    status: Status,
+    cooldowns: crate::components::Loaded<Vec<Cooldown>>,
+    quotas: crate::components::Loaded<Vec<StoredQuota>>,
+) -> impl IntoView {
     let id = account.id;
     let test = move |_| {
         spawn_local(async move {
@@ -297,6 +309,7 @@ fn AccountRow(account: Account, status: Status, cooldowns: crate::components::Lo
             {cooling}
             <button type="button" class="small" on:click=test aria-label=format!("Test {name}")>"Test"</button>
             <button type="button" class="small danger" on:click=remove aria-label=format!("Remove {name}")>"Remove"</button>
+            {account.login.clone().map(|login| view! { <super::logins::LoginDetails account_id=id login quotas/> })}
         </span>
     }
 }

@@ -96,7 +96,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Gateway"</h2>
             {show(settings, |s| view! {
                 <div class="settings">
-                    {rows(&s).into_iter().map(|(name, label, help, value)| view! { <SettingRow name label help value/> }).collect_view()}
+                    {rows(&s).into_iter().map(|(name, label, help, value)| view! { <SettingRow name=name.to_string() label=label.to_string() help=help.to_string() value/> }).collect_view()}
                 </div>
             })}
         </section>
@@ -111,8 +111,9 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// One setting, saved on its own (also used beside the logins that need settings).
 #[component]
-fn SettingRow(name: &'static str, label: &'static str, help: &'static str, value: String) -> impl IntoView {
+pub fn SettingRow(name: String, label: String, help: String, value: String) -> impl IntoView {
     let status = Status::new();
     let current = RwSignal::new(value);
     let id = format!("setting-{name}");
