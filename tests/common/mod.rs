@@ -197,6 +197,16 @@ impl Gateway {
     pub fn chat_url(&self) -> String {
         format!("{}/v1/chat/completions", self.url)
     }
+
+    /// Runs a CLI change and waits until this gateway has reloaded its configuration (the log
+    /// says so), rather than sleeping for a guess that a loaded CI machine can outlast.
+    pub async fn change(&self, env: &Env, args: &[&str]) -> String {
+        let reloads = || self.log().matches("configuration reloaded").count();
+        let before = reloads();
+        let out = env.ok(args);
+        assert!(eventually(Duration::from_secs(10), || reloads() > before).await, "no reload after {args:?}");
+        out
+    }
 }
 
 pub fn http() -> reqwest::Client {

@@ -163,8 +163,7 @@ async fn rotation_strategies_spread_requests_as_named() {
     ] {
         let mut args = vec!["provider", "set", "p", "--strategy", strategy];
         args.extend(extra);
-        env.ok(&args);
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        gw.change(&env, &args).await;
         let before = mock.requests().len();
         run(6).await;
         let seen: Vec<String> = keys_seen(&mock)[before..].to_vec();
@@ -178,8 +177,7 @@ async fn rotation_strategies_spread_requests_as_named() {
         assert_eq!(seen, rotated[..6].to_vec(), "{strategy}");
     }
 
-    env.ok(&["provider", "set", "p", "--strategy", "least-used"]);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    gw.change(&env, &["provider", "set", "p", "--strategy", "least-used"]).await;
     let before = mock.requests().len();
     run(6).await;
     let mut counts = std::collections::HashMap::new();
@@ -356,14 +354,12 @@ async fn requests_go_through_the_configured_proxy() {
     let (s, _, _) = chat(&gw, "far/m", &[]).await;
     assert_eq!(s, 502, "no proxy: the host does not resolve");
 
-    env.ok(&["settings", "set", "proxy", &format!("http://{}", proxy.addr)]);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    gw.change(&env, &["settings", "set", "proxy", &format!("http://{}", proxy.addr)]).await;
     let (s, _, v) = chat(&gw, "far/m", &[]).await;
     assert_eq!(s, 200, "through the global proxy: {v}");
     assert_eq!(keys_seen(&proxy), ["far-key"]);
 
-    env.ok(&["provider", "set", "far", "--proxy", "none"]);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    gw.change(&env, &["provider", "set", "far", "--proxy", "none"]).await;
     assert_eq!(chat(&gw, "far/m", &[]).await.0, 502, "the provider opted out of the proxy");
     assert!(env.fails(&["provider", "set", "far", "--proxy", "ftp://x"]).contains("invalid --proxy"));
     assert!(env.fails(&["settings", "set", "proxy", "nonsense"]).contains("not a URL"));
@@ -406,8 +402,7 @@ async fn an_account_at_its_concurrency_cap_is_passed_over() {
     // Once the first answer is done, k1 serves again.
     assert_eq!(chat(&gw, "p/m", &[]).await.0, 200);
     assert_eq!(keys_seen(&mock).last().unwrap(), "k1-slow-600");
-    env.ok(&["account", "set", "2", "--enabled", "false"]);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    gw.change(&env, &["account", "set", "2", "--enabled", "false"]).await;
     let (a, b) = tokio::join!(chat(&gw, "p/m", &[]), async {
         tokio::time::sleep(Duration::from_millis(150)).await;
         chat(&gw, "p/m", &[]).await

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Long enough for `serve` to see a change made by the CLI (it polls every 250 ms).
-const RELOAD: Duration = Duration::from_millis(700);
 
 const LOG: &str = include_str!("../data/saver/cargo-build.txt");
 
@@ -64,13 +63,17 @@ async fn post(url: String, body: &Value, key: Option<&str>) -> u16 {
     req.send().await.unwrap().status().as_u16()
 }
 
-/// Waits for `n` usage records and returns their tokens_saved, oldest first.
+/// Waits for `n` usage records and returns their tokens_saved, in the order the requests started.
 async fn tokens_saved(env: &Env, n: usize) -> Vec<i64> {
     for _ in 0..80 {
         let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "100", "--json"])).unwrap();
         let rows = log.as_array().unwrap();
         if rows.len() >= n {
-            return rows.iter().rev().map(|r| r["tokens_saved"].as_i64().unwrap()).collect();
+            // A record is written when its request is done, tokens counted: order by start time.
+            let mut by_start: Vec<(i64, i64)> =
+                rows.iter().map(|r| (r["ts_ms"].as_i64().unwrap(), r["tokens_saved"].as_i64().unwrap())).collect();
+            by_start.sort_by_key(|&(ts, _)| ts);
+            return by_start.into_iter().map(|(_, saved)| saved).collect();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -150,11 +153,9 @@ async fn the_setting_and_a_keys_switch_turn_it_off() {
 
     assert_eq!(post(url.clone(), &body, Some(&off)).await, 200);
     assert_eq!(post(url.clone(), &body, Some(&on)).await, 200);
-    env.ok(&["settings", "set", "token-saver", "off"]);
-    tokio::time::sleep(RELOAD).await;
+    gw.change(&env, &["settings", "set", "token-saver", "off"]).await;
     assert_eq!(post(url.clone(), &body, Some(&on)).await, 200);
-    env.ok(&["key", "set", "2", "--token-saver", "on"]);
-    tokio::time::sleep(RELOAD).await;
+    gw.change(&env, &["key", "set", "2", "--token-saver", "on"]).await;
     assert_eq!(post(url.clone(), &body, Some(&on)).await, 200, "a key's own switch wins over the setting");
     assert_eq!(post(url, &body, None).await, 200, "no key: the setting");
 
