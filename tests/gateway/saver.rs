@@ -8,8 +8,6 @@ use crate::common::{http, Env};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Long enough for `serve` to see a change made by the CLI (it polls every 250 ms).
-
 const LOG: &str = include_str!("../data/saver/cargo-build.txt");
 
 /// One request per inbound API, each carrying LOG as a tool result, to `model` (Gemini: the
