@@ -2,10 +2,10 @@
 //! `/authorize` (auto-approves: redirects to the redirect URI with a code and the state),
 //! `/token` (JSON or form: the authorization-code grant checks the PKCE verifier against the
 //! challenge; the refresh grant issues new tokens and counts refreshes, slowly, so concurrent
-//! requests would show up as several; the device grant answers `authorization_pending`, then
-//! `slow_down`, then tokens), `/device/code`, Copilot's `/copilot/token` exchange, and usage
-//! endpoints whose answers a test sets; Google's userinfo and Code Assist setup in
-//! `mock_google`.
+//! requests would show up as several, or answers 503 while a test has it down; the device
+//! grant answers `authorization_pending`, then `slow_down`, then tokens), `/device/code`,
+//! Copilot's `/copilot/token` exchange, and usage endpoints whose answers a test sets;
+//! Google's userinfo and Code Assist setup in `mock_google`.
 //!
 //! Tokens are `tok-access-N` and `tok-refresh-N`, N counting every issue.
 
@@ -37,6 +37,8 @@ pub struct AuthState {
     /// Extra claims of Codex's id token and the resource URL of Qwen's tokens.
     pub resource_url: Mutex<String>,
     pub claude_usage: Mutex<Value>,
+    /// The authorization each Claude usage request carried.
+    pub usage_bearers: Mutex<Vec<String>>,
     pub copilot_user: Mutex<Value>,
     /// What Kiro's getUsageLimits answers, and the queries it was asked with.
     pub kiro_usage: Mutex<Value>,
@@ -45,6 +47,8 @@ pub struct AuthState {
     pub start_urls: Mutex<Vec<String>>,
     /// Refresh tokens refused from now on.
     pub revoked: Mutex<Vec<String>>,
+    /// Refresh requests still to be answered 503 (the token endpoint down for a moment).
+    pub refresh_outage: AtomicU64,
     /// Every token request's grant type, in order.
     pub grants: Mutex<Vec<String>>,
     /// Google's side (Gemini CLI's login and Code Assist).
@@ -74,7 +78,11 @@ impl MockAuth {
             .route("/copilot/token", get(copilot_token))
             .route(
                 "/claude/usage",
-                get(|State(s): State<Arc<AuthState>>| async move { Json(s.claude_usage.lock().unwrap().clone()) }),
+                get(|State(s): State<Arc<AuthState>>, headers: HeaderMap| async move {
+                    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    s.usage_bearers.lock().unwrap().push(bearer.to_string());
+                    Json(s.claude_usage.lock().unwrap().clone())
+                }),
             )
             .route(
                 "/copilot/user",
@@ -200,6 +208,10 @@ async fn token(State(s): State<Arc<AuthState>>, headers: HeaderMap, body: axum::
             let token = f.get("refresh_token").cloned().unwrap_or_default();
             if token.is_empty() || s.revoked.lock().unwrap().contains(&token) {
                 return error("invalid_grant");
+            }
+            if s.refresh_outage.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "temporarily_unavailable"})))
+                    .into_response();
             }
             // Slow on purpose: concurrent requests that each refreshed would be counted.
             tokio::time::sleep(Duration::from_millis(300)).await;

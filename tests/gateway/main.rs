@@ -15,6 +15,7 @@ mod errors;
 mod gemini_login;
 mod keys;
 mod live_reload;
+mod login_refresh;
 mod logins;
 mod passthrough;
 mod routing;

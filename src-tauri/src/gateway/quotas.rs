@@ -1,7 +1,8 @@
 //! The gateway's quota watch: every `quota-refresh-secs` (and once at start) it asks each
-//! login account's provider for its quota windows (Claude, Codex, Copilot, Gemini CLI; Codex and Claude
-//! also report theirs in each answer), stores them, and rests an account whose window is used up until it resets;
-//! routing then skips it, and it comes back by itself at the reset.
+//! login account's provider for its quota windows (Claude, Codex, Copilot, Gemini CLI, Kiro;
+//! Codex and Claude also report theirs in each answer), with the token renewed first when it is
+//! due, stores them, and rests an account whose window is used up until it resets; routing
+//! then skips it, and it comes back by itself at the reset.
 
 use super::{login_auth, AppState};
 use crate::login::endpoints::Endpoints;
@@ -17,6 +18,11 @@ async fn check_all(app: &AppState) {
         }
         let endpoints = Endpoints::new(kind, &config.settings.login_endpoints);
         for account in &provider.accounts {
+            // A token due for renewal is renewed first (the refresh requests share), so an idle
+            // account's quota stays readable; a refused refresh sets the account aside.
+            if login_auth::auth(app, provider, account).await.is_err() {
+                continue;
+            }
             let secret = account.secret.as_ref().map(|s| s.expose()).unwrap_or_default();
             let Ok(creds) = app.logins.current(account.id, secret).await else { continue };
             match quota::fetch(app.logins.http(), &endpoints, &creds).await {

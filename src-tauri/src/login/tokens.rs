@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Claude's OAuth beta flag: an OAuth bearer is accepted on the Messages API with it.
 pub const CLAUDE_OAUTH_BETA: &str = "oauth-2025-04-20";
@@ -223,6 +224,32 @@ struct Cell {
     /// The stored secret it was read from: a new login (another secret) replaces the cell.
     origin: u64,
     creds: tokio::sync::Mutex<Credentials>,
+    /// After an early refresh failed for a passing reason (network, 5xx), no other is tried
+    /// before this while the current token still works.
+    early_refresh_paused_until: Mutex<Option<Instant>>,
+}
+
+/// How long an early refresh that failed for a passing reason waits before it is tried again.
+const EARLY_REFRESH_RETRY: Duration = Duration::from_secs(30);
+
+/// A token still good for this long is used when its early refresh fails for a passing reason.
+const STILL_USABLE_MS: i64 = 30_000;
+
+impl Cell {
+    fn early_refresh_paused(&self) -> bool {
+        let paused = self.early_refresh_paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        paused.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause_early_refresh(&self) {
+        *self.early_refresh_paused_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + EARLY_REFRESH_RETRY);
+    }
+}
+
+/// Whether the token works for a while yet (a token without a known expiry is taken to).
+fn still_usable(creds: &Credentials, now_ms: i64) -> bool {
+    !creds.access_token.is_empty() && creds.expires_at_ms.is_none_or(|at| at - now_ms > STILL_USABLE_MS)
 }
 
 /// Stores a refreshed login (sealed) for an account.
@@ -262,7 +289,11 @@ impl Logins {
         }
         let creds: Credentials = serde_json::from_str(secret)
             .map_err(|e| LoginError::Flow(format!("account {account} holds no readable login ({e})")))?;
-        let cell = Arc::new(Cell { origin, creds: tokio::sync::Mutex::new(creds) });
+        let cell = Arc::new(Cell {
+            origin,
+            creds: tokio::sync::Mutex::new(creds),
+            early_refresh_paused_until: Mutex::default(),
+        });
         cells.insert(account, cell.clone());
         Ok(cell)
     }
@@ -284,7 +315,10 @@ impl Logins {
     }
 
     /// What a request of `account` (its stored `secret`) carries, refreshed first when the
-    /// token is within its kind's lead time of expiry.
+    /// token is within its kind's lead time of expiry. An early refresh that fails for a
+    /// passing reason (the token endpoint unreachable or failing) leaves the current token in
+    /// use while it still works, and is tried again after EARLY_REFRESH_RETRY; a refused one
+    /// (`NeedsLogin`) is told at once.
     pub async fn auth(
         &self,
         account: i64,
@@ -293,8 +327,18 @@ impl Logins {
     ) -> Result<LoginAuth, LoginError> {
         let cell = self.cell(account, secret)?;
         let mut creds = cell.creds.lock().await;
-        if creds.access_token.is_empty() || creds.expires_within(now_ms(), creds.kind.refresh_lead()) {
-            self.renew(account, &mut creds, settings).await?;
+        let now = now_ms();
+        let due = creds.access_token.is_empty() || creds.expires_within(now, creds.kind.refresh_lead());
+        let usable = still_usable(&creds, now);
+        if due && !(usable && cell.early_refresh_paused()) {
+            match self.renew(account, &mut creds, settings).await {
+                Ok(()) => {}
+                Err(e) if usable && !matches!(e, LoginError::NeedsLogin(..)) => {
+                    tracing::warn!(account, "early token refresh failed, the current token is used meanwhile: {e}");
+                    cell.pause_early_refresh();
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(auth_of(&creds))
     }
