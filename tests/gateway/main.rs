@@ -14,6 +14,7 @@ mod embeddings;
 mod errors;
 mod gemini_login;
 mod keys;
+mod kiro_shape;
 mod live_reload;
 mod login_refresh;
 mod logins;

@@ -6,19 +6,9 @@
 
 use super::codec::{DecodeError, SseEvent};
 use super::ir::{Message, Part, Request, Role, StopReason, StreamEvent};
+use super::kiro_shape::{self, texts};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-fn texts(parts: &[Part]) -> String {
-    parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn tool_results(parts: &[Part]) -> Vec<Value> {
     parts
@@ -40,11 +30,19 @@ fn user_message(m: &Message, model_id: &str, extra_text: Option<&str>) -> Value 
         content = if content.is_empty() { extra.to_string() } else { format!("{extra}\n\n{content}") };
     }
     let results = tool_results(&m.parts);
+    let images = kiro_shape::images(&m.parts);
     if content.is_empty() {
-        // Kiro refuses an empty message; a turn of tool results says so.
-        content = if results.is_empty() { "-".into() } else { "Tool results are attached.".into() };
+        // Kiro refuses an empty message; a turn of tool results or images says so.
+        content = match (results.is_empty(), images.is_empty()) {
+            (false, _) => "Tool results are attached.".into(),
+            (true, false) => "See the attached image.".into(),
+            (true, true) => "Continue".into(),
+        };
     }
     let mut message = json!({"content": content, "modelId": model_id, "origin": "AI_EDITOR"});
+    if !images.is_empty() {
+        message["images"] = Value::Array(images);
+    }
     if !results.is_empty() {
         message["userInputMessageContext"] = json!({"toolResults": results});
     }
@@ -64,18 +62,25 @@ fn assistant_message(m: &Message) -> Value {
             _ => None,
         })
         .collect();
-    let mut message = json!({"content": texts(&m.parts)});
+    let mut content = texts(&m.parts);
+    if content.is_empty() {
+        // Kiro refuses an empty assistant turn too.
+        content = if tool_uses.is_empty() { "(empty)".into() } else { " ".into() };
+    }
+    let mut message = json!({"content": content});
     if !tool_uses.is_empty() {
         message["toolUses"] = Value::Array(tool_uses);
     }
     message
 }
 
-/// The `generateAssistantResponse` body for `request` on `model_id`. The system prompt goes
-/// before the first user message's text (Kiro has no system field).
+/// The `generateAssistantResponse` body for `request` on `model_id`, its conversation and
+/// tools shaped as Kiro takes them (`kiro_shape`). The system prompt goes before the first
+/// user message's text (Kiro has no system field).
 pub fn encode_request(request: &Request, model_id: &str, profile_arn: Option<&str>, conversation_id: &str) -> Value {
     let system = request.system_text();
-    let mut messages: Vec<&Message> = request.messages.iter().collect();
+    let turns = kiro_shape::conversation(&request.messages);
+    let mut messages: Vec<&Message> = turns.iter().collect();
     // The current message is the last user turn; an answer to continue gets an empty one.
     let current = match messages.last() {
         Some(m) if m.role == Role::User => messages.pop(),
@@ -96,18 +101,8 @@ pub fn encode_request(request: &Request, model_id: &str, profile_arn: Option<&st
     let empty = Message { role: Role::User, parts: vec![] };
     let extra = (!system_used).then_some(system.as_deref()).flatten();
     let mut current = user_message(current.unwrap_or(&empty), model_id, extra);
-    if !request.tools.is_empty() {
-        let tools: Vec<Value> = request
-            .tools
-            .iter()
-            .map(|t| {
-                json!({"toolSpecification": {
-                    "name": t.name,
-                    "description": t.description.clone().unwrap_or_else(|| t.name.clone()),
-                    "inputSchema": {"json": t.parameters},
-                }})
-            })
-            .collect();
+    let tools = kiro_shape::tools(&request.tools, &turns);
+    if !tools.is_empty() {
         current["userInputMessageContext"]["tools"] = Value::Array(tools);
     }
     let mut body = json!({

@@ -11,6 +11,7 @@ pub mod eventstream;
 pub mod gemini;
 pub mod ir;
 pub mod kiro;
+pub mod kiro_shape;
 pub mod openai_chat;
 pub mod responses;
 #[cfg(test)]

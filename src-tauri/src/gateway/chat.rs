@@ -139,11 +139,11 @@ impl Job for ChatJob<'_> {
         }
         let mut request = self.decoded.clone().unwrap_or_default();
         request.model = candidate.upstream_model.clone();
+        if kiro || upstream_format == Format::Gemini {
+            inline_image_urls(self.app, &mut request).await?;
+        }
         if kiro {
             return super::kiro::prepare(candidate, &request);
-        }
-        if upstream_format == Format::Gemini {
-            inline_image_urls(self.app, &mut request).await?;
         }
         let body = serde_json::to_vec(&translate::encode_request(upstream_format, &request)).map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("cannot encode the request: {e}"))
@@ -215,7 +215,7 @@ async fn translated_answer(
     Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
 }
 
-/// Gemini takes no image URLs: fetch each and send it inline.
+/// Gemini and Kiro take no image URLs: fetch each and send it inline.
 async fn inline_image_urls(app: &AppState, request: &mut Request) -> Result<(), ApiError> {
     use base64::Engine;
     let images = request.messages.iter_mut().flat_map(|m| m.parts.iter_mut()).flat_map(|p| match p {
