@@ -3,15 +3,14 @@
 
 use crate::common::mock::{MockConfig, MockProvider};
 use crate::common::mock_auth::MockAuth;
-use crate::common::Env;
+use crate::common::{http, Env, Gateway};
 use crate::logins::{ask, point_at, write};
 use serde_json::{json, Value};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_messy_claude_code_conversation_is_sent_as_kiro_takes_it() {
-    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+/// A gateway with a Kiro login (imported) on `mock`.
+async fn kiro_gateway(auth: &MockAuth, mock: &MockProvider) -> (Env, Gateway) {
     let env = Env::new();
-    point_at(&env, &auth, "kiro");
+    point_at(&env, auth, "kiro");
     env.ok(&["provider", "add", "kiro", "--base-url", &mock.root_url()]);
     write(
         &env,
@@ -22,6 +21,13 @@ async fn a_messy_claude_code_conversation_is_sent_as_kiro_takes_it() {
     );
     env.ok(&["login", "kiro", "--import"]);
     let gw = env.serve().await;
+    (env, gw)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messy_claude_code_conversation_is_sent_as_kiro_takes_it() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let (_env, gw) = kiro_gateway(&auth, &mock).await;
     let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
     // Two user turns in a row, two parallel calls of which one is answered, a result answering
     // nothing, a call of a tool no longer declared, an image, a tool described at length and
@@ -65,4 +71,33 @@ async fn a_messy_claude_code_conversation_is_sent_as_kiro_takes_it() {
     let names: Vec<&str> = tools.iter().filter_map(|t| t["toolSpecification"]["name"].as_str()).collect();
     assert_eq!(names, ["Bash", "Read", "Glob"]);
     assert!(history[2]["userInputMessage"]["content"].as_str().unwrap().contains("[tool result for t0]\nold"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_asked_of_kiro_comes_back_as_thinking() {
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let (_env, gw) = kiro_gateway(&auth, &mock).await;
+    let body = json!({"model": "kiro/claude-sonnet-4.5", "max_tokens": 4000,
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "messages": [{"role": "user", "content": "think first"}]});
+    let (status, answer) = ask(&gw, "/v1/messages", body.clone()).await;
+    assert_eq!(status, 200, "{answer}\n{}", gw.log());
+    assert_eq!(answer["content"][0]["type"], "thinking", "{answer}");
+    assert_eq!(answer["content"][0]["thinking"], "Weighing it up.");
+    assert_eq!(answer["content"][1]["type"], "text");
+    assert!(answer["content"][1]["text"].as_str().unwrap().starts_with("w0"), "{answer}");
+    let mut streamed = body;
+    streamed["stream"] = json!(true);
+    let events = http().post(format!("{}/v1/messages", gw.url)).json(&streamed).send().await.unwrap();
+    let events = events.text().await.unwrap();
+    let thinking_at = events.find("\"thinking_delta\"").unwrap_or_else(|| panic!("no thinking delta: {events}"));
+    assert!(thinking_at < events.find("\"text_delta\"").unwrap(), "reasoning first: {events}");
+    assert!(!events.contains("<thin"), "no tag reaches the client: {events}");
+    let sent = mock.requests().pop().unwrap().json();
+    let asked =
+        sent["conversationState"]["currentMessage"]["userInputMessage"]["content"].as_str().unwrap().to_string();
+    assert!(
+        asked.starts_with("<thinking_mode>enabled</thinking_mode><max_thinking_length>2048</max_thinking_length>"),
+        "{asked}"
+    );
 }

@@ -1,12 +1,14 @@
 //! Kiro's chat API (CodeWhisperer's `generateAssistantResponse`): an IR request as its
 //! conversation state (the history of user and assistant turns, the current user message with
 //! its tools and tool results), and its answer, an AWS event stream whose frames
-//! (`assistantResponseEvent`, `toolUseEvent`, …) become IR stream events. The frames reach the
+//! (`assistantResponseEvent`, `toolUseEvent`, …) become IR stream events, an opening
+//! `<thinking>` block as reasoning (`kiro_thinking`). The frames reach the
 //! decoder as `SseEvent`s: the event type as the name, the JSON payload as the data.
 
 use super::codec::{DecodeError, SseEvent};
 use super::ir::{Message, Part, Request, Role, StopReason, StreamEvent};
 use super::kiro_shape::{self, texts};
+use super::kiro_thinking::{self, ThinkingSplitter};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -62,7 +64,7 @@ fn assistant_message(m: &Message) -> Value {
             _ => None,
         })
         .collect();
-    let mut content = texts(&m.parts);
+    let mut content = kiro_thinking::written_back(&m.parts) + &texts(&m.parts);
     if content.is_empty() {
         // Kiro refuses an empty assistant turn too.
         content = if tool_uses.is_empty() { "(empty)".into() } else { " ".into() };
@@ -76,9 +78,13 @@ fn assistant_message(m: &Message) -> Value {
 
 /// The `generateAssistantResponse` body for `request` on `model_id`, its conversation and
 /// tools shaped as Kiro takes them (`kiro_shape`). The system prompt goes before the first
-/// user message's text (Kiro has no system field).
+/// user message's text (Kiro has no system field), after the tags that turn reasoning on when
+/// the request asks for it.
 pub fn encode_request(request: &Request, model_id: &str, profile_arn: Option<&str>, conversation_id: &str) -> Value {
-    let system = request.system_text();
+    let system = match (request.reasoning.as_ref().map(kiro_thinking::mode_tags), request.system_text()) {
+        (Some(tags), Some(system)) => Some(format!("{tags}\n\n{system}")),
+        (tags, system) => tags.or(system),
+    };
     let turns = kiro_shape::conversation(&request.messages);
     let mut messages: Vec<&Message> = turns.iter().collect();
     // The current message is the last user turn; an answer to continue gets an empty one.
@@ -125,6 +131,8 @@ pub struct Decoder {
     started: bool,
     /// Tool use id → the index of its call in this answer.
     tools: HashMap<String, usize>,
+    /// The answer's opening `<thinking>` block, told as reasoning.
+    thinking: ThinkingSplitter,
     finished: bool,
 }
 
@@ -146,7 +154,7 @@ impl Decoder {
         match e.event.as_str() {
             "assistantResponseEvent" => {
                 if let Some(text) = data.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-                    out.push(StreamEvent::TextDelta(text.to_string()));
+                    out.extend(self.thinking.push(text));
                 }
             }
             "toolUseEvent" => {
@@ -155,6 +163,7 @@ impl Decoder {
                 let index = match self.tools.get(&id) {
                     Some(i) => *i,
                     None => {
+                        out.extend(self.thinking.finish());
                         self.tools.insert(id.clone(), next);
                         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
                         out.push(StreamEvent::ToolCallStart { index: next, id, name });
@@ -203,7 +212,9 @@ impl Decoder {
         }
         self.finished = true;
         let stop = if self.tools.is_empty() { StopReason::EndTurn } else { StopReason::ToolUse };
-        vec![StreamEvent::Finish(stop)]
+        let mut out = self.thinking.finish();
+        out.push(StreamEvent::Finish(stop));
+        out
     }
 }
 

@@ -12,6 +12,7 @@ pub mod gemini;
 pub mod ir;
 pub mod kiro;
 pub mod kiro_shape;
+pub mod kiro_thinking;
 pub mod openai_chat;
 pub mod responses;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The mock's Kiro route (`POST /generateAssistantResponse`): the answer as AWS event-stream
-//! frames, `assistantResponseEvent`s carrying `w0`, ` w1`, …, or, when the current message
+//! frames, `assistantResponseEvent`s carrying `w0`, ` w1`, … (after a `<thinking>` block
+//! when the prompt turns reasoning on), or, when the current message
 //! defines tools and says "use the tool", `toolUseEvent`s calling the first tool with
 //! `{"city":"Paris"}` in three pieces; then a `meteringEvent` and a `metadataEvent` with the
 //! token counts (as the mock's other routes count them). A conversation that breaks one of
@@ -51,6 +52,12 @@ pub async fn generate(State(state): State<MockState>, headers: HeaderMap, body: 
             frames.push(frame("toolUseEvent", event));
         }
     } else {
+        if String::from_utf8_lossy(&body).contains("<thinking_mode>enabled</thinking_mode>") {
+            // Reasoning asked for: Kiro writes it first, in a block whose tags arrive cut.
+            for piece in ["<thin", "king>Weighing it", " up.</thi", "nking>\n\n"] {
+                frames.push(frame("assistantResponseEvent", json!({"content": piece})));
+            }
+        }
         for i in 0..state.config.chunks {
             frames.push(frame("assistantResponseEvent", json!({"content": answer_piece(i)})));
         }
