@@ -62,6 +62,9 @@ pub struct ProviderRuntime {
     /// Overrides of the global timeouts, in seconds.
     pub first_byte_timeout: Option<u64>,
     pub stall_timeout: Option<u64>,
+    /// The subscription login its accounts hold (None: API keys), decided once here rather
+    /// than on every request.
+    pub login: Option<crate::login::LoginKind>,
     /// Enabled accounts, in priority order.
     pub accounts: Vec<Arc<AccountRuntime>>,
 }
@@ -135,6 +138,9 @@ impl ConfigSnapshot {
                     proxy: proxy_choice(p.proxy.as_deref(), &settings),
                     first_byte_timeout: p.first_byte_timeout_secs.map(|s| s.max(1) as u64),
                     stall_timeout: p.stall_timeout_secs.map(|s| s.max(1) as u64),
+                    login: (p.auth == crate::providers::AuthStyle::Login)
+                        .then(|| crate::login::LoginKind::of_provider(&p.id))
+                        .flatten(),
                     accounts: vec![],
                 };
                 Ok((p.id, rt))

@@ -40,6 +40,7 @@ fn config() -> ConfigSnapshot {
             proxy: switchyard::providers::upstream::ProxyChoice::Environment,
             first_byte_timeout: None,
             stall_timeout: None,
+            login: None,
             accounts,
         };
         providers.insert(id, Arc::new(rt));

@@ -24,24 +24,23 @@ pub fn texts(parts: &[Part]) -> String {
         .join("\n")
 }
 
+/// The tool call ids `pick` finds in the parts of `m` (its calls, or the calls its results answer).
+fn ids(m: &Message, pick: impl Fn(&Part) -> Option<&String>) -> HashSet<String> {
+    m.parts.iter().filter_map(pick).cloned().collect()
+}
+
 fn call_ids(m: &Message) -> HashSet<String> {
-    m.parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::ToolCall { id, .. } => Some(id.clone()),
-            _ => None,
-        })
-        .collect()
+    ids(m, |p| match p {
+        Part::ToolCall { id, .. } => Some(id),
+        _ => None,
+    })
 }
 
 fn result_ids(m: &Message) -> HashSet<String> {
-    m.parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::ToolResult { call_id, .. } => Some(call_id.clone()),
-            _ => None,
-        })
-        .collect()
+    ids(m, |p| match p {
+        Part::ToolResult { call_id, .. } => Some(call_id),
+        _ => None,
+    })
 }
 
 /// `messages` as Kiro takes them: neighbours of one role merged, a user turn first, a tool

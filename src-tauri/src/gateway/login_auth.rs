@@ -167,7 +167,7 @@ pub fn rest_if_used_up(app: &AppState, account: i64, windows: &[quota::Window]) 
 
 /// The login kind of a provider's accounts (None: API keys).
 pub fn kind_of(provider: &ProviderRuntime) -> Option<LoginKind> {
-    (provider.auth == crate::providers::AuthStyle::Login).then(|| LoginKind::of_provider(&provider.id)).flatten()
+    provider.login
 }
 
 /// A streamed Responses answer gathered into one JSON answer, as a response of its own (its

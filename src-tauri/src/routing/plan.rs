@@ -175,6 +175,7 @@ mod tests {
             proxy: crate::providers::upstream::ProxyChoice::Environment,
             first_byte_timeout: None,
             stall_timeout: None,
+            login: None,
             accounts,
         };
         (id.to_string(), Arc::new(rt))
