@@ -40,10 +40,7 @@ fn scope(kind: LoginKind) -> &'static str {
 
 /// Posts a form and reads a JSON answer, whatever its status (OAuth errors come as 400s).
 pub async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<(u16, Value), LoginError> {
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.to_string(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(url);
     let response =
         http.post(url).header(http::header::ACCEPT, "application/json").form(form).send().await.map_err(network)?;
     let status = response.status().as_u16();

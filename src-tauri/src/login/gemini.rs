@@ -90,14 +90,10 @@ fn secret_in(script: &[u8]) -> Option<String> {
     })
 }
 
-fn network(url: &str) -> impl Fn(reqwest::Error) -> LoginError + '_ {
-    move |e| LoginError::Network { url: url.to_string(), reason: crate::providers::upstream::error_chain(&e) }
-}
-
 /// The email of the Google account the token belongs to.
 pub async fn email(http: &reqwest::Client, endpoints: &Endpoints, token: &str) -> Result<Option<String>, LoginError> {
     let url = endpoints.get("userinfo-url");
-    let response = http.get(&url).bearer_auth(token).send().await.map_err(network(&url))?;
+    let response = http.get(&url).bearer_auth(token).send().await.map_err(LoginError::network(&url))?;
     let body: Value = response.json().await.unwrap_or(Value::Null);
     Ok(body["email"].as_str().map(str::to_string))
 }
@@ -111,13 +107,13 @@ async fn call(
     body: &Value,
 ) -> Result<Value, LoginError> {
     let url = format!("{}:{method}", endpoints.get("code-assist-url").trim_end_matches('/'));
-    let response = http.post(&url).bearer_auth(token).json(body).send().await.map_err(network(&url))?;
+    let response = http.post(&url).bearer_auth(token).json(body).send().await.map_err(LoginError::network(&url))?;
     answer(&url, response).await
 }
 
 async fn answer(url: &str, response: reqwest::Response) -> Result<Value, LoginError> {
     let status = response.status().as_u16();
-    let text = response.text().await.map_err(network(url))?;
+    let text = response.text().await.map_err(LoginError::network(url))?;
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if (200..300).contains(&status) {
         return Ok(body);
@@ -217,7 +213,7 @@ pub async fn set_up(
             continue;
         }
         let url = format!("{}/{name}", endpoints.get("code-assist-url").trim_end_matches('/'));
-        let response = http.get(&url).bearer_auth(&token).send().await.map_err(network(&url))?;
+        let response = http.get(&url).bearer_auth(&token).send().await.map_err(LoginError::network(&url))?;
         operation = answer(&url, response).await?;
     }
     if operation["done"] != true {

@@ -21,10 +21,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Result<(u16, Value), LoginError> {
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.to_string(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(url);
     let response =
         http.post(url).header(http::header::ACCEPT, "application/json").json(body).send().await.map_err(network)?;
     let status = response.status().as_u16();
@@ -194,10 +191,7 @@ pub async fn refresh(
 /// Identity Center login's requests name. None when there is none (Builder ID).
 pub async fn profile(http: &reqwest::Client, endpoints: &Endpoints, token: &str) -> Result<Option<String>, LoginError> {
     let url = endpoints.get("profiles-url");
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.clone(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(&url);
     let response = http
         .post(&url)
         .bearer_auth(token)

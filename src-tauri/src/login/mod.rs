@@ -240,6 +240,13 @@ pub enum LoginError {
     NothingToImport(String),
 }
 
+impl LoginError {
+    /// What becomes of a request to `url` that got no answer (for `map_err`).
+    pub fn network(url: &str) -> impl Fn(reqwest::Error) -> LoginError + Copy + '_ {
+        move |e| LoginError::Network { url: url.to_string(), reason: crate::providers::upstream::error_chain(&e) }
+    }
+}
+
 /// Now, in Unix ms.
 pub fn now_ms() -> i64 {
     crate::routing::state::unix_ms(std::time::SystemTime::now())

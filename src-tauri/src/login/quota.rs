@@ -236,10 +236,7 @@ pub async fn fetch(
         }
         LoginKind::Qwen => return Ok(None),
     };
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.clone(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(&url);
     let response = request.header(http::header::ACCEPT, "application/json").send().await.map_err(network)?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);

@@ -26,10 +26,7 @@ pub async fn token_request(
     url: &str,
     fields: &[(&str, &str)],
 ) -> Result<Value, LoginError> {
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.to_string(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(url);
     let request = http.post(url).header(http::header::ACCEPT, "application/json");
     let request = if kind == LoginKind::Claude {
         let body: serde_json::Map<String, Value> =
@@ -98,10 +95,7 @@ pub async fn copilot_token(
 ) -> Result<Credentials, LoginError> {
     let url = endpoints.get("copilot-token-url");
     let github = creds.github_token.clone().unwrap_or_default();
-    let network = |e: reqwest::Error| LoginError::Network {
-        url: url.clone(),
-        reason: crate::providers::upstream::error_chain(&e),
-    };
+    let network = LoginError::network(&url);
     let response = http
         .get(&url)
         .header(http::header::AUTHORIZATION, format!("token {github}"))
