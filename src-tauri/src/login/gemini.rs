@@ -252,7 +252,7 @@ pub fn parse_quota(v: &Value) -> Vec<Window> {
             };
             Some(Window {
                 name,
-                used_percent: (((1.0 - remaining) * 10_000.0).round() / 100.0).clamp(0.0, 100.0),
+                used_percent: super::quota::percent(1.0 - remaining),
                 resets_at_ms: super::quota::rfc3339_ms(&b["resetTime"]),
                 model: Some(model),
             })

@@ -155,6 +155,11 @@ pub fn parse_copilot(v: &Value) -> Vec<Window> {
     vec![Window { name: "premium".into(), used_percent: used.clamp(0.0, 100.0), resets_at_ms: reset, model: None }]
 }
 
+/// A used fraction as a percentage with two decimals, within 0–100.
+pub(crate) fn percent(fraction: f64) -> f64 {
+    ((fraction * 10_000.0).round() / 100.0).clamp(0.0, 100.0)
+}
+
 /// Kiro's `getUsageLimits`: per resource, `usageBreakdownList[]` with the month's usage and
 /// limit (with precision when given), an active free trial's and active bonuses' added to
 /// them, and `nextDateReset` (Unix seconds).
@@ -182,7 +187,7 @@ pub fn parse_kiro(v: &Value) -> Vec<Window> {
             };
             Some(Window {
                 name,
-                used_percent: ((used / limit * 10_000.0).round() / 100.0).clamp(0.0, 100.0),
+                used_percent: percent(used / limit),
                 resets_at_ms: reset.map(|s| (s * 1000.0) as i64),
                 model: None,
             })
