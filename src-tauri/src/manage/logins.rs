@@ -267,22 +267,14 @@ impl Manager {
         Ok(store::accounts::save_quota(&self.store, account, now_ms(), &json).await?)
     }
 
-    /// Every stored quota, as the dashboard shows it.
+    /// Every stored quota (an account's windows as last read, and when), as the dashboard shows it.
     pub async fn stored_quotas(&self) -> Result<Vec<StoredQuota>> {
-        Ok(self
-            .quotas()
-            .await?
-            .into_iter()
-            .map(|(account_id, fetched_at_ms, windows)| StoredQuota { account_id, fetched_at_ms, windows })
-            .collect())
-    }
-
-    /// Every stored quota: account → (fetched at ms, windows).
-    pub async fn quotas(&self) -> Result<Vec<(i64, i64, Vec<Window>)>> {
         Ok(store::accounts::quotas(&self.store)
             .await?
             .into_iter()
-            .filter_map(|(id, at, json)| Some((id, at, serde_json::from_str(&json).ok()?)))
+            .filter_map(|(account_id, fetched_at_ms, json)| {
+                Some(StoredQuota { account_id, fetched_at_ms, windows: serde_json::from_str(&json).ok()? })
+            })
             .collect())
     }
 
@@ -304,7 +296,8 @@ impl Manager {
                 Ok(windows)
             }
             None => {
-                Ok(self.quotas().await?.into_iter().find(|(a, _, _)| *a == id).map(|(_, _, w)| w).unwrap_or_default())
+                let stored = self.stored_quotas().await?.into_iter().find(|q| q.account_id == id);
+                Ok(stored.map(|q| q.windows).unwrap_or_default())
             }
         }
     }
