@@ -57,11 +57,11 @@ fn main() {
         for i in 0..n {
             batch.push(record(i, now_ms));
             if batch.len() == 5000 {
-                usage::insert(&store, &batch).await.expect("insert");
+                usage::insert(&store, &batch, false).await.expect("insert");
                 batch.clear();
             }
         }
-        usage::insert(&store, &batch).await.expect("insert");
+        usage::insert(&store, &batch, false).await.expect("insert");
         println!("generated {n} records in {:.1} s", started.elapsed().as_secs_f64());
         println!();
         println!("| query | median ms | max ms |");

@@ -9,7 +9,7 @@ use serde_json::json;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn browser_ready() -> Result<(), String> {
+pub fn browser_ready() -> Result<(), String> {
     let root = std::path::Path::new(ROOT);
     if !root.join("ui/dist/index.html").exists() {
         return Err("ui/dist is not built (bash .ci/ui)".into());

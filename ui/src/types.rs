@@ -170,6 +170,12 @@ pub struct Settings {
     pub token_saver: bool,
     #[serde(default)]
     pub port: u16,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub usage_durability: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

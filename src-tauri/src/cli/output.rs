@@ -157,6 +157,13 @@ pub fn settings(s: &Settings, json: bool) -> anyhow::Result<()> {
         vec!["no-proxy".into(), s.no_proxy.clone()],
         vec!["retention-days".into(), s.retention_days.to_string()],
         vec!["port".into(), s.port.to_string()],
+        vec!["allowed-hosts".into(), s.allowed_hosts.join(", ")],
+        vec!["allowed-origins".into(), s.allowed_origins.join(", ")],
+        vec!["header-timeout-secs".into(), s.header_timeout_secs.to_string()],
+        vec!["idle-timeout-secs".into(), s.idle_timeout_secs.to_string()],
+        vec!["max-connections".into(), s.max_connections.to_string()],
+        vec!["max-in-flight".into(), s.max_in_flight.to_string()],
+        vec!["usage-durability".into(), format!("{:?}", s.usage_durability).to_lowercase()],
     ];
     table(&["SETTING", "VALUE"], rows);
     Ok(())

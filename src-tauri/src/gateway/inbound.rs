@@ -9,6 +9,7 @@ use super::chat::{model_and_stream, ChatJob};
 use super::error::ApiError;
 use super::{auth, AppState};
 use crate::formats::translate::Format;
+use crate::manage::settings::Durability;
 use crate::routing;
 use crate::usage::limits::Refusal;
 use crate::usage::{self, Draft, Outcome, UsageRecorder, UsageTap};
@@ -16,6 +17,7 @@ use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -85,7 +87,14 @@ pub async fn recorded(
         }
         Err(e) => {
             let latency = started.elapsed().as_millis() as i64;
-            recorder.record(draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None, None));
+            let record = draft.finish(e.status.as_u16(), Outcome::Error, latency, None, None, None);
+            if config.settings.usage_durability == Durability::Strict {
+                if !recorder.record_committed(record).await {
+                    return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", UNRECORDED).render(format);
+                }
+            } else {
+                recorder.record(record);
+            }
             e.render(format)
         }
     }
@@ -139,19 +148,44 @@ fn record_when_sent(response: Response, r: Recording) -> Response {
         limiter: r.limiter,
         counting: r.counting,
     };
-    let (parts, body) = response.into_parts();
+    let strict = r.config.settings.usage_durability == Durability::Strict;
+    let (mut parts, body) = response.into_parts();
+    if strict {
+        // The answer's last byte is then the end of its chunked body, sent after the commit.
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+    }
     let mut stream = body.into_data_stream();
-    let body = async_stream(move |cx| {
+    let mut committing: Option<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = None;
+    let mut guard = guard;
+    let body = async_stream(move |cx| loop {
+        use std::task::Poll;
+        if let Some(commit) = committing.as_mut() {
+            return match commit.as_mut().poll(cx) {
+                Poll::Ready(true) => Poll::Ready(None),
+                Poll::Ready(false) => Poll::Ready(Some(Err(axum::Error::new(std::io::Error::other(UNRECORDED))))),
+                Poll::Pending => Poll::Pending,
+            };
+        }
         let polled = stream.poll_next_unpin(cx);
         match &polled {
-            std::task::Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => guard.tap.first_byte(),
-            std::task::Poll::Ready(None) => guard.tap.complete(),
+            Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => guard.tap.first_byte(),
+            Poll::Ready(None) => {
+                guard.tap.complete();
+                if strict {
+                    committing = Some(guard.commit());
+                    continue;
+                }
+            }
             _ => {}
         }
-        polled
+        return polled;
     });
     Response::from_parts(parts, Body::from_stream(body))
 }
+
+/// Strict durability: what a client is told when its request's record could not be written
+/// (a streamed answer is cut instead, so that it does not look complete).
+const UNRECORDED: &str = "the usage record of this request could not be written (usage-durability strict)";
 
 /// A stream made of a poll function (keeps `record_when_sent` free of a named stream type).
 fn async_stream<T, F>(f: F) -> futures_util::stream::PollFn<F>
@@ -172,9 +206,11 @@ struct RecordOnDrop {
     counting: Option<tokio::task::JoinHandle<u64>>,
 }
 
-impl Drop for RecordOnDrop {
-    fn drop(&mut self) {
-        let Some(draft) = self.draft.take() else { return };
+impl RecordOnDrop {
+    /// The record, once (None after the first call), and the token saver's count still
+    /// running, if it is.
+    fn take(&mut self) -> Option<(usage::UsageRecord, Option<tokio::task::JoinHandle<u64>>)> {
+        let draft = self.draft.take()?;
         let (usage, first_byte, completed) = self.tap.read();
         let outcome = match (self.status < 400, completed) {
             (false, _) => Outcome::Error,
@@ -183,11 +219,31 @@ impl Drop for RecordOnDrop {
         };
         let latency = self.started.elapsed().as_millis() as i64;
         let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
-        let mut record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
+        let record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
         if let Some(key) = record.key_id {
             self.limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
         }
-        match self.counting.take() {
+        Some((record, self.counting.take()))
+    }
+
+    /// Strict durability: writes the record now and resolves once it is committed.
+    fn commit(&mut self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
+        let taken = self.take();
+        let recorder = self.recorder.clone();
+        Box::pin(async move {
+            let Some((mut record, counting)) = taken else { return true };
+            if let Some(counting) = counting {
+                record.tokens_saved += counting.await.unwrap_or(0);
+            }
+            recorder.record_committed(record).await
+        })
+    }
+}
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        let Some((mut record, counting)) = self.take() else { return };
+        match counting {
             Some(counting) if counting.is_finished() => {
                 record.tokens_saved +=
                     futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);

@@ -2,10 +2,12 @@
 //! graceful shutdown that lets in-flight requests finish. `bind` then `run`: binding first lets
 //! callers report a taken port before anything else starts.
 
+mod admission;
 mod api;
 mod attempts;
 mod auth;
 mod body;
+mod browser;
 mod chat;
 mod code_assist;
 mod embeddings;
@@ -13,6 +15,7 @@ mod endpoints;
 pub mod error;
 mod inbound;
 mod kiro;
+mod listener;
 mod login_auth;
 mod models;
 mod quotas;
@@ -31,7 +34,6 @@ use crate::snapshot::{ConfigSnapshot, LiveConfig};
 use crate::usage::limits::KeyLimiter;
 use crate::usage::{UsageRecorder, UsageWriter};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -88,6 +90,8 @@ pub struct AppState {
     pub logins: Arc<crate::login::tokens::Logins>,
     /// Sign-ins the dashboard started.
     pub pending_logins: Arc<crate::manage::logins::PendingLogins>,
+    /// Requests being served (capped by the `max-in-flight` setting).
+    pub in_flight: Arc<admission::InFlight>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -105,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{*rest}", post(endpoints::gemini))
         .merge(api::router(state.clone()))
         .fallback(ui::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admission::admit))
         .with_state(state)
 }
 
@@ -172,6 +177,7 @@ impl Gateway {
                 manager.clone(),
             )))),
             pending_logins: Arc::default(),
+            in_flight: Arc::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
         };
@@ -200,14 +206,8 @@ impl Gateway {
         let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
         let state = AppState { listen: addr, stopping: stopping_rx, ..self.state.clone() };
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        });
-        let server = tokio::spawn(async move { server.await });
+        let live = self.state.live.clone();
+        let server = tokio::spawn(listener::serve(listener, router(state), live, stop_rx));
         Ok(Listening { addr, server, stop, stopping })
     }
 

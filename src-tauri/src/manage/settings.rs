@@ -29,10 +29,25 @@ pub enum SettingKey {
     Port,
     /// Seconds between the gateway's reads of subscription quotas.
     QuotaRefreshSecs,
+    /// Host names the gateway answers to besides loopback and the address it listens on.
+    AllowedHosts,
+    /// Web origins whose pages may call the gateway (CORS is answered for exactly these).
+    AllowedOrigins,
+    /// Seconds a client has to send a request's head.
+    HeaderTimeoutSecs,
+    /// Seconds an open connection may sit idle between requests.
+    IdleTimeoutSecs,
+    /// Connections open at once; more are answered 503 and closed.
+    MaxConnections,
+    /// Requests being served at once; more are answered 503 with retry-after.
+    MaxInFlight,
+    /// When a usage record is on disk: `batched` (within a second) or `strict` (before the
+    /// answer's last byte, synced).
+    UsageDurability,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 17] = [
         Self::RequireKey,
         Self::MaxBodyMb,
         Self::FirstByteTimeoutSecs,
@@ -43,6 +58,13 @@ impl SettingKey {
         Self::TokenSaver,
         Self::Port,
         Self::QuotaRefreshSecs,
+        Self::AllowedHosts,
+        Self::AllowedOrigins,
+        Self::HeaderTimeoutSecs,
+        Self::IdleTimeoutSecs,
+        Self::MaxConnections,
+        Self::MaxInFlight,
+        Self::UsageDurability,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +79,13 @@ impl SettingKey {
             Self::TokenSaver => "token-saver",
             Self::Port => "port",
             Self::QuotaRefreshSecs => "quota-refresh-secs",
+            Self::AllowedHosts => "allowed-hosts",
+            Self::AllowedOrigins => "allowed-origins",
+            Self::HeaderTimeoutSecs => "header-timeout-secs",
+            Self::IdleTimeoutSecs => "idle-timeout-secs",
+            Self::MaxConnections => "max-connections",
+            Self::MaxInFlight => "max-in-flight",
+            Self::UsageDurability => "usage-durability",
         }
     }
 }
@@ -88,6 +117,16 @@ pub struct Settings {
     pub token_saver: bool,
     pub port: u16,
     pub quota_refresh_secs: u64,
+    /// Host names answered besides loopback and the listening address (lower case; `.name`
+    /// also matches its subdomains; `*` any).
+    pub allowed_hosts: Vec<String>,
+    /// Web origins let in, as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    pub header_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_connections: u64,
+    pub max_in_flight: u64,
+    pub usage_durability: Durability,
     /// Login endpoints pointed elsewhere (`login.PROVIDER.NAME` → URL).
     pub login_endpoints: BTreeMap<String, String>,
 }
@@ -105,6 +144,13 @@ impl Default for Settings {
             token_saver: true,
             port: crate::gateway::DEFAULT_PORT,
             quota_refresh_secs: 300,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
+            max_in_flight: 1024,
+            usage_durability: Durability::Batched,
             login_endpoints: BTreeMap::new(),
         }
     }
@@ -169,6 +215,50 @@ impl Settings {
                     .filter(|n| (5..=86400).contains(n))
                     .ok_or_else(|| invalid("expected 5 to 86400"))?
             }
+            SettingKey::AllowedHosts => {
+                self.allowed_hosts = list(value)
+                    .map(normalize_host)
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|why| invalid(&why))?
+            }
+            SettingKey::AllowedOrigins => {
+                self.allowed_origins = list(value)
+                    .map(normalize_origin)
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|why| invalid(&why))?
+            }
+            SettingKey::HeaderTimeoutSecs => {
+                self.header_timeout_secs =
+                    value.parse().ok().filter(|n| (1..=300).contains(n)).ok_or_else(|| invalid("expected 1 to 300"))?
+            }
+            SettingKey::IdleTimeoutSecs => {
+                self.idle_timeout_secs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 3600"))?
+            }
+            SettingKey::MaxConnections => {
+                self.max_connections = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (8..=1_000_000).contains(n))
+                    .ok_or_else(|| invalid("expected 8 to 1000000"))?
+            }
+            SettingKey::MaxInFlight => {
+                self.max_in_flight = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| invalid("expected 1 to 1000000"))?
+            }
+            SettingKey::UsageDurability => {
+                self.usage_durability = match value {
+                    "batched" => Durability::Batched,
+                    "strict" => Durability::Strict,
+                    _ => return Err(invalid("expected batched or strict")),
+                }
+            }
             SettingKey::RetentionDays => {
                 self.retention_days = value
                     .parse()
@@ -183,6 +273,44 @@ impl Settings {
     pub fn max_body_bytes(&self) -> usize {
         (self.max_body_mb as usize).saturating_mul(1024 * 1024)
     }
+}
+
+/// When a request's usage record reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// Written by the batch writer right after the answer (a crash loses what it held).
+    Batched,
+    /// Committed and synced before the answer's last byte leaves (power-loss safe).
+    Strict,
+}
+
+/// The items of a comma- or space-separated list, empty ones left out.
+fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split([',', ' ']).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// An allowed host: a name (`.name` for it and its subdomains, `*` for any), lower case, no
+/// port or scheme.
+fn normalize_host(host: &str) -> std::result::Result<String, String> {
+    let host = host.to_ascii_lowercase();
+    let name = host.strip_prefix('.').unwrap_or(&host);
+    let valid = host == "*"
+        || (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')));
+    if !valid {
+        return Err(format!("'{host}' is not a host name (write names like switchyard.example.com or .example.com, without scheme or port)"));
+    }
+    Ok(host)
+}
+
+/// An allowed origin as browsers send it: `scheme://host[:port]`, lower case, no path.
+fn normalize_origin(origin: &str) -> std::result::Result<String, String> {
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    let url = reqwest::Url::parse(&origin).map_err(|e| format!("'{origin}' is not an origin ({e})"))?;
+    if url.host_str().is_none() || url.path() != "/" || url.query().is_some() || url.username() != "" {
+        return Err(format!("'{origin}' is not an origin: write scheme://host[:port], as a browser's Origin header"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// What a yes/no setting accepts.

@@ -6,8 +6,29 @@ use crate::usage::{Price, UsageRecord};
 use serde::Serialize;
 use sqlx::Row;
 
-pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreError> {
-    let mut tx = store.begin().await?;
+/// Writes records in one transaction. `synced`: the commit is on disk before this returns,
+/// power loss included (SQLite's `synchronous = FULL` for this transaction); otherwise it
+/// survives the process dying but may not survive the machine losing power.
+pub async fn insert(store: &Store, records: &[UsageRecord], synced: bool) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = store.pool().acquire().await?;
+    if synced {
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+    }
+    let written = async {
+        let mut tx = conn.begin().await?;
+        insert_rows(&mut *tx, records).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    if synced {
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+    }
+    written
+}
+
+async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -> Result<(), StoreError> {
     for r in records {
         let attempts = serde_json::to_string(&r.attempts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
@@ -44,14 +65,13 @@ pub async fn insert(store: &Store, records: &[UsageRecord]) -> Result<(), StoreE
         .bind(r.api_equivalent_usd)
         .execute(&mut *tx)
         .await?;
-        add_to_hour(&mut tx, r).await?;
+        add_to_hour(tx, r).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
 /// Adds a record to its hourly aggregate (same transaction as the record).
-async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &UsageRecord) -> Result<(), StoreError> {
+async fn add_to_hour(tx: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result<(), StoreError> {
     let model = match (&r.provider, &r.model) {
         (Some(p), Some(m)) => format!("{p}/{m}"),
         _ => r.requested_model.clone(),
@@ -87,7 +107,7 @@ async fn add_to_hour(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, r: &Usag
         .bind(r.latency_ms)
         .bind(r.tokens_saved as i64)
         .bind(r.api_equivalent_usd)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -409,7 +429,8 @@ mod tests {
         let store = Store::open(dir.path()).await.unwrap();
         let now = crate::routing::state::unix_ms(std::time::SystemTime::now());
         let old = now - 10 * 86_400_000;
-        insert(&store, &[record(old, "a", 1.0), record(old + 1, "a", 2.0), record(now, "b", 0.5)]).await.unwrap();
+        insert(&store, &[record(old, "a", 1.0), record(old + 1, "a", 2.0)], false).await.unwrap();
+        insert(&store, &[record(now, "b", 0.5)], true).await.unwrap();
         let by_model = summary(&store, old - 3_600_000, "model").await.unwrap();
         assert_eq!(
             by_model.iter().map(|t| (t.group.as_str(), t.requests)).collect::<Vec<_>>(),

@@ -1,6 +1,8 @@
 //! The usage writer: records go into a channel on the request path and a task writes them to
-//! the store in batches (every second, or every 500 records), so a crash loses at most the
-//! last second. `close` drains the channel and writes what is left, on shutdown. Each record
+//! the store in batches (whatever has queued while the last batch was written, up to 500 a
+//! transaction), so a crash loses at most what the writer holds: the records of the batch
+//! being written and those queued behind it. `record_committed` is the strict mode's: the
+//! caller waits until its record's batch is committed and synced to disk. `close` drains the channel and writes what is left, on shutdown. Each record
 //! is also offered to the live feed (`subscribe`) that the dashboard follows; building the
 //! feed's event costs nothing while nobody listens.
 
@@ -8,14 +10,20 @@ use super::UsageRecord;
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 const BATCH: usize = 500;
 const INTERVAL: Duration = Duration::from_secs(1);
 
+/// A record on its way to the writer, with whom to tell once it is on disk (strict mode).
+struct Queued {
+    record: UsageRecord,
+    committed: Option<oneshot::Sender<bool>>,
+}
+
 #[derive(Clone)]
 pub struct UsageRecorder {
-    tx: mpsc::UnboundedSender<UsageRecord>,
+    tx: mpsc::UnboundedSender<Queued>,
     feed: broadcast::Sender<Arc<UsageRecord>>,
 }
 
@@ -39,10 +47,22 @@ impl UsageRecorder {
 
     /// Hands a record to the writer; never blocks.
     pub fn record(&self, record: UsageRecord) {
+        self.send(record, None);
+    }
+
+    /// Hands a record to the writer and resolves once it is committed and synced (true), or
+    /// could not be written (false).
+    pub async fn record_committed(&self, record: UsageRecord) -> bool {
+        let (committed, done) = oneshot::channel();
+        self.send(record, Some(committed));
+        done.await.unwrap_or(false)
+    }
+
+    fn send(&self, record: UsageRecord, committed: Option<oneshot::Sender<bool>>) {
         if self.feed.receiver_count() > 0 {
             let _ = self.feed.send(Arc::new(record.clone()));
         }
-        if self.tx.send(record).is_err() {
+        if self.tx.send(Queued { record, committed }).is_err() {
             tracing::warn!("a usage record arrived after the writer stopped");
         }
     }
@@ -65,6 +85,19 @@ impl UsageWriter {
     }
 }
 
+/// Writes a batch (synced if anyone waits for it) and tells those waiting.
+async fn write(store: &Store, batch: &mut Vec<Queued>) {
+    let (records, waiting): (Vec<UsageRecord>, Vec<_>) = batch.drain(..).map(|q| (q.record, q.committed)).unzip();
+    let synced = waiting.iter().any(Option::is_some);
+    let written = crate::store::usage::insert(store, &records, synced).await;
+    if let Err(e) = &written {
+        tracing::error!("cannot write {} usage records: {e}", records.len());
+    }
+    for committed in waiting.into_iter().flatten() {
+        let _ = committed.send(written.is_ok());
+    }
+}
+
 /// How often raw records past the retention period are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -84,7 +117,7 @@ async fn prune(store: &Store) {
 
 async fn write_loop(
     store: Store,
-    mut rx: mpsc::UnboundedReceiver<UsageRecord>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
     mut closing: tokio::sync::oneshot::Receiver<()>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
@@ -121,10 +154,7 @@ async fn write_loop(
         // Write when the batch is full, when a second passed, or at the end.
         let due = batch.len() >= BATCH || !open || rx.is_empty();
         if due && !batch.is_empty() {
-            if let Err(e) = crate::store::usage::insert(&store, &batch).await {
-                tracing::warn!("cannot write {} usage records: {e}", batch.len());
-            }
-            batch.clear();
+            write(&store, &mut batch).await;
         }
         if !open {
             return;

@@ -67,6 +67,24 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
             "hourly totals stay after that",
             s.retention_days.to_string(),
         ),
+        (
+            "allowed-origins",
+            "Web pages let in",
+            "origins (https://app.example) whose pages may call the gateway, with CORS; all others are refused",
+            s.allowed_origins.join(", "),
+        ),
+        (
+            "allowed-hosts",
+            "Host names answered",
+            "besides localhost and IP addresses: names clients use to reach this gateway (.example.com for subdomains)",
+            s.allowed_hosts.join(", "),
+        ),
+        (
+            "usage-durability",
+            "Usage record durability",
+            "batched: written right after each answer; strict: on disk before the answer ends (for billing)",
+            s.usage_durability.clone(),
+        ),
     ]
 }
 
