@@ -17,7 +17,7 @@ pub async fn insert(store: &Store, records: &[UsageRecord], synced: bool) -> Res
     }
     let written = async {
         let mut tx = conn.begin().await?;
-        insert_rows(&mut *tx, records).await?;
+        insert_rows(&mut tx, records).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     }
