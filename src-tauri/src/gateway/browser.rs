@@ -115,9 +115,9 @@ fn sends_body(method: &Method) -> bool {
 /// no body at all needs none.
 fn declares_json(headers: &HeaderMap) -> bool {
     let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
-        let empty = headers.get(header::CONTENT_LENGTH).is_some_and(|n| n == "0");
-        let chunked = headers.contains_key(header::TRANSFER_ENCODING);
-        return empty && !chunked;
+        // No type: fine if there is no body (no length, or 0, and not chunked).
+        let length = headers.get(header::CONTENT_LENGTH).is_some_and(|n| n != "0");
+        return !length && !headers.contains_key(header::TRANSFER_ENCODING);
     };
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case("application/json")
@@ -301,6 +301,7 @@ mod tests {
         assert_eq!(verdict(Method::POST, "/api/keys", &json, &s), Verdict::Pass);
         let bodiless = [own.as_slice(), &[("content-length", "0")]].concat();
         assert_eq!(verdict(Method::POST, "/api/session/logout", &bodiless, &s), Verdict::Pass);
+        assert_eq!(verdict(Method::DELETE, "/api/keys/1", &own, &s), Verdict::Pass, "no body, no length");
         for simple in
             ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
         {
