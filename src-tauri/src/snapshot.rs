@@ -3,11 +3,11 @@
 //! locking. A watcher polls the store's configuration revision and swaps in a new snapshot
 //! when the CLI or the dashboard changed something, so changes apply within a second.
 
-use crate::manage::{self, Manager, Settings};
-use crate::providers::upstream::ProxyChoice;
-use crate::providers::{AuthStyle, ProviderKind};
-use crate::routing::{ComboStrategy, Strategy};
-use crate::store::{self, accounts::secret_purpose, StoreError};
+use crate::base::kinds::ComboStrategy;
+use crate::base::settings::Settings;
+use crate::base::ProxyChoice;
+use crate::store::secrets::Sealer;
+use crate::store::{self, accounts::secret_purpose, Store, StoreError};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,58 +16,7 @@ use std::time::Duration;
 /// How often a running gateway checks the store for configuration changes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// A secret that never prints itself.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: String) -> Self {
-        Self(secret)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct AccountRuntime {
-    pub id: i64,
-    pub label: String,
-    pub priority: i64,
-    pub secret: Option<Secret>,
-    /// Requests it may serve at once.
-    pub max_concurrent: Option<u32>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProviderRuntime {
-    pub id: String,
-    pub kind: ProviderKind,
-    pub base_url: String,
-    pub auth: AuthStyle,
-    pub models: Vec<String>,
-    /// The endpoint requests go to, parsed once (Gemini's names the model: built per request).
-    pub endpoint: Option<reqwest::Url>,
-    pub strategy: Strategy,
-    pub sticky_uses: i64,
-    /// The proxy this provider's requests go through (its own, else the global one).
-    pub proxy: ProxyChoice,
-    /// Overrides of the global timeouts, in seconds.
-    pub first_byte_timeout: Option<u64>,
-    pub stall_timeout: Option<u64>,
-    /// The subscription login its accounts hold (None: API keys), decided once here rather
-    /// than on every request.
-    pub login: Option<crate::login::LoginKind>,
-    /// Enabled accounts, in priority order.
-    pub accounts: Vec<Arc<AccountRuntime>>,
-}
+pub use crate::providers::runtime::{AccountRuntime, ProviderRuntime, Secret};
 
 #[derive(Debug, Default)]
 pub struct ConfigSnapshot {
@@ -82,7 +31,7 @@ pub struct ConfigSnapshot {
     /// Alias → the model name it stands for.
     pub aliases: HashMap<String, String>,
     /// The user's prices by `PROVIDER/MODEL`.
-    pub prices: HashMap<String, crate::usage::Price>,
+    pub prices: HashMap<String, crate::base::records::Price>,
     /// Budgets and limits of active gateway keys, by key id.
     pub key_limits: HashMap<i64, crate::store::keys::KeyLimits>,
     /// Gateway keys whose token saver switch differs from the global setting: id → on.
@@ -116,8 +65,8 @@ impl ComboRuntime {
 }
 
 impl ConfigSnapshot {
-    pub async fn load(manager: &Manager) -> Result<Self, StoreError> {
-        let store = manager.store();
+    /// Loads the configuration from the store, opening its secrets with `sealer`.
+    pub async fn load(store: &Store, sealer: &Sealer) -> Result<Self, StoreError> {
         let rev = store.config_rev().await?;
         let settings = Settings::from_rows(&store::settings::all(store).await?);
         let mut providers: HashMap<String, ProviderRuntime> = store::providers::list(store)
@@ -152,9 +101,7 @@ impl ConfigSnapshot {
                 continue;
             }
             let secret = match sealed {
-                Some(sealed) => {
-                    Some(Secret(manager.sealer().open_string(&secret_purpose(&account.provider_id), &sealed)?))
-                }
+                Some(sealed) => Some(Secret::new(sealer.open_string(&secret_purpose(&account.provider_id), &sealed)?)),
                 None => None,
             };
             provider.accounts.push(Arc::new(AccountRuntime {
@@ -218,7 +165,7 @@ impl ConfigSnapshot {
 
     /// The id of the active gateway key `presented`, if it is one.
     pub fn key_id(&self, presented: &str) -> Option<i64> {
-        self.key_hashes.get(&manage::keys_hash(presented)).copied()
+        self.key_hashes.get(&store::keys::hash_key(presented)).copied()
     }
 }
 
@@ -250,19 +197,19 @@ impl LiveConfig {
 
     /// Polls the store and swaps in a new snapshot whenever the revision moved. Runs until
     /// the task is aborted.
-    pub async fn watch(self: Arc<Self>, manager: Manager) {
+    pub async fn watch(self: Arc<Self>, store: Store, sealer: Sealer) {
         let mut ticker = tokio::time::interval(POLL_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            self.refresh(&manager).await;
+            self.refresh(&store, &sealer).await;
         }
     }
 
     /// Loads a new snapshot if the stored revision moved (the watcher's step; the dashboard's
     /// writes call it too, so their change is in force when their answer returns).
-    pub async fn refresh(&self, manager: &Manager) {
-        let rev = match manager.store().config_rev().await {
+    pub async fn refresh(&self, store: &Store, sealer: &Sealer) {
+        let rev = match store.config_rev().await {
             Ok(rev) => rev,
             Err(e) => {
                 tracing::warn!("cannot read the configuration revision: {e}");
@@ -272,7 +219,7 @@ impl LiveConfig {
         if rev == self.current.load().rev {
             return;
         }
-        match ConfigSnapshot::load(manager).await {
+        match ConfigSnapshot::load(store, sealer).await {
             Ok(snapshot) => {
                 tracing::info!(rev = snapshot.rev, providers = snapshot.providers.len(), "configuration reloaded");
                 self.current.store(Arc::new(snapshot));

@@ -3,27 +3,12 @@
 //! theme, and the live usage feed that keeps pages current.
 
 use crate::api;
-use crate::components::{load, Live, Status};
+use crate::components::{app_context, load, set_app_context, AppContext, Live, Status};
 use crate::pages;
 use crate::types::SessionStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
-
-#[derive(Clone, Copy)]
-pub struct AppContext {
-    /// Bumped to re-check the session (after login, logout or a 401).
-    pub session_version: RwSignal<u64>,
-}
-
-thread_local! {
-    static APP: std::cell::Cell<Option<AppContext>> = const { std::cell::Cell::new(None) };
-}
-
-/// The app's state, from anywhere (set once, by `App`).
-pub fn app_context() -> Option<AppContext> {
-    APP.with(|cell| cell.get())
-}
 
 /// The pages, in navigation order: (hash, title).
 pub const PAGES: [(&str, &str); 7] = [
@@ -49,7 +34,7 @@ fn current_hash() -> String {
 #[component]
 pub fn App() -> impl IntoView {
     let app = AppContext { session_version: RwSignal::new(0) };
-    APP.with(|cell| cell.set(Some(app)));
+    set_app_context(app);
     let live = Live { usage_tick: RwSignal::new(0), config_tick: RwSignal::new(0), requests_seen: RwSignal::new(0) };
     crate::components::set_live(live);
     crate::pages::settings::apply_saved_theme();

@@ -1,10 +1,30 @@
-//! Pieces every page uses: loading data that reloads when what it depends on changes, the
+//! Pieces every page uses: the app's shared state (`AppContext`), loading data that reloads when what it depends on changes, the
 //! live-update tick, number formats, a copy button, an error line, a status message.
 
 use crate::api::{self, ApiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
+
+#[derive(Clone, Copy)]
+pub struct AppContext {
+    /// Bumped to re-check the session (after login, logout or a 401).
+    pub session_version: RwSignal<u64>,
+}
+
+thread_local! {
+    static APP: std::cell::Cell<Option<AppContext>> = const { std::cell::Cell::new(None) };
+}
+
+/// The app's state (set once, by `App`).
+pub fn set_app_context(app: AppContext) {
+    APP.with(|cell| cell.set(Some(app)));
+}
+
+/// The app's state, from anywhere.
+pub fn app_context() -> Option<AppContext> {
+    APP.with(|cell| cell.get())
+}
 
 /// The latest answer of a call: None while the first one runs.
 pub type Loaded<T> = RwSignal<Option<Result<T, ApiError>>>;
@@ -17,7 +37,7 @@ where
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
     let loaded: Loaded<T> = RwSignal::new(None);
-    let app = crate::app::app_context();
+    let app = app_context();
     Effect::new(move |_| {
         let future = fetch();
         spawn_local(async move {

@@ -258,7 +258,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
                     }),
                 };
                 match done {
-                    Ok(()) => control.state().live.refresh(manager).await,
+                    Ok(()) => control.state().live.refresh(manager.store(), manager.sealer()).await,
                     Err(e) => notify::show(&app, "Cannot change the default model", &e.to_string()),
                 }
                 refresh(&app);

@@ -175,27 +175,7 @@ pub enum StopReason {
     ContentFilter,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct Usage {
-    /// Every prompt token, cached ones included.
-    pub input: u64,
-    /// Every generated token, reasoning included.
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
-    pub reasoning: u64,
-}
-
-impl Usage {
-    /// Takes the larger of each count: providers repeat or complete usage across events.
-    pub fn merge(&mut self, other: Usage) {
-        self.input = self.input.max(other.input);
-        self.output = self.output.max(other.output);
-        self.cache_read = self.cache_read.max(other.cache_read);
-        self.cache_write = self.cache_write.max(other.cache_write);
-        self.reasoning = self.reasoning.max(other.reasoning);
-    }
-}
+pub use crate::base::records::Usage;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {

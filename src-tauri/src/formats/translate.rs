@@ -5,7 +5,7 @@
 use super::codec::{write_sse, DecodeError, SseEvent};
 use super::ir::{Request, Response, StreamEvent};
 use super::{anthropic, gemini, openai_chat, responses};
-pub use crate::providers::ProviderKind as Format;
+pub use crate::base::kinds::ProviderKind as Format;
 use serde_json::{json, Value};
 
 /// Decodes a client request. Gemini names the model (and streaming) in the URL.

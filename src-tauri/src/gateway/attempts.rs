@@ -128,7 +128,7 @@ pub async fn run<J: Job>(
                 account_id.map_or("-".into(), |id| id.to_string()),
                 candidate.upstream_model
             );
-            let login_kind = login_auth::kind_of(provider);
+            let login_kind = provider.login;
             let mut login = None;
             let mut refreshed_after_401 = false;
             if let (Some(_), Some(account)) = (login_kind, account.as_deref()) {

@@ -173,11 +173,11 @@ impl Job for ChatJob<'_> {
 
 /// Kiro speaks none of the four APIs: its requests and answers always go through the IR.
 fn is_kiro(candidate: &Candidate) -> bool {
-    super::login_auth::kind_of(&candidate.provider) == Some(crate::login::LoginKind::Kiro)
+    candidate.provider.login == Some(crate::login::LoginKind::Kiro)
 }
 
 fn is_code_assist(candidate: &Candidate) -> bool {
-    super::login_auth::kind_of(&candidate.provider) == Some(crate::login::LoginKind::GeminiCli)
+    candidate.provider.login == Some(crate::login::LoginKind::GeminiCli)
 }
 
 /// A successful answer in another API's shape, translated as it streams (or whole).

@@ -67,7 +67,7 @@ pub fn apply(
     stream: bool,
 ) -> Prepared {
     let provider = &candidate.provider;
-    let kind = kind_of(provider);
+    let kind = provider.login;
     if kind == Some(LoginKind::GeminiCli) && provider.kind == crate::providers::ProviderKind::Gemini {
         prepared = super::code_assist::wrap(
             prepared,
@@ -163,11 +163,6 @@ pub fn rest_if_used_up(app: &AppState, account: i64, windows: &[quota::Window]) 
     for (model, window) in quota::blocked_models(windows) {
         rest(model, window);
     }
-}
-
-/// The login kind of a provider's accounts (None: API keys).
-pub fn kind_of(provider: &ProviderRuntime) -> Option<LoginKind> {
-    provider.login
 }
 
 /// A streamed Responses answer gathered into one JSON answer, as a response of its own (its

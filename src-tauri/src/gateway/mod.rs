@@ -40,7 +40,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const DEFAULT_PORT: u16 = 20130;
+pub use crate::base::DEFAULT_PORT;
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -158,7 +158,7 @@ impl Gateway {
     /// Loads the configuration and starts the usage writer and the configuration watcher.
     /// `exposed`: it will listen beyond loopback (a gateway key is then always required).
     pub async fn open(manager: Manager, exposed: bool) -> Result<Self, GatewayError> {
-        let live = LiveConfig::new(ConfigSnapshot::load(&manager).await?);
+        let live = LiveConfig::new(ConfigSnapshot::load(manager.store(), manager.sealer()).await?);
         let routing = Arc::new(RoutingState::load(manager.store().clone()).await?);
         let (usage, usage_writer) = UsageRecorder::start(manager.store().clone());
         let (_, stopping) = tokio::sync::watch::channel(false);
@@ -181,7 +181,7 @@ impl Gateway {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
         };
-        let watcher = tokio::spawn(state.live.clone().watch(manager.clone()));
+        let watcher = tokio::spawn(state.live.clone().watch(manager.store().clone(), manager.sealer().clone()));
         let quota_watch = tokio::spawn(quotas::watch(state.clone()));
         Ok(Self { state, manager, usage_writer, watcher, quota_watch })
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 async fn check_all(app: &AppState) {
     let config = app.live.get();
     for provider in config.providers.values() {
-        let Some(kind) = login_auth::kind_of(provider) else { continue };
+        let Some(kind) = provider.login else { continue };
         if kind == LoginKind::Qwen {
             continue;
         }

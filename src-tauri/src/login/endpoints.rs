@@ -138,8 +138,10 @@ pub struct Endpoints {
 impl Endpoints {
     pub fn new(kind: LoginKind, settings: &BTreeMap<String, String>) -> Self {
         let prefix = format!("login.{}.", kind.provider_id());
+        // A stored value that no longer passes (an endpoint renamed since) is left out.
         let overrides = settings
             .iter()
+            .filter(|(k, v)| validate(k, v).is_ok())
             .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_string(), v.clone())))
             .filter(|(_, v)| !v.is_empty())
             .collect();

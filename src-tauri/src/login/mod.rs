@@ -19,107 +19,8 @@ pub mod quota;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// Which official CLI's login an account holds; its provider id is the same name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginKind {
-    /// Claude Pro/Max through Claude Code's OAuth login.
-    Claude,
-    /// ChatGPT Plus/Pro through the Codex CLI's login.
-    Codex,
-    /// GitHub Copilot through the editor plugins' device login.
-    Copilot,
-    /// Qwen Code's free tier through its device login.
-    Qwen,
-    /// Kiro through its AWS Builder ID login (or the Kiro IDE's saved login).
-    Kiro,
-    /// Gemini Code Assist through Gemini CLI's Google login.
-    GeminiCli,
-}
-
-impl LoginKind {
-    pub const ALL: [LoginKind; 6] = [Self::Claude, Self::Codex, Self::Copilot, Self::GeminiCli, Self::Qwen, Self::Kiro];
-
-    /// The kind whose provider id is exactly `id` (no aliases: a provider named `gemini` is
-    /// the API-key one).
-    pub fn of_provider(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.provider_id() == id)
-    }
-
-    /// The provider id (catalog entry) of the kind.
-    pub fn provider_id(self) -> &'static str {
-        match self {
-            Self::Claude => "claude",
-            Self::Codex => "codex",
-            Self::Copilot => "copilot",
-            Self::Qwen => "qwen",
-            Self::Kiro => "kiro",
-            Self::GeminiCli => "gemini-cli",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Claude => "Claude Code (Claude Pro/Max)",
-            Self::Codex => "OpenAI Codex (ChatGPT Plus/Pro)",
-            Self::Copilot => "GitHub Copilot",
-            Self::Qwen => "Qwen Code",
-            Self::Kiro => "Kiro (AWS Builder ID or IAM Identity Center)",
-            Self::GeminiCli => "Gemini CLI (Google account)",
-        }
-    }
-
-    /// What the provider's terms say about using this login from another program: shown
-    /// beside every login button and printed by `switchyard login`.
-    pub fn terms_risk(self) -> &'static str {
-        match self {
-            Self::Claude => "Anthropic's consumer terms allow Claude subscriptions through Claude Code and its SDK; using the login from other tools may breach them and get the account limited.",
-            Self::Codex => "OpenAI allows the ChatGPT login in Codex clients; heavy use through other tools may be treated as abuse of the plan.",
-            Self::Copilot => "GitHub's Copilot terms cover use in supported editors and tools; heavy automated use through a proxy can trip GitHub's abuse detection and suspend Copilot access.",
-            Self::Kiro => "Kiro's terms cover use in the Kiro IDE and CLI; using its login from other tools may breach them and get the account suspended.",
-            Self::GeminiCli => "HIGH RISK: Gemini CLI's terms say its Google login must not be used from other tools, and Google has blocked accounts doing so (TOS_VIOLATION). Prefer a Gemini API key; sign in here only with an account you accept to lose Code Assist access on.",
-            Self::Qwen => "Qwen ended the free Qwen Code OAuth tier on 2026-04-15: new sign-ins are likely refused and saved logins may stop working; kept for accounts that still have access.",
-        }
-    }
-
-    /// How long before expiry a token is refreshed.
-    pub fn refresh_lead(self) -> std::time::Duration {
-        let minutes = match self {
-            Self::Claude => 4 * 60,
-            Self::Codex => 5 * 24 * 60,
-            Self::Copilot => 5,
-            Self::Qwen => 20,
-            Self::Kiro => 10,
-            Self::GeminiCli => 5,
-        };
-        std::time::Duration::from_secs(minutes * 60)
-    }
-}
-
-impl fmt::Display for LoginKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.provider_id())
-    }
-}
-
-impl FromStr for LoginKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = match s {
-            "claude-code" | "anthropic-oauth" => "claude",
-            "github" | "github-copilot" => "copilot",
-            "qwen-code" => "qwen",
-            "gemini" | "google" | "gemini-code-assist" => "gemini-cli",
-            other => other,
-        };
-        Self::ALL.into_iter().find(|k| k.provider_id() == s).ok_or_else(|| {
-            format!("no login for '{s}': logins exist for claude, codex, copilot, gemini-cli, qwen and kiro")
-        })
-    }
-}
+pub use crate::base::kinds::{LoginInfo, LoginKind};
 
 /// A login's tokens and what belongs with them; stored sealed as the account's secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -213,18 +114,6 @@ impl Credentials {
     }
 }
 
-/// The part of a login that is shown (stored in clear beside the sealed credentials).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoginInfo {
-    pub kind: LoginKind,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub plan: Option<String>,
-    #[serde(default)]
-    pub expires_at_ms: Option<i64>,
-}
-
 /// What went wrong in a login, a refresh or an import.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -243,14 +132,12 @@ pub enum LoginError {
 impl LoginError {
     /// What becomes of a request to `url` that got no answer (for `map_err`).
     pub fn network(url: &str) -> impl Fn(reqwest::Error) -> LoginError + Copy + '_ {
-        move |e| LoginError::Network { url: url.to_string(), reason: crate::providers::upstream::error_chain(&e) }
+        move |e| LoginError::Network { url: url.to_string(), reason: crate::base::error_chain(&e) }
     }
 }
 
 /// Now, in Unix ms.
-pub fn now_ms() -> i64 {
-    crate::routing::state::unix_ms(std::time::SystemTime::now())
-}
+pub use crate::base::now_ms;
 
 /// The claims of a JWT (not verified: it came from the issuer over TLS and is only read for
 /// who it belongs to).

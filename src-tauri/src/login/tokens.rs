@@ -100,7 +100,7 @@ pub async fn copilot_token(
         .get(&url)
         .header(http::header::AUTHORIZATION, format!("token {github}"))
         .header(http::header::ACCEPT, "application/json")
-        .header(http::header::USER_AGENT, crate::providers::upstream::USER_AGENT)
+        .header(http::header::USER_AGENT, crate::base::USER_AGENT)
         .header("x-github-api-version", COPILOT_API_VERSION)
         .send()
         .await
@@ -267,7 +267,7 @@ fn fingerprint(secret: &str) -> u64 {
 impl Logins {
     pub fn new(keeper: Arc<dyn Keeper>) -> Self {
         let http = reqwest::Client::builder()
-            .user_agent(crate::providers::upstream::USER_AGENT)
+            .user_agent(crate::base::USER_AGENT)
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(30))
             .build()

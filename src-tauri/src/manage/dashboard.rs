@@ -10,7 +10,7 @@ use argon2::Argon2;
 /// The settings row that holds the hash.
 const HASH_ROW: &str = "dashboard-password-hash";
 /// The CLI name of the setting (`switchyard settings set dashboard-password -`).
-pub const SETTING_NAME: &str = "dashboard-password";
+pub const SETTING_NAME: &str = crate::base::settings::DASHBOARD_PASSWORD_SETTING;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
 impl Manager {

@@ -6,7 +6,6 @@ use crate::store::keys::GatewayKeyRecord;
 use crate::store::{self, StoreError};
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Gateway keys start with `sk-` so that tools which check for OpenAI-looking keys accept them.
 pub const KEY_PREFIX: &str = "sk-sy-";
@@ -18,11 +17,7 @@ pub struct CreatedKey {
     pub key: String,
 }
 
-/// SHA-256 of a presented key. Keys carry 192 random bits, so a fast hash is safe here and keeps
-/// the check off the request's critical path.
-pub fn hash_key(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
+pub use crate::store::keys::hash_key;
 
 /// What `key set` (and PATCH /api/keys/{id}) changes; `None` leaves a limit as it is.
 #[derive(Debug, Default, Clone, serde::Deserialize)]

@@ -122,7 +122,7 @@ impl Manager {
                 return Err(ManageError::Invalid(format!("--deadline must be 1 to 600 seconds, not {secs}")));
             }
         }
-        let mut config = ConfigSnapshot::load(self).await?;
+        let mut config = ConfigSnapshot::load(self.store(), self.sealer()).await?;
         if config.providers.contains_key(name) || config.aliases.contains_key(name) {
             return Err(ManageError::Conflict(format!("'{name}' is already a provider or an alias")));
         }
@@ -159,7 +159,7 @@ impl Manager {
 
     pub async fn alias_set(&self, name: &str, target: &str) -> Result<()> {
         validate_name(name, "alias")?;
-        let mut config = ConfigSnapshot::load(self).await?;
+        let mut config = ConfigSnapshot::load(self.store(), self.sealer()).await?;
         if config.providers.contains_key(name) || config.combos.contains_key(name) {
             return Err(ManageError::Conflict(format!("'{name}' is already a provider or a combo")));
         }

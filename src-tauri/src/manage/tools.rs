@@ -50,7 +50,7 @@ impl Manager {
     pub async fn tool_apply(&self, id: &str, model: Option<&str>, port: Option<u16>, dry_run: bool) -> Result<Plan> {
         let spec = spec(id)?;
         let setup = self.tool_setup()?;
-        let config = ConfigSnapshot::load(self).await?;
+        let config = ConfigSnapshot::load(self.store(), self.sealer()).await?;
         let model = match model.map(str::trim).filter(|m| !m.is_empty()) {
             Some(model) => model.to_string(),
             None => config

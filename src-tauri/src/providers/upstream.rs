@@ -2,13 +2,13 @@
 //! the auth header each provider's API expects. Nothing here reads or writes bodies: callers
 //! hand over bytes and get the response back with its body still streaming.
 
+use super::runtime::{AccountRuntime, ProviderRuntime};
 use super::{AuthStyle, ProviderKind};
-use crate::snapshot::{AccountRuntime, ProviderRuntime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use std::time::Duration;
 
-pub const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
+pub use crate::base::{error_chain, ProxyChoice, USER_AGENT};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
@@ -23,17 +23,6 @@ pub enum UpstreamError {
     BadUrl { provider: String, reason: String },
     #[error("the proxy of provider '{provider}' cannot be used: {reason}")]
     BadProxy { provider: String, reason: String },
-}
-
-/// How a provider's requests leave the machine.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ProxyChoice {
-    /// The environment's HTTP(S)_PROXY / NO_PROXY, if any (reqwest's default).
-    Environment,
-    /// Straight to the provider, whatever the environment says.
-    Direct,
-    /// Through this proxy (http://, https://, socks5://, socks5h://), except for `no_proxy` hosts.
-    Url { url: String, no_proxy: String },
 }
 
 /// Pooled HTTP clients: one for the environment's proxy setting, one per explicit proxy
@@ -257,19 +246,4 @@ fn classify(provider: &ProviderRuntime, url: &str, e: reqwest::Error) -> Upstrea
     } else {
         UpstreamError::Unreachable { provider: provider.id.clone(), url: url.to_string(), reason }
     }
-}
-
-/// The innermost causes of an error, joined: reqwest's top-level message alone ("error sending
-/// request") does not say what went wrong.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }

@@ -8,12 +8,11 @@ pub mod classify;
 pub mod notices;
 mod plan;
 pub mod state;
-mod strategy;
 
+pub use crate::base::kinds::{ComboStrategy, Strategy};
 pub use notices::{AccountNotice, Notices};
 pub use plan::{plan, resolve_single, validate_combo_member, Candidate};
 pub use state::{Cooldown, InFlight, RoutingState};
-pub use strategy::{ComboStrategy, Strategy};
 
 /// How deep combos may nest.
 pub const MAX_COMBO_DEPTH: usize = 8;

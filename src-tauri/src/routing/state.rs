@@ -3,7 +3,7 @@
 //! account each conversation last used. Cooldowns are also written to the store (off the
 //! request path) and read back at start, so a known quota reset survives a restart.
 
-use super::strategy::{ComboStrategy, Strategy};
+use super::{ComboStrategy, Strategy};
 use crate::snapshot::{AccountRuntime, ProviderRuntime};
 use crate::store::routing::CooldownRecord;
 use crate::store::Store;
@@ -66,9 +66,7 @@ fn find_cooldown<'a>(
     map.get(&account)?.iter().find(|(m, c)| (m == model || m == ACCOUNT_WIDE) && c.until > now).map(|(_, c)| c)
 }
 
-pub fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use crate::base::unix_ms;
 
 impl RoutingState {
     /// Routing memory backed by the store, with the cooldowns still in force loaded back.

@@ -21,7 +21,7 @@ pub struct AccountRecord {
     pub max_concurrent: Option<i64>,
     /// A subscription login (None: an API key).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub login: Option<crate::login::LoginInfo>,
+    pub login: Option<crate::base::kinds::LoginInfo>,
 }
 
 pub struct NewAccount<'a> {

@@ -117,3 +117,9 @@ pub async fn set_token_saver(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// SHA-256 of a presented key. Keys carry 192 random bits, so a fast hash is safe here and keeps
+/// the check off the request's critical path.
+pub fn hash_key(key: &str) -> [u8; 32] {
+    <sha2::Sha256 as sha2::Digest>::digest(key.as_bytes()).into()
+}

@@ -1,7 +1,7 @@
 //! The store: one SQLite file (WAL) in the data directory, opened through sqlx, migrated at
 //! open. One repository module per aggregate; secrets are sealed (`secrets`) before they are
 //! written. Every configuration write bumps `config_rev` in the same transaction, which is what
-//! running gateways poll to reload (see `runtime::ConfigWatcher`).
+//! running gateways poll to reload (see `snapshot::LiveConfig::watch`).
 
 pub mod accounts;
 pub mod keys;

@@ -1,8 +1,7 @@
 //! Provider rows: id, wire kind, base URL, auth style and the model list shown in /v1/models.
 
 use super::{Store, StoreError};
-use crate::providers::{AuthStyle, ProviderKind};
-use crate::routing::Strategy;
+use crate::base::kinds::{AuthStyle, ProviderKind, Strategy};
 use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 

@@ -2,7 +2,7 @@
 //! `usage summary`.
 
 use super::{Store, StoreError};
-use crate::usage::{Price, UsageRecord};
+use crate::base::records::{Outcome, Price, UsageRecord};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -97,7 +97,7 @@ async fn add_to_hour(tx: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result
         .bind(r.account_id.unwrap_or(0))
         .bind(r.key_id.unwrap_or(0))
         .bind(&r.tool)
-        .bind((r.outcome == crate::usage::Outcome::Error) as i64)
+        .bind((r.outcome == Outcome::Error) as i64)
         .bind(r.usage.input as i64)
         .bind(r.usage.output as i64)
         .bind(r.usage.cache_read as i64)
@@ -377,8 +377,7 @@ pub async fn spend_since(store: &Store, key_id: i64, since_ms: i64) -> Result<f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::ir::Usage;
-    use crate::usage::Outcome;
+    use crate::base::records::Usage;
 
     fn record(ts_ms: i64, model: &str, cost: f64) -> UsageRecord {
         UsageRecord {
@@ -427,7 +426,7 @@ mod tests {
     async fn hourly_totals_outlive_pruned_records() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
-        let now = crate::routing::state::unix_ms(std::time::SystemTime::now());
+        let now = crate::base::now_ms();
         let old = now - 10 * 86_400_000;
         insert(&store, &[record(old, "a", 1.0), record(old + 1, "a", 2.0)], false).await.unwrap();
         insert(&store, &[record(now, "b", 0.5)], true).await.unwrap();

@@ -7,67 +7,12 @@ mod pricing;
 mod recorder;
 mod tap;
 
+pub use crate::base::records::{Outcome, UsageRecord};
 pub use pricing::{price_for, shipped, Price};
 pub use recorder::{UsageRecorder, UsageWriter};
 pub use tap::{SseUsageScanner, UsageTap};
 
 use crate::formats::ir::Usage;
-use serde::Serialize;
-
-/// What became of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    Error,
-    ClientDisconnected,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Error => "error",
-            Self::ClientDisconnected => "client_disconnected",
-        }
-    }
-}
-
-/// One request's record; also what the live feed sends (it holds nothing secret).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UsageRecord {
-    pub ts_ms: i64,
-    pub key_id: Option<i64>,
-    pub tool: String,
-    pub inbound: String,
-    pub requested_model: String,
-    pub provider: Option<String>,
-    pub account_id: Option<i64>,
-    pub model: Option<String>,
-    pub attempts: Vec<String>,
-    pub stream: bool,
-    pub status: u16,
-    pub outcome: Outcome,
-    pub latency_ms: i64,
-    pub ttft_ms: Option<i64>,
-    pub usage: Usage,
-    /// The counts are the provider's own (false: none reported).
-    pub usage_reported: bool,
-    /// USD at the price in force (0 when the model has no price, and for a subscription
-    /// login, whose requests cost nothing more).
-    pub cost_usd: f64,
-    /// What the request would have cost on the API at that price (its cost, for API keys).
-    pub api_equivalent_usd: f64,
-    /// Served by a subscription login.
-    pub subscription: bool,
-    pub priced: bool,
-    /// Tokens (o200k_base) the token saver took out of the request's tool results.
-    pub tokens_saved: u64,
-    /// The records of one synthesized request (its members and its judge) share this id.
-    pub group_id: Option<i64>,
-    /// In a synthesized request: `member` or `judge`.
-    pub part: Option<&'static str>,
-}
 
 /// The coding tool or SDK behind a request, from its user agent.
 pub fn tool_from_user_agent(ua: &str) -> String {

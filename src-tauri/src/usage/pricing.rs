@@ -3,30 +3,9 @@
 //! of its parts (uncached input, cache reads, cache writes, output; reasoning tokens are
 //! output tokens and priced as such).
 
-use crate::formats::ir::Usage;
-use serde::{Deserialize, Serialize};
+pub use crate::base::records::Price;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-pub struct Price {
-    pub input: f64,
-    pub output: f64,
-    pub cache_read: Option<f64>,
-    pub cache_write: Option<f64>,
-}
-
-impl Price {
-    /// USD for `u` at this price.
-    pub fn cost(&self, u: &Usage) -> f64 {
-        let uncached = u.input.saturating_sub(u.cache_read + u.cache_write) as f64;
-        let per_token = |per_million: f64| per_million / 1_000_000.0;
-        uncached * per_token(self.input)
-            + u.cache_read as f64 * per_token(self.cache_read.unwrap_or(self.input))
-            + u.cache_write as f64 * per_token(self.cache_write.unwrap_or(self.input))
-            + u.output as f64 * per_token(self.output)
-    }
-}
 
 fn table() -> &'static BTreeMap<String, Price> {
     static TABLE: OnceLock<BTreeMap<String, Price>> = OnceLock::new();
@@ -58,6 +37,7 @@ pub fn price_for(overrides: &std::collections::HashMap<String, Price>, provider:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::records::Usage;
 
     #[test]
     fn cost_is_the_sum_of_its_parts() {

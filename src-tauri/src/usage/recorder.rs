@@ -104,7 +104,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Deletes raw records older than the `retention-days` setting.
 async fn prune(store: &Store) {
     let days = match crate::store::settings::all(store).await {
-        Ok(rows) => crate::manage::Settings::from_rows(&rows).retention_days,
+        Ok(rows) => crate::base::settings::Settings::from_rows(&rows).retention_days,
         Err(_) => return,
     };
     let before = crate::routing::state::unix_ms(std::time::SystemTime::now()) - days as i64 * 86_400_000;

@@ -74,7 +74,7 @@ async fn require_session(State(app): State<AppState>, request: Request, next: Ne
             let changes = request.method() != http::Method::GET;
             let response = next.run(request).await;
             if changes && response.status().is_success() {
-                app.live.refresh(&app.manager).await;
+                app.live.refresh(app.manager.store(), app.manager.sealer()).await;
             }
             response
         }
