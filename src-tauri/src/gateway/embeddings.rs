@@ -104,8 +104,7 @@ impl Job for EmbedJob {
 
     fn skip(&mut self, candidate: &Candidate) -> Option<String> {
         use crate::login::LoginKind;
-        if let Some(kind @ (LoginKind::GeminiCli | LoginKind::Codex)) = candidate.provider.login
-        {
+        if let Some(kind @ (LoginKind::GeminiCli | LoginKind::Codex)) = candidate.provider.login {
             return Some(format!("a {} login has no embeddings API", kind.name()));
         }
         if candidate.provider.kind == Format::Anthropic {

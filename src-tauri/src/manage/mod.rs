@@ -67,6 +67,13 @@ impl Manager {
         Ok(Self { store, sealer, data_dir: data_dir.to_path_buf() })
     }
 
+    /// Opens the data directory with a sealer given (tests: no keychain, no key file).
+    #[cfg(test)]
+    pub async fn open_with_sealer(data_dir: &Path, sealer: Sealer) -> Result<Self> {
+        let store = Store::open(data_dir).await?;
+        Ok(Self { store, sealer, data_dir: data_dir.to_path_buf() })
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

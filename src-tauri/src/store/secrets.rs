@@ -58,6 +58,12 @@ impl Sealer {
         Ok(Self::from_key(&key, location))
     }
 
+    /// A sealer with a fixed key, for tests.
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Self::from_key(&[7u8; 32], KeyLocation::File)
+    }
+
     pub fn from_key(key: &[u8; 32], location: KeyLocation) -> Self {
         Self { cipher: Aes256Gcm::new(key.into()), location }
     }
