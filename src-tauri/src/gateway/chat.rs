@@ -1,24 +1,22 @@
 //! The chat request as the attempt loop's job, for all four inbound APIs: each attempt is
 //! same-format pass-through (the client's bytes with only the model name changed) or a
-//! translation through the IR, and the answer is relayed or transcoded as it streams.
+//! translation through the IR, and the answer is relayed or transcoded as it streams. What
+//! differs by upstream (a subscription backend's own rules) is asked of its `Upstream`.
 
-use super::attempts::{read_upstream, Job, Prepared};
-use super::body::RelayBody;
+use super::attempts::{Job, Prepared};
 use super::error::ApiError;
 use super::inbound::Inbound;
-use super::stall::StallGuard;
-use super::transcode::TranscodeBody;
+use super::upstreams::{Asked, Upstream};
 use super::AppState;
 use crate::formats::envelope::{conversation_hash, Envelope};
-use crate::formats::ir::{Image, Part, Request};
-use crate::formats::translate::{self, Format, StreamDecoder, StreamEncoder};
+use crate::formats::ir::Request;
+use crate::formats::translate::{self, Format};
 use crate::providers::{capabilities, upstream};
 use crate::routing::Candidate;
-use crate::usage::{SseUsageScanner, UsageTap};
-use axum::response::{IntoResponse, Response};
+use crate::usage::UsageTap;
+use axum::response::Response;
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName};
 use std::time::Duration;
 
 /// The model and stream flag, from the body's top level or (Gemini) the path, and the body's
@@ -112,13 +110,10 @@ impl Job for ChatJob<'_> {
     }
 
     async fn prepare(&mut self, candidate: &Candidate) -> Result<Prepared, ApiError> {
+        let upstream = Upstream::of(&candidate.provider);
         let upstream_format = candidate.provider.kind;
         let extra = forwarded_headers(self.headers, self.inbound.format, upstream_format);
-        let kiro = is_kiro(candidate);
-        // Code Assist streams only as SSE: a Gemini client streaming a JSON array is answered
-        // through the translation.
-        let sse_only = self.stream && !self.inbound.gemini_sse && is_code_assist(candidate);
-        if upstream_format == self.inbound.format && !kiro && !sse_only {
+        if upstream.passes_through(self.inbound, upstream_format, self.stream) {
             let body = match self.inbound.format {
                 Format::Gemini => self.body.clone(),
                 _ => match &self.envelope {
@@ -139,17 +134,7 @@ impl Job for ChatJob<'_> {
         }
         let mut request = self.decoded.clone().unwrap_or_default();
         request.model = candidate.upstream_model.clone();
-        if kiro || upstream_format == Format::Gemini {
-            inline_image_urls(self.app, &mut request).await?;
-        }
-        if kiro {
-            return super::kiro::prepare(candidate, &request);
-        }
-        let body = serde_json::to_vec(&translate::encode_request(upstream_format, &request)).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("cannot encode the request: {e}"))
-        })?;
-        let url = upstream::endpoint(&candidate.provider, &candidate.upstream_model, self.stream, true)?;
-        Ok(Prepared { url, body: Bytes::from(body), extra, translated: true, gather: false })
+        upstream.prepare_translated(self.app, candidate, request, self.stream, extra).await
     }
 
     async fn answer(
@@ -160,84 +145,10 @@ impl Job for ChatJob<'_> {
         stall: Duration,
         tap: &UsageTap,
     ) -> Result<Response, ApiError> {
-        if is_kiro(candidate) {
-            return super::kiro::answer(response, candidate, self.inbound, self.stream, self.model, stall, tap).await;
-        }
-        if !translated {
-            return Ok(relay(response, candidate, self.inbound, self.stream, stall, tap));
-        }
         let include_usage = self.decoded.as_ref().is_some_and(|r| r.stream_usage);
-        translated_answer(response, candidate, self.inbound, self.stream, self.model, include_usage, stall, tap).await
+        let asked = Asked { inbound: self.inbound, stream: self.stream, model: self.model, include_usage };
+        Upstream::of(&candidate.provider).answer(response, candidate, &asked, translated, stall, tap).await
     }
-}
-
-/// Kiro speaks none of the four APIs: its requests and answers always go through the IR.
-fn is_kiro(candidate: &Candidate) -> bool {
-    candidate.provider.login == Some(crate::login::LoginKind::Kiro)
-}
-
-fn is_code_assist(candidate: &Candidate) -> bool {
-    candidate.provider.login == Some(crate::login::LoginKind::GeminiCli)
-}
-
-/// A successful answer in another API's shape, translated as it streams (or whole).
-#[allow(clippy::too_many_arguments)]
-async fn translated_answer(
-    response: reqwest::Response,
-    candidate: &Candidate,
-    inbound: &Inbound,
-    stream: bool,
-    model: &str,
-    include_usage: bool,
-    stall: Duration,
-    tap: &UsageTap,
-) -> Result<Response, ApiError> {
-    let upstream_format = candidate.provider.kind;
-    if stream {
-        let decoder = StreamDecoder::new(upstream_format);
-        let encoder = StreamEncoder::new(inbound.format, model, include_usage, inbound.gemini_sse);
-        let events = StallGuard::new(response.bytes_stream(), stall).eventsource();
-        let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone(), tap.clone());
-        return Ok(super::transcode::respond(body, inbound));
-    }
-    let bytes = read_upstream(response, candidate).await?;
-    let mut answer = translate::decode_response(upstream_format, &bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "upstream_error",
-            format!("provider '{}' sent an answer that cannot be read: {e}", candidate.provider.id),
-        )
-    })?;
-    if answer.model.is_empty() {
-        answer.model = candidate.upstream_model.clone();
-    }
-    tap.add_usage(answer.usage);
-    Ok(axum::Json(translate::encode_response(inbound.format, &answer)).into_response())
-}
-
-/// Gemini and Kiro take no image URLs: fetch each and send it inline.
-async fn inline_image_urls(app: &AppState, request: &mut Request) -> Result<(), ApiError> {
-    use base64::Engine;
-    let images = request.messages.iter_mut().flat_map(|m| m.parts.iter_mut()).flat_map(|p| match p {
-        Part::ToolResult { content, .. } => content.iter_mut().collect::<Vec<_>>(),
-        other => vec![other],
-    });
-    for part in images {
-        if let Part::Image(Image::Url(url)) = part {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                continue;
-            }
-            let (media_type, bytes) = app.upstream.fetch_image(url).await.map_err(|why| {
-                ApiError::bad_request(format!("cannot fetch the image {url} to send it inline: {why}"))
-                    .code("image_fetch_failed")
-            })?;
-            *part = Part::Image(Image::Base64 {
-                media_type,
-                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Client headers that must reach a same-family upstream: Anthropic's API version and beta
@@ -252,47 +163,4 @@ fn forwarded_headers(headers: &HeaderMap, inbound: Format, upstream: Format) -> 
         }
     }
     extra
-}
-
-/// Response headers worth keeping from the upstream: the body's type and the provider's
-/// rate-limit and request-id information. Hop-by-hop and length headers are not relayed.
-fn keep_header(name: &HeaderName) -> bool {
-    let n = name.as_str();
-    matches!(
-        n,
-        "content-type" | "cache-control" | "retry-after" | "x-request-id" | "request-id" | "openai-processing-ms"
-    ) || n.starts_with("x-ratelimit-")
-        || n.starts_with("anthropic-ratelimit-")
-}
-
-/// Relays a same-format answer as it streams.
-fn relay(
-    upstream: reqwest::Response,
-    candidate: &Candidate,
-    inbound: &Inbound,
-    stream: bool,
-    stall: Duration,
-    tap: &UsageTap,
-) -> Response {
-    let status = upstream.status();
-    let mut headers = HeaderMap::with_capacity(8);
-    for (name, value) in upstream.headers() {
-        if keep_header(name) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
-    let sse = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    if sse {
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    }
-    let stream_format = (status.is_success() && (sse || stream)).then_some((inbound.format, sse));
-    let guarded = StallGuard::new(upstream.bytes_stream(), stall);
-    let scanner = SseUsageScanner::new(inbound.format, sse);
-    let body = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone())
-        .with_usage(scanner, tap.clone(), inbound.format)
-        .into_body();
-    (status, headers, body).into_response()
 }

@@ -103,9 +103,8 @@ impl Job for EmbedJob {
     }
 
     fn skip(&mut self, candidate: &Candidate) -> Option<String> {
-        use crate::login::LoginKind;
-        if let Some(kind @ (LoginKind::GeminiCli | LoginKind::Codex)) = candidate.provider.login {
-            return Some(format!("a {} login has no embeddings API", kind.name()));
+        if let Some(login) = super::upstreams::Upstream::of(&candidate.provider).no_embeddings() {
+            return Some(format!("a {login} login has no embeddings API"));
         }
         if candidate.provider.kind == Format::Anthropic {
             return Some(format!("provider '{}' (Anthropic) has no embeddings API", candidate.provider.id));

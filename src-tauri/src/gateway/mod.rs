@@ -9,12 +9,10 @@ mod auth;
 mod body;
 mod browser;
 mod chat;
-mod code_assist;
 mod embeddings;
 mod endpoints;
 pub mod error;
 mod inbound;
-mod kiro;
 mod listener;
 mod login_auth;
 mod models;
@@ -24,6 +22,7 @@ mod stall;
 mod synthesis;
 mod transcode;
 mod ui;
+mod upstreams;
 
 pub use api::in_process::{call_api, InProcessAnswer};
 

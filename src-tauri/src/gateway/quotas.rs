@@ -4,18 +4,16 @@
 //! due, stores them, and rests an account whose window is used up until it resets; routing
 //! then skips it, and it comes back by itself at the reset.
 
+use super::upstreams::Upstream;
 use super::{login_auth, AppState};
 use crate::login::endpoints::Endpoints;
-use crate::login::{quota, LoginKind};
+use crate::login::quota;
 use std::time::Duration;
 
 async fn check_all(app: &AppState) {
     let config = app.live.get();
     for provider in config.providers.values() {
-        let Some(kind) = provider.login else { continue };
-        if kind == LoginKind::Qwen {
-            continue;
-        }
+        let Some(kind) = provider.login.filter(|_| Upstream::of(provider).reads_quota()) else { continue };
         let endpoints = Endpoints::new(kind, &config.settings.login_endpoints);
         for account in &provider.accounts {
             // A token due for renewal is renewed first (the refresh requests share), so an idle

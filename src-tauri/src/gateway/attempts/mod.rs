@@ -21,6 +21,7 @@ mod tests;
 use decide::{decide, Attempt, Decision, Failed, LastFailure, Tally, Who};
 
 use super::error::ApiError;
+use super::upstreams::Upstream;
 use super::{login_auth, AppState};
 use crate::formats::translate::{self, Format};
 use crate::providers::upstream;
@@ -258,9 +259,10 @@ async fn send<J: Job>(
     timeouts: &Timeouts,
 ) -> Result<Sent, ApiError> {
     let provider = &candidate.provider;
+    let upstream = Upstream::of(provider);
     let mut prepared = job.prepare(candidate).await?;
     if let Some(login) = login {
-        prepared = login_auth::apply(prepared, login, candidate, job.stream());
+        prepared = upstream.authorize(prepared, login, candidate, job.stream());
     }
     let accept = if job.stream() || prepared.gather { "text/event-stream" } else { "application/json" };
     let (gather, translated) = (prepared.gather, prepared.translated);
@@ -280,9 +282,9 @@ async fn send<J: Job>(
         }
     };
     if let Some(account) = account {
-        login_auth::note_quota_headers(app, account, provider.login, response.headers());
+        login_auth::note_quota_headers(app, account, upstream.quota_windows(response.headers()));
     }
-    let response = login_auth::as_provider_answer(response, provider.login, gather, candidate).await?;
+    let response = upstream.read_answer(response, gather, candidate).await?;
     let status = response.status();
     if status.is_success() {
         return Ok(Sent::Answer(response, translated));

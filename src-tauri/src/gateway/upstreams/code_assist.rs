@@ -4,8 +4,8 @@
 //! wrapped as `{"response": …}`, unwrapped back into plain Gemini answers so the relay and the
 //! translations read them as from any Gemini provider.
 
-use super::attempts::Prepared;
-use super::error::ApiError;
+use super::super::attempts::Prepared;
+use super::super::error::ApiError;
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -68,7 +68,7 @@ pub async fn unwrap(response: reqwest::Response, provider: &str) -> Result<reqwe
         let text = String::from_utf8_lossy(&bytes);
         reqwest::Body::from(inner(&text).to_string())
     };
-    super::login_auth::rebuilt(status, &headers, body, None)
+    super::codex::rebuilt(status, &headers, body, None)
         .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", why))
 }
 

@@ -3,11 +3,11 @@
 //! frame by frame into IR events: transcoded as they come for a streaming client, gathered into
 //! one answer otherwise.
 
-use super::attempts::Prepared;
-use super::error::ApiError;
-use super::inbound::Inbound;
-use super::stall::StallGuard;
-use super::transcode::{Gathered, TranscodeBody};
+use super::super::attempts::Prepared;
+use super::super::error::ApiError;
+use super::super::inbound::Inbound;
+use super::super::stall::StallGuard;
+use super::super::transcode::{Gathered, TranscodeBody};
 
 use crate::formats::eventstream::FrameReader;
 use crate::formats::ir::Request;
@@ -33,6 +33,17 @@ pub fn prepare(candidate: &Candidate, request: &Request) -> Result<Prepared, Api
     // As the Kiro IDE sends it: the user's content is not used to improve the service.
     extra.insert("x-amzn-codewhisperer-optout", http::HeaderValue::from_static("true"));
     Ok(Prepared { url, body: Bytes::from(body.to_string()), extra, translated: true, gather: false })
+}
+
+/// The request with the login's profile (an IAM Identity Center or social login names one).
+pub fn with_profile(mut prepared: Prepared, arn: &str) -> Prepared {
+    if let Ok(serde_json::Value::Object(mut body)) = serde_json::from_slice::<serde_json::Value>(&prepared.body) {
+        body.insert("profileArn".into(), serde_json::Value::String(arn.to_string()));
+        if let Ok(bytes) = serde_json::to_vec(&body) {
+            prepared.body = Bytes::from(bytes);
+        }
+    }
+    prepared
 }
 
 type Item = Result<Event, EventStreamError<std::io::Error>>;
@@ -102,9 +113,9 @@ pub async fn answer(
     if stream {
         let encoder = StreamEncoder::new(inbound.format, model, false, inbound.gemini_sse);
         let body = TranscodeBody::new(events, decoder, encoder, candidate.provider.id.clone(), tap.clone());
-        return Ok(super::transcode::respond(body, inbound));
+        return Ok(super::super::transcode::respond(body, inbound));
     }
-    let mut answer = super::transcode::gather(events, decoder).await.map_err(|e| match e {
+    let mut answer = super::super::transcode::gather(events, decoder).await.map_err(|e| match e {
         Gathered::Upstream(message) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("Kiro: {message}"))
         }
