@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use switchyard::providers::{AuthStyle, ProviderKind};
+use switchyard::providers::{AuthStyle, Format};
 use switchyard::routing::{plan, ComboStrategy, RoutingState, Strategy};
 use switchyard::snapshot::{AccountRuntime, ComboRuntime, ConfigSnapshot, ProviderRuntime};
 
@@ -30,7 +30,7 @@ fn config() -> ConfigSnapshot {
             .collect();
         let rt = ProviderRuntime {
             id: id.clone(),
-            kind: ProviderKind::Openai,
+            kind: Format::Openai,
             base_url: "http://127.0.0.1:9/v1".into(),
             auth: AuthStyle::Bearer,
             models: (0..5).map(|m| format!("model-{p}-{m}")).collect(),

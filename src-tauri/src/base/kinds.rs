@@ -1,5 +1,5 @@
-//! The names of the things a user configures: an upstream's wire format (`ProviderKind`,
-//! which the formats call `Format`), how its accounts' secrets are sent (`AuthStyle`), how
+//! The names of the things a user configures: the API a client or a provider speaks
+//! (`Format`, a provider's `--kind`), how its accounts' secrets are sent (`AuthStyle`), how
 //! requests spread over accounts and combo members (`Strategy`, `ComboStrategy`), and which
 //! subscription login an account holds (`LoginKind`, `LoginInfo`). Each with its list, its
 //! name and its parsing, written once.
@@ -11,7 +11,7 @@ use std::str::FromStr;
 /// The wire format an upstream speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
+pub enum Format {
     /// OpenAI Chat Completions (`POST {base}/chat/completions`).
     Openai,
     /// Anthropic Messages (`POST {base}/v1/messages`).
@@ -22,8 +22,8 @@ pub enum ProviderKind {
     Responses,
 }
 
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] = [Self::Openai, Self::Anthropic, Self::Gemini, Self::Responses];
+impl Format {
+    pub const ALL: [Format; 4] = [Self::Openai, Self::Anthropic, Self::Gemini, Self::Responses];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,13 +44,13 @@ impl ProviderKind {
     }
 }
 
-impl fmt::Display for ProviderKind {
+impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl FromStr for ProviderKind {
+impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL

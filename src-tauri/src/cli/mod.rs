@@ -9,7 +9,7 @@ use crate::gateway;
 use crate::manage::{
     AccountAdd, AccountChange, ComboSpec, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup,
 };
-use crate::providers::{AuthStyle, ProviderKind};
+use crate::providers::{AuthStyle, Format};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
@@ -117,7 +117,7 @@ pub enum ProviderCmd {
     Add {
         id: String,
         #[arg(long)]
-        kind: Option<ProviderKind>,
+        kind: Option<Format>,
         /// As the provider documents it: OpenAI-style URLs end in /v1, Anthropic and Gemini are the host root
         #[arg(long)]
         base_url: Option<String>,

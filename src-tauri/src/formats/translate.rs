@@ -1,11 +1,12 @@
 //! One entry point per operation for any format: decode a request, encode it for another
 //! format, decode and encode answers, transcode streams, and render errors. `Format` is the
-//! provider kind a side speaks; the gateway only ever calls these functions.
+//! API a side speaks (a client's, or a provider's kind); the gateway only ever calls these
+//! functions.
 
 use super::codec::{write_sse, DecodeError, SseEvent};
 use super::ir::{Request, Response, StreamEvent};
 use super::{anthropic, gemini, openai_chat, responses};
-pub use crate::base::kinds::ProviderKind as Format;
+pub use crate::base::kinds::Format;
 use serde_json::{json, Value};
 
 /// Decodes a client request. Gemini names the model (and streaming) in the URL.

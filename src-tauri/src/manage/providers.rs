@@ -1,14 +1,14 @@
 //! Provider operations: add (from the catalog or custom), list, remove.
 
 use super::{ManageError, Manager, Result};
-use crate::providers::{catalog, validate_provider_id, AuthStyle, ProviderKind};
+use crate::providers::{catalog, validate_provider_id, AuthStyle, Format};
 use crate::store::{self, providers::ProviderRecord};
 
 /// What `provider add` asks for. Fields left `None` come from the catalog entry of the same id.
 #[derive(Debug, Default, Clone)]
 pub struct ProviderAdd {
     pub id: String,
-    pub kind: Option<ProviderKind>,
+    pub kind: Option<Format>,
     pub base_url: Option<String>,
     pub auth: Option<AuthStyle>,
     pub models: Vec<String>,
@@ -134,7 +134,7 @@ mod tests {
     fn catalog_provider_needs_nothing_but_its_id() {
         let r = provider_record(&ProviderAdd { id: "groq".into(), ..Default::default() }).unwrap();
         assert_eq!(r.base_url, "https://api.groq.com/openai/v1");
-        assert_eq!(r.kind, ProviderKind::Openai);
+        assert_eq!(r.kind, Format::Openai);
         assert_eq!(r.auth, AuthStyle::Bearer);
         assert!(r.from_catalog && !r.models.is_empty());
     }
@@ -145,7 +145,7 @@ mod tests {
         assert!(err.to_string().contains("--kind"), "{err}");
         let r = provider_record(&ProviderAdd {
             id: "mine".into(),
-            kind: Some(ProviderKind::Anthropic),
+            kind: Some(Format::Anthropic),
             base_url: Some("http://127.0.0.1:9/".into()),
             ..Default::default()
         })
@@ -160,7 +160,7 @@ mod tests {
             assert!(
                 provider_record(&ProviderAdd {
                     id: id.into(),
-                    kind: Some(ProviderKind::Openai),
+                    kind: Some(Format::Openai),
                     base_url: Some("http://x".into()),
                     ..Default::default()
                 })

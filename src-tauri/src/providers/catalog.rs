@@ -1,7 +1,7 @@
 //! The built-in catalog of API-key providers, read from `catalog.toml` (data, not code per
 //! provider). Adding an account to a catalog provider needs no base URL.
 
-use super::{AuthStyle, ProviderKind};
+use super::{AuthStyle, Format};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -11,7 +11,7 @@ pub struct CatalogEntry {
     #[serde(skip_deserializing)]
     pub id: String,
     pub name: String,
-    pub kind: ProviderKind,
+    pub kind: Format,
     pub base_url: String,
     pub auth: AuthStyle,
     #[serde(default)]
@@ -77,12 +77,12 @@ mod tests {
             assert!(e.base_url.starts_with("http"), "{}: {}", e.id, e.base_url);
             assert!(!e.base_url.ends_with('/'), "{}: trailing slash", e.id);
             match e.kind {
-                ProviderKind::Anthropic | ProviderKind::Gemini => {
+                Format::Anthropic | Format::Gemini => {
                     assert!(!e.base_url.ends_with("/v1"), "{}: host root expected", e.id)
                 }
                 // Logins go where the official client goes (ChatGPT's backend, Copilot's API).
-                ProviderKind::Openai | ProviderKind::Responses if e.auth == AuthStyle::Login => {}
-                ProviderKind::Openai | ProviderKind::Responses => {
+                Format::Openai | Format::Responses if e.auth == AuthStyle::Login => {}
+                Format::Openai | Format::Responses => {
                     let last = e.base_url.rsplit('/').next().unwrap_or_default();
                     assert!(
                         last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()),

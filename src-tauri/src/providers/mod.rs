@@ -6,7 +6,7 @@ pub mod catalog;
 pub mod runtime;
 pub mod upstream;
 
-pub use crate::base::kinds::{AuthStyle, ProviderKind};
+pub use crate::base::kinds::{AuthStyle, Format};
 
 /// Provider ids appear in model names (`ID/MODEL`) and URLs: keep them simple.
 pub fn validate_provider_id(id: &str) -> Result<(), String> {

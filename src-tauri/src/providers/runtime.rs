@@ -1,7 +1,7 @@
 //! A provider and its accounts as the request path holds them: parsed once when the
 //! configuration snapshot is built, secrets opened (`Secret` never prints itself).
 
-use crate::base::kinds::{AuthStyle, LoginKind, ProviderKind, Strategy};
+use crate::base::kinds::{AuthStyle, Format, LoginKind, Strategy};
 use crate::base::ProxyChoice;
 use std::sync::Arc;
 
@@ -38,7 +38,7 @@ pub struct AccountRuntime {
 #[derive(Debug, Clone)]
 pub struct ProviderRuntime {
     pub id: String,
-    pub kind: ProviderKind,
+    pub kind: Format,
     pub base_url: String,
     pub auth: AuthStyle,
     pub models: Vec<String>,

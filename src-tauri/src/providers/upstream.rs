@@ -3,7 +3,7 @@
 //! hand over bytes and get the response back with its body still streaming.
 
 use super::runtime::{AccountRuntime, ProviderRuntime};
-use super::{AuthStyle, ProviderKind};
+use super::{AuthStyle, Format};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use std::time::Duration;
@@ -91,7 +91,7 @@ impl UpstreamClient {
         if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
             apply_auth(&mut headers, provider.auth, secret.expose())?;
         }
-        if provider.kind == ProviderKind::Anthropic && !headers.contains_key("anthropic-version") {
+        if provider.kind == Format::Anthropic && !headers.contains_key("anthropic-version") {
             headers.insert("anthropic-version", HeaderValue::from_static(crate::formats::anthropic::API_VERSION));
         }
         let shown = url.to_string();
@@ -109,9 +109,9 @@ impl UpstreamClient {
         account: &AccountRuntime,
     ) -> Result<reqwest::Response, UpstreamError> {
         let path = match provider.kind {
-            ProviderKind::Openai | ProviderKind::Responses => "/models",
-            ProviderKind::Anthropic => "/v1/models",
-            ProviderKind::Gemini => "/v1beta/models",
+            Format::Openai | Format::Responses => "/models",
+            Format::Anthropic => "/v1/models",
+            Format::Gemini => "/v1beta/models",
         };
         let shown = format!("{}{path}", provider.base_url);
         let url = reqwest::Url::parse(&shown)
@@ -121,7 +121,7 @@ impl UpstreamClient {
         if let Some(secret) = &account.secret {
             apply_auth(&mut headers, provider.auth, secret.expose())?;
         }
-        if provider.kind == ProviderKind::Anthropic {
+        if provider.kind == Format::Anthropic {
             headers.insert("anthropic-version", HeaderValue::from_static(crate::formats::anthropic::API_VERSION));
         }
         let client = self.client_for(provider)?;
@@ -136,12 +136,12 @@ impl UpstreamClient {
 }
 
 /// The endpoint of a provider kind that does not depend on the model.
-pub fn fixed_endpoint(kind: ProviderKind, base_url: &str) -> Result<Option<reqwest::Url>, String> {
+pub fn fixed_endpoint(kind: Format, base_url: &str) -> Result<Option<reqwest::Url>, String> {
     let path = match kind {
-        ProviderKind::Openai => "/chat/completions",
-        ProviderKind::Responses => "/responses",
-        ProviderKind::Anthropic => "/v1/messages",
-        ProviderKind::Gemini => return Ok(None),
+        Format::Openai => "/chat/completions",
+        Format::Responses => "/responses",
+        Format::Anthropic => "/v1/messages",
+        Format::Gemini => return Ok(None),
     };
     reqwest::Url::parse(&format!("{base_url}{path}")).map(Some).map_err(|e| e.to_string())
 }
@@ -155,12 +155,12 @@ pub fn embeddings_endpoint(
 ) -> Result<Option<(crate::formats::embeddings::Dialect, reqwest::Url)>, UpstreamError> {
     use crate::formats::embeddings::Dialect;
     let (dialect, url) = match provider.kind {
-        ProviderKind::Anthropic => return Ok(None),
-        ProviderKind::Gemini => {
+        Format::Anthropic => return Ok(None),
+        Format::Gemini => {
             let model: String = model.split('/').map(|seg| seg.replace(':', "%3A")).collect::<Vec<_>>().join("/");
             (Dialect::Gemini, format!("{}/v1beta/models/{model}:batchEmbedContents", provider.base_url))
         }
-        ProviderKind::Openai | ProviderKind::Responses => {
+        Format::Openai | Format::Responses => {
             let voyage = provider.base_url.contains("voyageai.com");
             (if voyage { Dialect::Voyage } else { Dialect::OpenAi }, format!("{}/embeddings", provider.base_url))
         }

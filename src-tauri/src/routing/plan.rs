@@ -147,7 +147,7 @@ fn configured_hint(config: &ConfigSnapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::ProviderKind;
+    use crate::providers::Format;
     use crate::routing::{ComboStrategy, Strategy};
     use crate::snapshot::{AccountRuntime, ComboRuntime};
 
@@ -165,7 +165,7 @@ mod tests {
             .collect();
         let rt = ProviderRuntime {
             id: id.into(),
-            kind: ProviderKind::Openai,
+            kind: Format::Openai,
             base_url: "http://x/v1".into(),
             auth,
             models: models.iter().map(|s| s.to_string()).collect(),

@@ -1,14 +1,14 @@
 //! Provider rows: id, wire kind, base URL, auth style and the model list shown in /v1/models.
 
 use super::{Store, StoreError};
-use crate::base::kinds::{AuthStyle, ProviderKind, Strategy};
+use crate::base::kinds::{AuthStyle, Format, Strategy};
 use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ProviderRecord {
     pub id: String,
-    pub kind: ProviderKind,
+    pub kind: Format,
     pub base_url: String,
     pub auth: AuthStyle,
     pub models: Vec<String>,

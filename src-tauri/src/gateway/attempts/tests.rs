@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd};
-use crate::providers::ProviderKind;
+use crate::providers::Format;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use http::HeaderValue;
@@ -127,7 +127,7 @@ async fn setup(keys: &[&'static str]) -> Setup {
     let manager = Manager::open_with_sealer(dir.path(), crate::store::secrets::Sealer::for_tests()).await.unwrap();
     let add = ProviderAdd {
         id: "p".into(),
-        kind: Some(ProviderKind::Openai),
+        kind: Some(Format::Openai),
         base_url: Some(base),
         models: vec!["m".into()],
         ..Default::default()
