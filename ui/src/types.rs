@@ -1,7 +1,9 @@
 //! What the /api routes answer, as the UI reads it. Fields the UI does not show are left out;
-//! fields that may be absent default, so an older or newer gateway still renders.
+//! fields that may be absent default, so an older or newer gateway still renders. The kinds,
+//! strategies and outcomes are the server's own types (`switchyard_api`).
 
 use serde::Deserialize;
+use switchyard_api::{AuthStyle, ComboStrategy, Format, LoginKind, Outcome, Strategy};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct SessionStatus {
@@ -53,25 +55,25 @@ pub struct Totals {
 pub struct CatalogEntry {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: Format,
     pub base_url: String,
     #[serde(default)]
     pub needs_base_url: bool,
     #[serde(default)]
     pub models: Vec<String>,
-    /// `login` for the subscription providers (signed in below, not given a key).
+    /// `Login` for the subscription providers (signed in below, not given a key).
     #[serde(default)]
-    pub auth: String,
+    pub auth: Option<AuthStyle>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Provider {
     pub id: String,
-    pub kind: String,
+    pub kind: Format,
     pub base_url: String,
     #[serde(default)]
     pub models: Vec<String>,
-    pub strategy: String,
+    pub strategy: Strategy,
     #[serde(default)]
     pub from_catalog: bool,
 }
@@ -94,7 +96,7 @@ pub struct Account {
 /// What is shown of a login account's login (never a token).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct AccountLogin {
-    pub kind: String,
+    pub kind: LoginKind,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
@@ -123,7 +125,7 @@ pub struct StoredQuota {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Combo {
     pub name: String,
-    pub strategy: String,
+    pub strategy: ComboStrategy,
     pub members: Vec<String>,
     /// Synthesis combos: the model that writes the final answer.
     #[serde(default)]
@@ -217,7 +219,7 @@ pub struct UsageRow {
     pub attempts: Vec<String>,
     pub stream: bool,
     pub status: i64,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub latency_ms: i64,
     pub ttft_ms: Option<i64>,
     pub input_tokens: i64,

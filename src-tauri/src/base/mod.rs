@@ -3,8 +3,8 @@
 //! (`settings`), what a request cost (`records`), the clock, the default port, how requests
 //! leave the machine (`ProxyChoice`) and how an error is told (`error_chain`).
 
-pub mod kinds;
 pub mod records;
+pub use switchyard_api::kinds;
 pub mod settings;
 
 pub use settings::DEFAULT_PORT;

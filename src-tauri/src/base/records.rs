@@ -45,24 +45,7 @@ impl Price {
     }
 }
 
-/// What became of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    Error,
-    ClientDisconnected,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Error => "error",
-            Self::ClientDisconnected => "client_disconnected",
-        }
-    }
-}
+pub use switchyard_api::Outcome;
 
 /// One request's record; also what the live feed sends (it holds nothing secret).
 #[derive(Debug, Clone, PartialEq, Serialize)]

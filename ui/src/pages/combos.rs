@@ -9,6 +9,7 @@ use crate::components::{act, live, load, ordered_list, show, Status};
 use crate::types::{Combo, ModelTest};
 use leptos::prelude::*;
 use serde_json::json;
+use switchyard_api::ComboStrategy;
 
 #[component]
 pub fn Combos() -> impl IntoView {
@@ -24,7 +25,7 @@ pub fn Combos() -> impl IntoView {
     // The combo in the editor: a new one, or a copy of one being edited.
     let editing = RwSignal::new(Combo {
         name: String::new(),
-        strategy: "fallback".into(),
+        strategy: ComboStrategy::Fallback,
         members: vec![],
         judge: None,
         deadline_secs: None,
@@ -53,7 +54,7 @@ pub fn Combos() -> impl IntoView {
                                     <td><code>{name.clone()}</code></td>
                                     <td>{match &c.judge {
                                         Some(judge) => format!("synthesize, judged by {judge} ({} s)", c.deadline_secs.unwrap_or(60)),
-                                        None => c.strategy.clone(),
+                                        None => c.strategy.as_str().to_string(),
                                     }}</td>
                                     <td>{c.members.join(if c.judge.is_some() { " + " } else { " → " })}</td>
                                     <td>
@@ -98,7 +99,7 @@ fn test_model(model: String, status: Status) {
 fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl IntoView {
     let is_new = combo.name.is_empty();
     let name = RwSignal::new(combo.name.clone());
-    let strategy = RwSignal::new(combo.strategy.clone());
+    let strategy = RwSignal::new(combo.strategy);
     let members = RwSignal::new(combo.members.clone());
     let judge = RwSignal::new(combo.judge.clone().unwrap_or_default());
     let deadline = RwSignal::new(combo.deadline_secs.unwrap_or(60).to_string());
@@ -114,8 +115,8 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let path = format!("/api/combos/{}", encode(name.get_untracked().trim()));
-        let mut body = json!({"strategy": strategy.get_untracked(), "members": members.get_untracked()});
-        if strategy.get_untracked() == "synthesize" {
+        let mut body = json!({"strategy": strategy.get_untracked().as_str(), "members": members.get_untracked()});
+        if strategy.get_untracked() == ComboStrategy::Synthesize {
             body["judge"] = json!(judge.get_untracked().trim());
             body["deadline_secs"] = json!(deadline.get_untracked().trim().parse::<u64>().unwrap_or(60));
         }
@@ -129,12 +130,12 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
                     <label for="combo-name">"Name"</label>
                     <input id="combo-name" required placeholder="coding" bind:value=name readonly=!is_new/>
                     <label for="combo-strategy">"Strategy"</label>
-                    <select id="combo-strategy" on:change=move |ev| strategy.set(event_target_value(&ev))>
-                        <option value="fallback" selected=combo.strategy == "fallback">"Fallback: always start with the first"</option>
-                        <option value="round-robin" selected=combo.strategy == "round-robin">"Round robin: start with the next each time"</option>
-                        <option value="synthesize" selected=combo.strategy == "synthesize">"Synthesize: all answer, a judge writes the answer"</option>
+                    <select id="combo-strategy" on:change=move |ev| strategy.set(event_target_value(&ev).parse().unwrap_or(ComboStrategy::Fallback))>
+                        <option value="fallback" selected=combo.strategy == ComboStrategy::Fallback>"Fallback: always start with the first"</option>
+                        <option value="round-robin" selected=combo.strategy == ComboStrategy::RoundRobin>"Round robin: start with the next each time"</option>
+                        <option value="synthesize" selected=combo.strategy == ComboStrategy::Synthesize>"Synthesize: all answer, a judge writes the answer"</option>
                     </select>
-                    {move || (strategy.get() == "synthesize").then(|| view! {
+                    {move || (strategy.get() == ComboStrategy::Synthesize).then(|| view! {
                         <label for="combo-judge">"Judge"</label>
                         <input id="combo-judge" list="model-names" required placeholder="provider/model" bind:value=judge/>
                         <label for="combo-deadline">"Deadline (s)"</label>

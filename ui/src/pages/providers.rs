@@ -9,20 +9,21 @@ use crate::types::{Account, CatalogEntry, Cooldown, ProbeResult, Provider, Store
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
+use switchyard_api::{AuthStyle, Format, Strategy};
 
 /// The kinds a custom provider may speak, with what the form calls them.
-const CUSTOM_KINDS: [(&str, &str); 4] = [
-    ("openai", "OpenAI-compatible (chat completions)"),
-    ("responses", "OpenAI Responses-compatible"),
-    ("anthropic", "Anthropic-compatible (messages)"),
-    ("gemini", "Gemini-compatible"),
+const CUSTOM_KINDS: [(Format, &str); 4] = [
+    (Format::Openai, "OpenAI-compatible (chat completions)"),
+    (Format::Responses, "OpenAI Responses-compatible"),
+    (Format::Anthropic, "Anthropic-compatible (messages)"),
+    (Format::Gemini, "Gemini-compatible"),
 ];
 
-const STRATEGIES: [(&str, &str); 4] = [
-    ("fill-first", "Fill first (use the first account until it runs out)"),
-    ("round-robin", "Round robin"),
-    ("sticky-round-robin", "Sticky round robin"),
-    ("least-used", "Least used"),
+const STRATEGIES: [(Strategy, &str); 4] = [
+    (Strategy::FillFirst, "Fill first (use the first account until it runs out)"),
+    (Strategy::RoundRobin, "Round robin"),
+    (Strategy::StickyRoundRobin, "Sticky round robin"),
+    (Strategy::LeastUsed, "Least used"),
 ];
 
 #[component]
@@ -52,7 +53,7 @@ pub fn Providers() -> impl IntoView {
     view! {
         <h1>"Providers"</h1>
         {show(catalog, |c| {
-            let keyed: Vec<CatalogEntry> = c.into_iter().filter(|e| e.auth != "login").collect();
+            let keyed: Vec<CatalogEntry> = c.into_iter().filter(|e| e.auth != Some(AuthStyle::Login)).collect();
             view! { <AddProvider catalog=keyed/> }
         })}
         <super::logins::SubscriptionLogins/>
@@ -134,7 +135,7 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
                         {catalog.iter().map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.name, c.id)}</option> }).collect_view()}
                     </optgroup>
                     <optgroup label="Custom endpoint">
-                        {CUSTOM_KINDS.iter().map(|(k, name)| view! { <option value=format!("custom:{k}")>{*name}</option> }).collect_view()}
+                        {CUSTOM_KINDS.iter().map(|(k, name)| view! { <option value=format!("custom:{}", k.as_str())>{*name}</option> }).collect_view()}
                     </optgroup>
                 </select>
                 <Show when=move || custom_kind().is_some()>
@@ -223,19 +224,19 @@ fn ProviderCard(
         let id = id.clone();
         move |_| act(status, "Removed.", api::send("DELETE", format!("/api/providers/{}", encode(&id)), None))
     };
-    let current = provider.strategy.clone();
+    let current = provider.strategy;
     view! {
         <section class="card provider" data-provider=id.clone()>
             <header>
                 <h3>{id.clone()}</h3>
-                <span class="badge">{provider.kind.clone()}</span>
+                <span class="badge">{provider.kind.as_str()}</span>
                 <code class="muted">{provider.base_url.clone()}</code>
                 <button type="button" class="small danger" on:click=remove aria-label=format!("Remove provider {id}")>"Remove"</button>
             </header>
             <p class="muted">{format!("Models: {}", if provider.models.is_empty() { "(any)".to_string() } else { provider.models.join(", ") })}</p>
             <label>"Rotation "
                 <select on:change=strategy_change>
-                    {STRATEGIES.iter().map(|(v, name)| view! { <option value=*v selected=*v == current>{*name}</option> }).collect_view()}
+                    {STRATEGIES.iter().map(|(v, name)| view! { <option value=v.as_str() selected=*v == current>{*name}</option> }).collect_view()}
                 </select>
             </label>
             {move || mine.get().is_empty().then(|| view! { <p class="muted">"No account."</p> })}

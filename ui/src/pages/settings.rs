@@ -70,19 +70,19 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
         (
             "allowed-origins",
             "Web pages let in",
-            "origins (https://app.example) whose pages may call the gateway, with CORS; all others are refused",
+            "origins of web pages allowed to call the gateway, with CORS; comma-separated",
             s.allowed_origins.join(", "),
         ),
         (
             "allowed-hosts",
             "Host names answered",
-            "besides localhost and IP addresses: names clients use to reach this gateway (.example.com for subdomains)",
+            "names clients reach it by, besides localhost and addresses; comma-separated",
             s.allowed_hosts.join(", "),
         ),
         (
             "usage-durability",
             "Usage record durability",
-            "batched: written right after each answer; strict: on disk before the answer ends (for billing)",
+            "batched, or strict: each record on disk before its answer ends",
             s.usage_durability.clone(),
         ),
     ]

@@ -8,6 +8,7 @@ use crate::types::{SeriesPoint, UsageRow, UsageTotals};
 use chrono::{DateTime, Local, TimeZone};
 use leptos::prelude::*;
 use leptos_chartistry::*;
+use switchyard_api::Outcome;
 
 const PERIODS: [(&str, &str, i64); 3] =
     [("24h", "hour", 3_600_000), ("7d", "hour", 3_600_000), ("30d", "day", 86_400_000)];
@@ -199,11 +200,11 @@ pub fn Usage() -> impl IntoView {
                     {rows.into_iter().map(|r| {
                         let served = match (&r.provider, &r.model) { (Some(p), Some(m)) => format!("{p}/{m}"), _ => "-".into() };
                         view! {
-                            <tr class:failed=r.outcome != "ok">
+                            <tr class:failed=r.outcome != Outcome::Ok>
                                 <td>{local_time(r.ts_ms)}</td>
                                 <td>{format!("{}, {}{}", r.tool, r.inbound, if r.stream { " stream" } else { "" })}</td>
                                 <td><code>{if r.requested_model.is_empty() { "-".to_string() } else { r.requested_model.clone() }}</code>" → "<code>{served}</code></td>
-                                <td>{format!("{} {}", r.status, r.outcome)}</td>
+                                <td>{format!("{} {}", r.status, r.outcome.as_str())}</td>
                                 <td>{format!("{} ms", r.latency_ms)}</td>
                                 <td>{format!("{} / {}", count(r.input_tokens), count(r.output_tokens))}
                                     {(r.tokens_saved > 0).then(|| format!(" ({} saved)", count(r.tokens_saved)))}</td>

@@ -1,8 +1,8 @@
 //! The names of the things a user configures: the API a client or a provider speaks
 //! (`Format`, a provider's `--kind`), how its accounts' secrets are sent (`AuthStyle`), how
 //! requests spread over accounts and combo members (`Strategy`, `ComboStrategy`), and which
-//! subscription login an account holds (`LoginKind`, `LoginInfo`). Each with its list, its
-//! name and its parsing, written once.
+//! subscription login an account holds (`LoginKind`, `LoginInfo`), and what became of a
+//! request (`Outcome`). Each with its list, its name and its parsing, written once.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -114,7 +114,7 @@ impl FromStr for AuthStyle {
     }
 }
 /// How a provider's accounts take turns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// Always the first healthy account by priority: use one up before touching the next.
@@ -159,7 +159,7 @@ impl FromStr for Strategy {
 }
 
 /// How a combo uses its members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ComboStrategy {
     /// Members in order; the next one answers when one fails.
@@ -301,4 +301,23 @@ pub struct LoginInfo {
     pub plan: Option<String>,
     #[serde(default)]
     pub expires_at_ms: Option<i64>,
+}
+
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Error,
+    ClientDisconnected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::ClientDisconnected => "client_disconnected",
+        }
+    }
 }
