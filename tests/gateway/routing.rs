@@ -215,6 +215,37 @@ async fn a_conversation_stays_on_its_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_returns_to_the_first_account_once_it_recovers() {
+    // Account 1 (a subscription, say) answers 429 with retry-after 1 once; account 2 (a paid
+    // key, priority 5) takes the conversation meanwhile, and gives it back when 1 is ready.
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("p", &mock.base_url(), "k1-first-429-1-ra-1", "m");
+    env.ok(&["account", "add", "p", "--api-key", "k2-paid", "--priority", "5"]);
+    let gw = env.serve().await;
+    let conversation = [("x-session-id", "conv-B")];
+    assert_eq!(chat(&gw, "p/m", &conversation).await.0, 200);
+    assert_eq!(keys_seen(&mock), ["k1-first-429-1-ra-1", "k2-paid"]);
+    assert_eq!(chat(&gw, "p/m", &conversation).await.0, 200);
+    assert_eq!(keys_seen(&mock).last().unwrap(), "k2-paid", "account 1 still cools down");
+    // The cooldown is time: it ends 1 s after the 429.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        assert_eq!(chat(&gw, "p/m", &conversation).await.0, 200);
+    }
+    assert_eq!(keys_seen(&mock)[3..], ["k1-first-429-1-ra-1"; 3], "the conversation went back to account 1");
+
+    // With a rotating strategy the conversation keeps its account, priorities aside.
+    gw.change(&env, &["provider", "set", "p", "--strategy", "round-robin"]).await;
+    let before = keys_seen(&mock).len();
+    for _ in 0..4 {
+        assert_eq!(chat(&gw, "p/m", &[("x-session-id", "conv-C")]).await.0, 200);
+    }
+    let seen = keys_seen(&mock)[before..].to_vec();
+    assert!(seen.iter().all(|k| *k == seen[0]), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_byte_and_stall_timeouts() {
     let mock = MockProvider::start(MockConfig::default()).await;
     let slow_stream =

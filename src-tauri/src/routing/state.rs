@@ -173,8 +173,9 @@ impl RoutingState {
     }
 
     /// The provider's accounts in the order to try them for `model`: the strategy's order,
-    /// the conversation's account first while it is healthy, accounts cooling down for this
-    /// model left out (they are returned apart, with their cooldowns).
+    /// the conversation's account first while it is healthy (for fill-first, only while no
+    /// account of a higher priority is), accounts cooling down for this model left out (they
+    /// are returned apart, with their cooldowns).
     pub fn order_accounts(
         &self,
         provider: &ProviderRuntime,
@@ -213,7 +214,13 @@ impl RoutingState {
             if let Some(session) = session {
                 let remembered =
                     self.affinity.lock().unwrap_or_else(|e| e.into_inner()).get(&session).map(|(id, _)| *id);
-                if let Some(pos) = remembered.and_then(|id| ready.iter().position(|a| a.id == id)) {
+                // Fill-first: a healthy account of a higher priority wins the conversation back
+                // (one prompt-cache miss costs less than hours on a lower-priority, often paid,
+                // account); affinity chooses among the accounts of the first one's priority.
+                // The rotating strategies pool every account: affinity holds across them.
+                let keeps =
+                    |a: &AccountRuntime| provider.strategy != Strategy::FillFirst || a.priority == ready[0].priority;
+                if let Some(pos) = remembered.and_then(|id| ready.iter().position(|a| a.id == id && keeps(a))) {
                     let account = ready.remove(pos);
                     ready.insert(0, account);
                 }
