@@ -191,3 +191,30 @@ fn a_malformed_config_is_reported_and_left_untouched() {
     assert!(env.fails(&["tools", "apply", "nope"]).contains("no tool 'nope'"));
     assert!(env.fails(&["tools", "apply", "codex", "--model", "nowhere/x"]).contains("cannot be used here"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_points_at_the_running_gateway_not_at_the_port_setting() {
+    // issue 25: `serve --port N` then `tools apply` configured the tool for the `port` setting.
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("mockai", &mock.base_url(), "mock-key-1234567890", "mock-model");
+    seed(&env);
+    let mut gw = env.serve().await;
+    let served = gw.url.clone();
+    assert!(!served.ends_with(":20130"), "serve --port 0 took a port of its own: {served}");
+    let out = env.cli(&["tools", "apply", "claude-code", "--model", "mockai/mock-model"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note:"), "a gateway runs: nothing to note");
+    let claude = read(&env, ".claude/settings.json").unwrap();
+    assert!(claude.contains(&format!("\"ANTHROPIC_BASE_URL\": \"{served}\"")), "{claude}");
+
+    // With no gateway running (this one stopped), the port setting, and the user is told.
+    gw.signal(libc::SIGTERM);
+    assert!(gw.wait_exit(std::time::Duration::from_secs(10)).await.success());
+    let out = env.cli(&["tools", "apply", "claude-code", "--model", "mockai/mock-model"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no gateway is running") && stderr.contains("20130"), "{stderr}");
+    let claude = read(&env, ".claude/settings.json").unwrap();
+    assert!(claude.contains("\"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:20130\""), "{claude}");
+}

@@ -373,6 +373,9 @@ pub fn tool_plan(plan: &crate::tools::Plan, dry_run: bool) {
     } else {
         println!("{} now uses Switchyard; `switchyard tools restore {}` puts it back", plan.id, plan.id);
     }
+    if let Some(note) = &plan.note {
+        eprintln!("note: {note}");
+    }
 }
 
 /// A Unix-ms instant as UTC `YYYY-MM-DD HH:MM`.

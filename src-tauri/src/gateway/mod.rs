@@ -133,6 +133,8 @@ pub struct Listening {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
+    /// Where `serving.json` says this gateway serves, until it stops.
+    data_dir: std::path::PathBuf,
 }
 
 pub fn parse_host(host: &str) -> Result<IpAddr, GatewayError> {
@@ -207,7 +209,9 @@ impl Gateway {
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let live = self.state.live.clone();
         let server = tokio::spawn(listener::serve(listener, router(state), live, stop_rx));
-        Ok(Listening { addr, server, stop, stopping })
+        let data_dir = self.manager.data_dir().to_path_buf();
+        crate::store::serving::record(&data_dir, addr);
+        Ok(Listening { addr, server, stop, stopping, data_dir })
     }
 
     /// Binds `host:port` and starts answering there.
@@ -242,7 +246,8 @@ impl Listening {
     /// Stops accepting, ends the live feeds, and lets in-flight requests finish (up to
     /// `SHUTDOWN_GRACE`; then they are cut).
     pub async fn stop(self) -> Result<(), GatewayError> {
-        let Listening { mut server, stop, stopping, .. } = self;
+        let Listening { mut server, stop, stopping, data_dir, .. } = self;
+        crate::store::serving::clear(&data_dir);
         tracing::info!("shutting down: waiting up to {} s for in-flight requests", SHUTDOWN_GRACE.as_secs());
         let _ = stop.send(());
         let _ = stopping.send(true);

@@ -44,9 +44,9 @@ impl Manager {
     }
 
     /// Points a tool at this gateway with `model` (default: the `default` alias, else the
-    /// first combo), on `port` (the dashboard passes the one it is served on; the CLI, which
-    /// cannot know, passes None: the `port` setting). A dry run changes nothing and shows the
-    /// diff.
+    /// first combo), on `port` (the dashboard passes the one it is served on; the CLI passes
+    /// None: the port of the gateway running on this data dir, else the `port` setting, which
+    /// the plan's note says). A dry run changes nothing and shows the diff.
     pub async fn tool_apply(&self, id: &str, model: Option<&str>, port: Option<u16>, dry_run: bool) -> Result<Plan> {
         let spec = spec(id)?;
         let setup = self.tool_setup()?;
@@ -66,15 +66,25 @@ impl Manager {
         };
         crate::routing::plan(&config, &RoutingState::default(), &model)
             .map_err(|e| ManageError::Invalid(format!("'{model}' cannot be used here: {e}")))?;
-        let port = match port {
-            Some(port) => port,
-            None => self.settings_get().await?.port,
+        let (port, note) = match port {
+            Some(port) => (port, None),
+            None => match crate::store::serving::current(&self.data_dir) {
+                Some(serving) => (serving.port, None),
+                None => {
+                    let port = self.settings_get().await?.port;
+                    let note = format!(
+                        "no gateway is running on this data dir: the tool points at the port setting ({port}); start `switchyard serve` (or the app) before using it"
+                    );
+                    (port, Some(note))
+                }
+            },
         };
         let base_url = format!("http://127.0.0.1:{port}");
         // The files are read and checked before any key is made: a malformed one stops here.
         let preview = Target { base_url: base_url.clone(), key: KEY_PLACEHOLDER.into(), model: model.clone() };
-        let plan = setup.plan(spec, &preview)?;
+        let mut plan = setup.plan(spec, &preview)?;
         if dry_run {
+            plan.note = note;
             return Ok(plan);
         }
         // The key the tool already holds, while it is still a live key made for it.
@@ -91,7 +101,7 @@ impl Manager {
         };
         let target = Target { base_url, key, model };
         match setup.apply(spec, &target, Some(key_id)) {
-            Ok(plan) => Ok(plan),
+            Ok(plan) => Ok(Plan { note, ..plan }),
             Err(e) => {
                 if made {
                     let _ = self.key_revoke(key_id).await;

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod providers;
 pub mod routing;
 pub mod secrets;
+pub mod serving;
 pub mod settings;
 pub mod usage;
 

@@ -55,6 +55,9 @@ pub struct ToolStatus {
 pub struct Plan {
     pub id: &'static str,
     pub files: Vec<FilePlan>,
+    /// What the user should know about where the tool now points (no gateway running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -263,7 +266,7 @@ impl ToolSetup {
                 }
             })
             .collect();
-        Plan { id: spec.id, files }
+        Plan { id: spec.id, files, note: None }
     }
 
     /// Points the tool at `target`; `key_id` is the gateway key made for it.
