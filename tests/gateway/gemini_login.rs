@@ -246,3 +246,41 @@ async fn an_imported_gemini_login_is_refreshed_set_up_and_rests_only_the_model_w
     assert!(retrieve, "the quota was asked for the login's project");
     drop(gw);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gemini_cli_login_imports_without_the_network_and_is_set_up_when_google_answers() {
+    // issue 25: the import looked the email up at Google and gave up when Google could not
+    // be reached; the Claude and Codex imports work offline.
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    auth.state.google.onboarded.store(true, Ordering::SeqCst);
+    let env = Env::new().with_path(path_with_gemini());
+    env.ok(&["provider", "add", "gemini-cli", "--base-url", &mock_base(&mock)]);
+    write(
+        &env,
+        ".gemini/oauth_creds.json",
+        &json!({"access_token": "ya29.expired", "refresh_token": "1//saved-refresh", "token_type": "Bearer",
+            "scope": "https://www.googleapis.com/auth/cloud-platform", "expiry_date": now_ms() - 60_000})
+        .to_string(),
+    );
+    // Google out of reach: every endpoint on a port where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for name in ["token-url", "userinfo-url", "code-assist-url"] {
+        env.ok(&["settings", "set", &format!("login.gemini-cli.{name}"), &format!("http://{closed}/google")]);
+    }
+    let out = env.ok(&["login", "gemini-cli", "--import"]);
+    assert!(out.contains("signed in: account"), "{out}");
+    let account =
+        accounts(&env).into_iter().find(|a| a["provider_id"] == "gemini-cli").expect("saved as the file holds it");
+    assert!(account["login"]["email"].is_null(), "{account}");
+
+    // Google answers again: the first request refreshes the token, finds the project and
+    // the email, and is served.
+    point_at(&env, &auth, "gemini-cli");
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("gemini-cli/gemini-2.5-flash")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    let wrapped = code_assist_requests(&mock);
+    assert_eq!(wrapped.last().map(|(_, b)| b["project"].clone()), Some(json!(PROJECT)), "{wrapped:?}");
+    let account = accounts(&env).into_iter().find(|a| a["provider_id"] == "gemini-cli").unwrap();
+    assert!(account["login"]["email"].is_string(), "the email was found and kept: {account}");
+}

@@ -90,6 +90,28 @@ fn secret_in(script: &[u8]) -> Option<String> {
     })
 }
 
+/// A Gemini CLI login that has no Code Assist project yet (imported while Google could not
+/// be reached).
+pub fn needs_set_up(creds: &Credentials) -> bool {
+    creds.kind == crate::login::LoginKind::GeminiCli && creds.project.is_none()
+}
+
+/// Finds what an imported login still lacks: its email (best effort) and its Code Assist
+/// project and tier.
+pub async fn complete(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    mut creds: Credentials,
+) -> Result<Credentials, LoginError> {
+    if creds.email.is_none() {
+        match email(http, endpoints, &creds.access_token).await {
+            Ok(found) => creds.email = found,
+            Err(e) => tracing::debug!("no email for the Gemini CLI login yet: {e}"),
+        }
+    }
+    set_up(http, endpoints, creds, Duration::from_secs(1)).await
+}
+
 /// The email of the Google account the token belongs to.
 pub async fn email(http: &reqwest::Client, endpoints: &Endpoints, token: &str) -> Result<Option<String>, LoginError> {
     let url = endpoints.get("userinfo-url");

@@ -334,6 +334,17 @@ impl Logins {
                 Err(e) => return Err(e),
             }
         }
+        if crate::login::gemini::needs_set_up(&creds) {
+            // Imported while Google could not be reached: its project (and email) are found
+            // now that a request needs them.
+            let endpoints = Endpoints::new(creds.kind, settings);
+            let ready = crate::login::gemini::complete(&self.http, &endpoints, creds.clone()).await?;
+            if let Err(why) = self.keeper.keep(account, &ready).await {
+                tracing::warn!(account, "the completed login could not be stored: {why}");
+            }
+            tracing::info!(account, project = ?ready.project, "Gemini CLI login set up for Code Assist");
+            *creds = ready;
+        }
         Ok(auth_of(&creds))
     }
 

@@ -173,11 +173,26 @@ impl Manager {
                 }
             }
             LoginKind::GeminiCli => {
-                // Gemini CLI keeps no project in its file: found again, with a live token.
-                if creds.access_token.is_empty() || creds.expires_within(now_ms(), kind.refresh_lead()) {
-                    creds = tokens::refresh(&http, &endpoints, &creds).await?;
-                }
-                creds = Self::gemini_set_up(&http, &endpoints, creds, &Silent, Duration::from_secs(1)).await?;
+                // Gemini CLI keeps no project in its file: found again, with a live token. When
+                // Google cannot be reached, the login is saved as the file holds it and set up
+                // by its first request (or the quota watch) once Google answers.
+                let saved = creds.clone();
+                let ready = async {
+                    if creds.access_token.is_empty() || creds.expires_within(now_ms(), kind.refresh_lead()) {
+                        creds = tokens::refresh(&http, &endpoints, &creds).await?;
+                    }
+                    Self::gemini_set_up(&http, &endpoints, creds, &Silent, Duration::from_secs(1)).await
+                };
+                creds = match ready.await {
+                    Ok(ready) => ready,
+                    Err(ManageError::Unavailable(why)) => {
+                        tracing::warn!("Google could not be reached ({why}): the Gemini CLI login is imported as saved; its email and Code Assist project are found when Google answers");
+                        let secret =
+                            crate::login::gemini::client_secret(&endpoints, saved.client_secret.as_deref()).ok();
+                        Credentials { client_secret: secret.or(saved.client_secret.clone()), ..saved }
+                    }
+                    Err(e) => return Err(e),
+                };
             }
             _ => {}
         }
