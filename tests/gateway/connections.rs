@@ -145,6 +145,33 @@ async fn half_sent_and_silent_connections_are_closed_while_real_requests_are_ser
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_gets_a_408_and_the_connection_ends() {
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.add_provider("mock", &mock.base_url(), "k", "m");
+    env.ok(&["settings", "set", "header-timeout-secs", "2"]);
+    let gw = env.serve().await;
+    let mut conn = TcpStream::connect(addr_of(&gw.url)).await.unwrap();
+    // The head whole, then 10 of the 100 bytes announced, then nothing (a slow POST).
+    conn.write_all(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\":",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(8), conn.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout") && answer.contains("header-timeout-secs"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(mock.requests().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_the_caps_clients_get_a_503_in_their_shape() {
     let mock =
         MockProvider::start(MockConfig { chunks: 6, chunk_delay: Duration::from_millis(300), ..Default::default() })

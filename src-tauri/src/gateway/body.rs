@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use crate::formats::translate::{self, Format};
+use crate::manage::Settings;
 use crate::providers::upstream::error_chain;
 use crate::usage::{SseUsageScanner, UsageTap};
 use axum::body::Body;
@@ -13,8 +14,11 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Reads the whole request body, refusing more than `limit` bytes with 413.
-pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the whole request body, refusing more than `max-body-mb` with 413, and with 408 a
+/// body that stops arriving (nothing for `header-timeout-secs`): a client that sends its
+/// body a byte at a time cannot hold a request open for ever.
+pub async fn read_limited(headers: &HeaderMap, body: Body, settings: &Settings) -> Result<Bytes, ApiError> {
+    let limit = settings.max_body_bytes();
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -28,10 +32,36 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ApiError::bad_request(format!("could not read the request body: {}", error_chain(e.as_ref())))),
+    let silence = std::time::Duration::from_secs(settings.header_timeout_secs);
+    let mut body = Limited::new(body, limit);
+    let mut collected = BytesMut::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
+    loop {
+        match tokio::time::timeout(silence, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "invalid_request_error",
+                    format!(
+                        "the request body stopped arriving: nothing for {} s (setting header-timeout-secs)",
+                        silence.as_secs()
+                    ),
+                )
+                .code("request_timeout"))
+            }
+            Ok(None) => return Ok(collected.freeze()),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    collected.extend_from_slice(&data);
+                }
+            }
+            Ok(Some(Err(e))) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::bad_request(format!(
+                    "could not read the request body: {}",
+                    error_chain(e.as_ref())
+                )))
+            }
+        }
     }
 }
 

@@ -65,7 +65,7 @@ async fn serve(
 ) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
     draft.key_id = auth::check(&config, app.exposed, &headers, &uri)?;
-    let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
+    let body = read_limited(&headers, body, &config.settings).await?;
     let request = match &inbound {
         EmbedInbound::Openai => embeddings::decode_openai(&body),
         EmbedInbound::Gemini { model, batch } => embeddings::decode_gemini(model, &body, *batch),

@@ -87,7 +87,7 @@ pub async fn count_tokens(State(app): State<AppState>, uri: Uri, headers: Header
 async fn count(app: AppState, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let config = app.live.get();
     auth::check(&config, app.exposed, &headers, &uri)?;
-    let body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
+    let body = read_limited(&headers, body, &config.settings).await?;
     let envelope = Envelope::parse(&body)?;
     let candidates = routing::plan(&config, &app.routing, envelope.model())?;
     let target = candidates

@@ -276,7 +276,7 @@ async fn serve(
 ) -> Result<(Response, Option<UsageTap>), ApiError> {
     let config = app.live.get();
     draft.key_id = if inbound.internal { None } else { auth::check(&config, app.exposed, &headers, &uri)? };
-    let mut body = read_limited(&headers, body, config.settings.max_body_bytes()).await?;
+    let mut body = read_limited(&headers, body, &config.settings).await?;
     if config.token_saver_for(draft.key_id) {
         if let Some(saved) = save_tokens(inbound.format, &body).await {
             draft.tokens_saved = saved.tokens_saved;
