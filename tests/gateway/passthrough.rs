@@ -104,3 +104,40 @@ async fn models_health_and_bare_model_names() {
     assert_eq!(res.status(), 200);
     assert_eq!(String::from_utf8_lossy(&mock.requests()[0].body), r#"{"model":"other-model","messages":[]}"#);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_added_without_models_lists_its_own() {
+    // issue 25: `provider add m --kind openai --base-url URL --api-key K` listed nothing, so
+    // the tools' model pickers showed nothing.
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let env = Env::new();
+    env.ok(&["provider", "add", "m", "--kind", "openai", "--base-url", &mock.base_url(), "--api-key", "list-key"]);
+    env.ok(&["provider", "add", "given", "--kind", "openai", "--base-url", &mock.base_url(), "--models", "chosen"]);
+    let gw = env.serve().await;
+    let ids = || async {
+        let models: serde_json::Value =
+            http().get(format!("{}/v1/models", gw.url)).send().await.unwrap().json().await.unwrap();
+        models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    // Read in the background at start: awaited, not slept for.
+    let started = Instant::now();
+    let mut listed = ids().await;
+    while !listed.contains(&"m/mock-model".to_string()) && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        listed = ids().await;
+    }
+    assert!(listed.contains(&"m/mock-model".to_string()), "{listed:?}");
+    assert!(
+        listed.contains(&"given/chosen".to_string()) && !listed.contains(&"given/mock-model".to_string()),
+        "--models overrides: {listed:?}"
+    );
+    let asked = mock.requests().into_iter().filter(|r| r.path == "/v1/models").collect::<Vec<_>>();
+    assert_eq!(asked.len(), 1, "only the provider without --models is asked");
+    assert_eq!(crate::common::mock::recorded_key(&asked[0]), "list-key", "asked with its account's key");
+    let gemini: serde_json::Value =
+        http().get(format!("{}/v1beta/models", gw.url)).send().await.unwrap().json().await.unwrap();
+    assert!(gemini.to_string().contains("models/m/mock-model"), "{gemini}");
+    // The listed model answers.
+    let res = http().post(gw.chat_url()).body(r#"{"model":"m/mock-model","messages":[]}"#).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}

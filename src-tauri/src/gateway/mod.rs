@@ -15,6 +15,7 @@ pub mod error;
 mod inbound;
 mod listener;
 mod login_auth;
+mod model_lists;
 mod models;
 mod quotas;
 mod selftest;
@@ -91,6 +92,8 @@ pub struct AppState {
     pub pending_logins: Arc<crate::manage::logins::PendingLogins>,
     /// Requests being served (capped by the `max-in-flight` setting).
     pub in_flight: Arc<admission::InFlight>,
+    /// The models providers configured without `--models` list themselves.
+    pub model_lists: Arc<model_lists::ModelLists>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -125,6 +128,7 @@ pub struct Gateway {
     usage_writer: UsageWriter,
     watcher: tokio::task::JoinHandle<()>,
     quota_watch: tokio::task::JoinHandle<()>,
+    model_watch: tokio::task::JoinHandle<()>,
 }
 
 /// A gateway listening on a socket; `stop` lets in-flight requests finish.
@@ -179,12 +183,14 @@ impl Gateway {
             )))),
             pending_logins: Arc::default(),
             in_flight: Arc::default(),
+            model_lists: Arc::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
         };
         let watcher = tokio::spawn(state.live.clone().watch(manager.store().clone(), manager.sealer().clone()));
         let quota_watch = tokio::spawn(quotas::watch(state.clone()));
-        Ok(Self { state, manager, usage_writer, watcher, quota_watch })
+        let model_watch = tokio::spawn(model_lists::watch(state.clone()));
+        Ok(Self { state, manager, usage_writer, watcher, quota_watch, model_watch })
     }
 
     /// The state the handlers read (the desktop app calls /api in-process with it).
@@ -223,6 +229,7 @@ impl Gateway {
     pub async fn close(self) {
         self.watcher.abort();
         self.quota_watch.abort();
+        self.model_watch.abort();
         if tokio::time::timeout(Duration::from_secs(5), self.usage_writer.close()).await.is_err() {
             tracing::warn!("usage records still pending after 5 s; closing anyway");
         }

@@ -1,5 +1,5 @@
-//! GET /v1/models: every configured provider's models as `PROVIDER/MODEL`, in the OpenAI list
-//! shape.
+//! GET /v1/models: every configured provider's models as `PROVIDER/MODEL` (those it was given
+//! with `--models`, else those it lists itself), in the OpenAI list shape.
 
 use super::error::ApiError;
 use super::{auth, AppState};
@@ -29,17 +29,35 @@ pub async fn list_models(State(app): State<AppState>, uri: Uri, headers: HeaderM
     });
     let mut data: Vec<ModelEntry> = routed.collect();
     data.sort_by(|a, b| a.id.cmp(&b.id));
-    let listed = config.provider_order.iter().flat_map(|id| {
-        let provider = &config.providers[id.as_str()];
-        provider.models.iter().map(move |m| ModelEntry {
-            id: format!("{}/{}", provider.id, m),
+    for (provider, models) in provider_models(&app, &config) {
+        data.extend(models.iter().map(|m| ModelEntry {
+            id: format!("{provider}/{m}"),
             object: "model",
             created: 0,
-            owned_by: provider.id.clone(),
-        })
-    });
-    data.extend(listed);
+            owned_by: provider.to_string(),
+        }));
+    }
     axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
+}
+
+/// Each provider's models, in provider order: those it was configured with, else those it
+/// lists itself (`model_lists`).
+fn provider_models<'a>(
+    app: &AppState,
+    config: &'a crate::snapshot::ConfigSnapshot,
+) -> Vec<(&'a str, std::sync::Arc<Vec<String>>)> {
+    config
+        .provider_order
+        .iter()
+        .filter_map(|id| {
+            let provider = &config.providers[id.as_str()];
+            let models = match provider.models.is_empty() {
+                false => std::sync::Arc::new(provider.models.clone()),
+                true => app.model_lists.get(id)?,
+            };
+            Some((provider.id.as_str(), models))
+        })
+        .collect()
 }
 
 /// GET /v1beta/models: the same models in Gemini's list shape (`models/PROVIDER/MODEL`).
@@ -48,18 +66,19 @@ pub async fn list_gemini_models(State(app): State<AppState>, uri: Uri, headers: 
     if let Err(e) = auth::check(&config, app.exposed, &headers, &uri) {
         return e.render(crate::formats::translate::Format::Gemini);
     }
-    let models: Vec<serde_json::Value> = config
-        .provider_order
-        .iter()
-        .flat_map(|id| {
-            let provider = &config.providers[id.as_str()];
-            provider.models.iter().map(move |m| {
-                serde_json::json!({
-                    "name": format!("models/{}/{}", provider.id, m),
-                    "displayName": format!("{} ({})", m, provider.id),
-                    "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+    let models: Vec<serde_json::Value> = provider_models(&app, &config)
+        .into_iter()
+        .flat_map(|(provider, models)| {
+            models
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "name": format!("models/{provider}/{m}"),
+                        "displayName": format!("{m} ({provider})"),
+                        "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+                    })
                 })
-            })
+                .collect::<Vec<_>>()
         })
         .collect();
     axum::Json(serde_json::json!({"models": models})).into_response()

@@ -50,7 +50,7 @@ impl Manager {
         let runtime =
             AccountRuntime { id, label: account.label, priority: account.priority, secret, max_concurrent: None };
         let started = Instant::now();
-        let answer = upstream.get_models(provider, &runtime).await;
+        let answer = upstream.get_models(provider, Some(&runtime)).await;
         let latency_ms = started.elapsed().as_millis() as u64;
         let response = match answer {
             Ok(r) => r,

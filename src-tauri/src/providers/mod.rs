@@ -3,6 +3,7 @@
 
 pub mod capabilities;
 pub mod catalog;
+pub mod model_list;
 pub mod runtime;
 pub mod upstream;
 

@@ -106,7 +106,7 @@ impl UpstreamClient {
     pub async fn get_models(
         &self,
         provider: &ProviderRuntime,
-        account: &AccountRuntime,
+        account: Option<&AccountRuntime>,
     ) -> Result<reqwest::Response, UpstreamError> {
         let path = match provider.kind {
             Format::Openai | Format::Responses => "/models",
@@ -118,7 +118,7 @@ impl UpstreamClient {
             .map_err(|e| UpstreamError::BadUrl { provider: provider.id.clone(), reason: e.to_string() })?;
         let mut headers = HeaderMap::new();
         headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(secret) = &account.secret {
+        if let Some(secret) = account.and_then(|a| a.secret.as_ref()) {
             apply_auth(&mut headers, provider.auth, secret.expose())?;
         }
         if provider.kind == Format::Anthropic {
