@@ -231,3 +231,108 @@ async fn summaries_series_and_csv_export() {
     assert!(csv.lines().next().unwrap().starts_with("id,time,key_id,tool"));
     assert!(env.fails(&["usage", "summary", "--since", "7w"]).contains("invalid period"));
 }
+
+/// A request of `inbound`'s API for `model`, and the path it goes to.
+fn request_of(inbound: &str, model: &str, stream: bool) -> (String, String) {
+    let say = "Tell me about the weather in Paris today";
+    match inbound {
+        "openai" => (
+            "/v1/chat/completions".into(),
+            json!({"model": model, "stream": stream, "messages": [{"role": "user", "content": say}]}).to_string(),
+        ),
+        "anthropic" => (
+            "/v1/messages".into(),
+            json!({"model": model, "max_tokens": 50, "stream": stream, "messages": [{"role": "user", "content": say}]})
+                .to_string(),
+        ),
+        "responses" => ("/v1/responses".into(), json!({"model": model, "stream": stream, "input": say}).to_string()),
+        _ => {
+            let method = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
+            (
+                format!("/v1beta/models/{model}:{method}"),
+                json!({"contents": [{"role": "user", "parts": [{"text": say}]}]}).to_string(),
+            )
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_served_answer_is_recorded_with_zero_tokens() {
+    // issue 25: an OpenAI stream from a client that did not ask for stream_options.include_usage
+    // was recorded with 0 tokens.
+    let mock = MockProvider::start(MockConfig { chunk_delay: Duration::from_millis(5), ..Default::default() }).await;
+    let env = Env::new();
+    env.add_every_kind(&mock, "key");
+    env.add_provider("cut", &mock.base_url(), "acct-break-3", "mock-model");
+    let gw = env.serve().await;
+    let client = http();
+    let mut sent = 0;
+    // Every inbound API × every upstream kind, streamed and not.
+    for inbound in ["openai", "anthropic", "responses", "gemini"] {
+        for upstream in ["m-oa", "m-an", "m-re", "m-ge"] {
+            for stream in [false, true] {
+                let (path, body) = request_of(inbound, &format!("{upstream}/mock-model"), stream);
+                let res = client
+                    .post(format!("{}{path}", gw.url))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200, "{inbound} → {upstream}, stream {stream}");
+                let text = res.text().await.unwrap();
+                if inbound == "openai" && upstream == "m-oa" && stream {
+                    assert!(!text.contains("prompt_tokens"), "a usage chunk the client did not ask for: {text}");
+                }
+                sent += 1;
+            }
+        }
+    }
+    // A stream the client cuts after its first words, and one the upstream breaks mid-answer.
+    let slow =
+        MockProvider::start(MockConfig { chunks: 20, chunk_delay: Duration::from_millis(100), ..Default::default() })
+            .await;
+    env.add_provider("slow", &slow.base_url(), "k", "mock-model");
+    gw.change(&env, &["provider", "set", "slow", "--strategy", "fill-first"]).await;
+    let (path, body) = request_of("openai", "slow/mock-model", true);
+    let res = client
+        .post(format!("{}{path}", gw.url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = res.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("w1") {
+        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+    }
+    drop(stream);
+    let (path, body) = request_of("anthropic", "cut/mock-model", true);
+    let res = client
+        .post(format!("{}{path}", gw.url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("broke mid-answer"));
+    sent += 2;
+
+    let rows = wait_for(&env, sent).await;
+    assert_eq!(rows.len(), sent, "{rows:#?}");
+    for r in &rows {
+        let (input, output) = (r["input_tokens"].as_i64().unwrap(), r["output_tokens"].as_i64().unwrap());
+        assert!(input > 0 && output > 0, "a served answer recorded with zero tokens: {r}");
+        assert!(
+            r["usage_reported"].as_bool().unwrap() != r["usage_estimated"].as_bool().unwrap(),
+            "counts are the provider's or marked estimated: {r}"
+        );
+    }
+    let provider_counted = rows.iter().filter(|r| r["usage_reported"] == true).count();
+    assert_eq!(provider_counted, 32, "the provider's own counts on every whole answer");
+    let cut = rows.iter().find(|r| r["outcome"] == "client_disconnected").expect("the cut stream's record");
+    assert_eq!(cut["usage_estimated"], true, "{cut}");
+    let broken = rows.iter().find(|r| r["provider"] == "cut").expect("the broken stream's record");
+    assert_eq!(broken["usage_estimated"], true, "{broken}");
+}

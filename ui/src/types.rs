@@ -229,6 +229,9 @@ pub struct UsageRow {
     pub cost_usd: f64,
     #[serde(default)]
     pub tokens_saved: i64,
+    /// The provider reported no counts: these are the tokenizer's.
+    #[serde(default)]
+    pub usage_estimated: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

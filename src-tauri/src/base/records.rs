@@ -67,6 +67,9 @@ pub struct UsageRecord {
     pub usage: Usage,
     /// The counts are the provider's own (false: none reported).
     pub usage_reported: bool,
+    /// None were reported for an answer that was served: the counts are estimated with the
+    /// tokenizer (`usage::estimate`).
+    pub usage_estimated: bool,
     /// USD at the price in force (0 when the model has no price, and for a subscription
     /// login, whose requests cost nothing more).
     pub cost_usd: f64,

@@ -202,7 +202,11 @@ pub fn usage_log(rows: &[UsageRow], json: bool) -> anyhow::Result<()> {
                 (Some(p), Some(m)) => format!("{p}/{m}"),
                 _ => "-".into(),
             };
-            let tokens = if r.usage_reported { format!("{}/{}", r.input_tokens, r.output_tokens) } else { "-".into() };
+            let tokens = match (r.usage_reported, r.usage_estimated) {
+                (true, _) => format!("{}/{}", r.input_tokens, r.output_tokens),
+                (false, true) => format!("~{}/{}", r.input_tokens, r.output_tokens),
+                (false, false) => "-".into(),
+            };
             vec![
                 when,
                 r.tool.clone(),

@@ -129,6 +129,19 @@ pub fn check_object(body: &[u8]) -> Result<(), EnvelopeError> {
     })
 }
 
+/// A JSON object's bytes with `"key": raw` added first (the key must not be there yet); the
+/// rest unchanged.
+pub fn with_key_added(body: &[u8], key: &str, raw: &str) -> Vec<u8> {
+    let Some(open) = body.iter().position(|b| *b == b'{') else { return body.to_vec() };
+    let rest = &body[open + 1..];
+    let empty = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    let mut out = Vec::with_capacity(body.len() + key.len() + raw.len() + 4);
+    out.extend_from_slice(&body[..=open]);
+    out.extend_from_slice(format!("\"{key}\":{raw}{}", if empty { "" } else { "," }).as_bytes());
+    out.extend_from_slice(rest);
+    out
+}
+
 /// The raw text of one top-level field of a JSON object body.
 pub fn top_level_raw<'a>(body: &'a [u8], key: &str) -> Option<&'a str> {
     let TopLevel(fields) = serde_json::from_slice(body).ok()?;

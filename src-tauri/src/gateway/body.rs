@@ -86,6 +86,9 @@ pub struct RelayBody<S> {
     finished: bool,
     /// Reads usage out of the relayed bytes, unchanged.
     usage: Option<(SseUsageScanner, UsageTap, Format)>,
+    /// Leaves out the usage-only event the gateway asked an OpenAI upstream for, when the
+    /// client did not ask for it.
+    strip_usage: Option<UsageEventStrip>,
 }
 
 impl<S> RelayBody<S>
@@ -101,7 +104,15 @@ where
             upstream_done: false,
             finished: false,
             usage: None,
+            strip_usage: None,
         }
+    }
+
+    /// Leaves out OpenAI's usage-only event (`"choices": []` with `usage`), which the client
+    /// did not ask for (its usage is still read).
+    pub fn without_usage_event(mut self) -> Self {
+        self.strip_usage = Some(UsageEventStrip::default());
+        self
     }
 
     pub fn with_usage(mut self, scanner: SseUsageScanner, tap: UsageTap, format: Format) -> Self {
@@ -165,36 +176,111 @@ where
         if let Some(e) = self.pending_error.take() {
             return self.fail(e);
         }
-        if self.upstream_done {
-            self.finished = true;
-            if let Some((scanner, tap, format)) = &mut self.usage {
-                scanner.finish(*format, tap);
-            }
-            return Poll::Ready(None);
-        }
-        match Pin::new(&mut self.upstream).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                let chunk = self.coalesce(cx, chunk);
-                if let Some((scanner, tap, _)) = &mut self.usage {
-                    scanner.feed(&chunk, tap);
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(e))) => self.fail(e),
-            Poll::Ready(None) => {
+        loop {
+            if self.upstream_done {
                 self.finished = true;
                 if let Some((scanner, tap, format)) = &mut self.usage {
                     scanner.finish(*format, tap);
                 }
-                Poll::Ready(None)
+                let rest = self.strip_usage.as_mut().map(UsageEventStrip::rest).filter(|r| !r.is_empty());
+                return Poll::Ready(rest.map(Ok));
             }
-            Poll::Pending => Poll::Pending,
+            return match Pin::new(&mut self.upstream).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let chunk = self.coalesce(cx, chunk);
+                    if let Some((scanner, tap, _)) = &mut self.usage {
+                        scanner.feed(&chunk, tap);
+                    }
+                    let chunk = match &mut self.strip_usage {
+                        Some(strip) => strip.pass(&chunk),
+                        None => chunk,
+                    };
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    Poll::Ready(Some(Ok(chunk)))
+                }
+                Poll::Ready(Some(Err(e))) => self.fail(e),
+                Poll::Ready(None) => {
+                    self.upstream_done = true;
+                    continue;
+                }
+                Poll::Pending => Poll::Pending,
+            };
         }
     }
 }
 
+/// Passes an SSE stream on event by event, leaving out OpenAI's usage-only events.
+#[derive(Default)]
+struct UsageEventStrip {
+    /// The start of an event not complete yet.
+    pending: BytesMut,
+}
+
+impl UsageEventStrip {
+    /// The complete events of what has arrived, but the usage-only ones.
+    fn pass(&mut self, chunk: &[u8]) -> Bytes {
+        self.pending.extend_from_slice(chunk);
+        let Some(end) = memchr::memmem::rfind(&self.pending, b"\n\n") else { return Bytes::new() };
+        let complete = self.pending.split_to(end + 2);
+        if memchr::memmem::find(&complete, b"\"usage\"").is_none() {
+            return complete.freeze();
+        }
+        let mut kept = BytesMut::with_capacity(complete.len());
+        for event in
+            complete.split_inclusive(|b| *b == b'\n').collect::<Vec<_>>().split_inclusive(|line| *line == b"\n")
+        {
+            let bytes: Vec<u8> = event.concat();
+            if !usage_only(&bytes) {
+                kept.extend_from_slice(&bytes);
+            }
+        }
+        kept.freeze()
+    }
+
+    /// What is left when the stream ends.
+    fn rest(&mut self) -> Bytes {
+        std::mem::take(&mut self.pending).freeze()
+    }
+}
+
+/// An OpenAI stream event that carries only usage (`"choices": []`).
+fn usage_only(event: &[u8]) -> bool {
+    if memchr::memmem::find(event, b"\"usage\"").is_none() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(event);
+    let data: String = text.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+    serde_json::from_str::<serde_json::Value>(&data)
+        .is_ok_and(|v| v["usage"].is_object() && v["choices"].as_array().is_some_and(Vec::is_empty))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_usage_only_event_is_left_out_and_the_rest_passes_unchanged() {
+        let stream = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n\
+                      data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n\
+                      data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}\n\n\
+                      data: [DONE]\n\n";
+        let mut strip = super::UsageEventStrip::default();
+        let mut out = Vec::new();
+        for piece in stream.as_bytes().chunks(7) {
+            out.extend_from_slice(&strip.pass(piece));
+        }
+        out.extend_from_slice(&strip.rest());
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("prompt_tokens"), "{out}");
+        assert_eq!(
+            out,
+            stream.replace(
+                "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}\n\n",
+                ""
+            )
+        );
+    }
+
     use super::*;
     use futures_util::StreamExt;
 

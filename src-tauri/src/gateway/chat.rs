@@ -72,6 +72,9 @@ pub struct ChatJob<'a> {
     pub decoded: Option<Request>,
     session: Option<Option<u64>>,
     needs: Option<capabilities::Needs>,
+    /// The attempt asks an OpenAI upstream for the stream's usage the client did not ask
+    /// for: read for the record, left out of the client's stream.
+    added_stream_usage: bool,
 }
 
 impl<'a> ChatJob<'a> {
@@ -84,7 +87,19 @@ impl<'a> ChatJob<'a> {
         model: &'a str,
         stream: bool,
     ) -> Self {
-        Self { app, inbound, headers, body, envelope, model, stream, decoded: None, session: None, needs: None }
+        Self {
+            app,
+            inbound,
+            headers,
+            body,
+            envelope,
+            model,
+            stream,
+            decoded: None,
+            session: None,
+            needs: None,
+            added_stream_usage: false,
+        }
     }
 }
 
@@ -113,6 +128,7 @@ impl Job for ChatJob<'_> {
         let upstream = Upstream::of(&candidate.provider);
         let upstream_format = candidate.provider.kind;
         let extra = forwarded_headers(self.headers, self.inbound.format, upstream_format);
+        self.added_stream_usage = false;
         if upstream.passes_through(self.inbound, upstream_format, self.stream) {
             let body = match self.inbound.format {
                 Format::Gemini => self.body.clone(),
@@ -120,6 +136,20 @@ impl Job for ChatJob<'_> {
                     Some(envelope) => Bytes::from(envelope.with_model(&candidate.upstream_model)),
                     None => Bytes::from(Envelope::parse(self.body)?.with_model(&candidate.upstream_model)),
                 },
+            };
+            // An OpenAI stream reports its usage only when asked: asked for the usage record.
+            let body = if self.stream
+                && upstream_format == Format::Openai
+                && crate::formats::envelope::top_level_raw(&body, "stream_options").is_none()
+            {
+                self.added_stream_usage = true;
+                Bytes::from(crate::formats::envelope::with_key_added(
+                    &body,
+                    "stream_options",
+                    r#"{"include_usage":true}"#,
+                ))
+            } else {
+                body
             };
             let url = upstream::endpoint(
                 &candidate.provider,
@@ -146,7 +176,13 @@ impl Job for ChatJob<'_> {
         tap: &UsageTap,
     ) -> Result<Response, ApiError> {
         let include_usage = self.decoded.as_ref().is_some_and(|r| r.stream_usage);
-        let asked = Asked { inbound: self.inbound, stream: self.stream, model: self.model, include_usage };
+        let asked = Asked {
+            inbound: self.inbound,
+            stream: self.stream,
+            model: self.model,
+            include_usage,
+            strip_usage_event: self.added_stream_usage,
+        };
         Upstream::of(&candidate.provider).answer(response, candidate, &asked, translated, stall, tap).await
     }
 }

@@ -82,7 +82,7 @@ pub async fn recorded(
     let mut counting = None;
     match work(&mut draft, &mut counting).await {
         Ok((response, tap)) => {
-            let record = Recording { draft, tap, recorder, started, config, limiter, counting };
+            let record = Recording { draft, tap, recorder, started, config, limiter, counting, format };
             record_when_sent(response, record)
         }
         Err(e) => {
@@ -126,6 +126,8 @@ struct Recording {
     limiter: Arc<crate::usage::limits::KeyLimiter>,
     /// The token saver's count of what it saved, still running.
     counting: Option<tokio::task::JoinHandle<u64>>,
+    /// The client's API.
+    format: Format,
 }
 
 /// Writes the request's usage record once its answer has been sent, or the client went away:
@@ -147,6 +149,9 @@ fn record_when_sent(response: Response, r: Recording) -> Response {
         price,
         limiter: r.limiter,
         counting: r.counting,
+        format: r.format,
+        sent: Vec::new(),
+        sent_len: 0,
     };
     let strict = r.config.settings.usage_durability == Durability::Strict;
     let (mut parts, body) = response.into_parts();
@@ -168,7 +173,10 @@ fn record_when_sent(response: Response, r: Recording) -> Response {
         }
         let polled = stream.poll_next_unpin(cx);
         match &polled {
-            Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => guard.tap.first_byte(),
+            Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => {
+                guard.tap.first_byte();
+                guard.keep_sent(chunk);
+            }
             Poll::Ready(None) => {
                 guard.tap.complete();
                 if strict {
@@ -204,13 +212,34 @@ struct RecordOnDrop {
     price: Option<usage::Price>,
     limiter: Arc<crate::usage::limits::KeyLimiter>,
     counting: Option<tokio::task::JoinHandle<u64>>,
+    /// The client's API, to read the request and the answer in for an estimate.
+    format: Format,
+    /// What was sent to the client (up to `MAX_KEPT`), for an estimate.
+    sent: Vec<Bytes>,
+    sent_len: usize,
+}
+
+/// An answer larger than this is estimated from its beginning.
+const MAX_KEPT: usize = 1024 * 1024;
+
+/// What a record still waits for before it is written: the token saver's count, and an
+/// estimate of the usage its provider did not report for an answer that was served.
+struct Pending {
+    counting: Option<tokio::task::JoinHandle<u64>>,
+    estimate: Option<(Format, Bytes, Bytes)>,
 }
 
 impl RecordOnDrop {
-    /// The record, once (None after the first call), and the token saver's count still
-    /// running, if it is.
-    fn take(&mut self) -> Option<(usage::UsageRecord, Option<tokio::task::JoinHandle<u64>>)> {
-        let draft = self.draft.take()?;
+    fn keep_sent(&mut self, chunk: &Bytes) {
+        if self.sent_len < MAX_KEPT {
+            self.sent_len += chunk.len();
+            self.sent.push(chunk.clone());
+        }
+    }
+
+    /// The record, once (None after the first call), and what it still waits for.
+    fn take(&mut self) -> Option<(usage::UsageRecord, Pending)> {
+        let mut draft = self.draft.take()?;
         let (usage, first_byte, completed) = self.tap.read();
         let outcome = match (self.status < 400, completed) {
             (false, _) => Outcome::Error,
@@ -219,22 +248,42 @@ impl RecordOnDrop {
         };
         let latency = self.started.elapsed().as_millis() as i64;
         let ttft = first_byte.map(|t| t.duration_since(self.started).as_millis() as i64);
+        let request = std::mem::take(&mut draft.request_body);
+        let served = self.status < 400 && !self.sent.is_empty() && !request.is_empty();
+        let estimate = (usage.is_none() && served).then(|| (self.format, request, Bytes::from(self.sent.concat())));
         let record = draft.finish(self.status, outcome, latency, ttft, usage, self.price);
-        if let Some(key) = record.key_id {
-            self.limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
+        Some((record, Pending { counting: self.counting.take(), estimate }))
+    }
+
+    /// The record once its count and estimate are in, settled against its key's limits.
+    async fn completed(
+        mut record: usage::UsageRecord,
+        pending: Pending,
+        price: Option<usage::Price>,
+        limiter: &crate::usage::limits::KeyLimiter,
+    ) -> usage::UsageRecord {
+        if let Some(counting) = pending.counting {
+            record.tokens_saved += counting.await.unwrap_or(0);
         }
-        Some((record, self.counting.take()))
+        if let Some((format, request, sent)) = pending.estimate {
+            let estimated = tokio::task::spawn_blocking(move || usage::estimate(format, &request, &sent)).await;
+            if let Ok(estimated) = estimated {
+                record = record.with_estimate(estimated, price);
+            }
+        }
+        if let Some(key) = record.key_id {
+            limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
+        }
+        record
     }
 
     /// Strict durability: writes the record now and resolves once it is committed.
     fn commit(&mut self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
         let taken = self.take();
-        let recorder = self.recorder.clone();
+        let (recorder, price, limiter) = (self.recorder.clone(), self.price, self.limiter.clone());
         Box::pin(async move {
-            let Some((mut record, counting)) = taken else { return true };
-            if let Some(counting) = counting {
-                record.tokens_saved += counting.await.unwrap_or(0);
-            }
+            let Some((record, pending)) = taken else { return true };
+            let record = Self::completed(record, pending, price, &limiter).await;
             recorder.record_committed(record).await
         })
     }
@@ -242,25 +291,28 @@ impl RecordOnDrop {
 
 impl Drop for RecordOnDrop {
     fn drop(&mut self) {
-        let Some((mut record, counting)) = self.take() else { return };
-        match counting {
-            Some(counting) if counting.is_finished() => {
-                record.tokens_saved +=
-                    futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);
+        let Some((record, pending)) = self.take() else { return };
+        let waits = pending.estimate.is_some() || pending.counting.as_ref().is_some_and(|c| !c.is_finished());
+        match tokio::runtime::Handle::try_current() {
+            // A count still running or an estimate to make: the record waits for them (the
+            // writer stays open until it is in).
+            Ok(runtime) if waits => {
+                let (recorder, price, limiter) = (self.recorder.clone(), self.price, self.limiter.clone());
+                runtime.spawn(async move {
+                    recorder.record(Self::completed(record, pending, price, &limiter).await);
+                });
+            }
+            _ => {
+                let mut record = record;
+                if let Some(counting) = pending.counting {
+                    record.tokens_saved +=
+                        futures_util::FutureExt::now_or_never(counting).and_then(Result::ok).unwrap_or(0);
+                }
+                if let Some(key) = record.key_id {
+                    self.limiter.settle(key, record.usage.input + record.usage.output, record.cost_usd);
+                }
                 self.recorder.record(record);
             }
-            // Still counting: the record waits for it (the writer stays open until it is in).
-            Some(counting) => match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    let recorder = self.recorder.clone();
-                    runtime.spawn(async move {
-                        record.tokens_saved += counting.await.unwrap_or(0);
-                        recorder.record(record);
-                    });
-                }
-                Err(_) => self.recorder.record(record),
-            },
-            None => self.recorder.record(record),
         }
     }
 }
@@ -287,6 +339,7 @@ async fn serve(
             body = Bytes::from(saved.body);
         }
     }
+    draft.request_body = body.clone();
     let (model, stream, envelope) = model_and_stream(&inbound, &body)?;
     draft.requested_model = model.clone();
     draft.stream = stream;

@@ -34,8 +34,8 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd, usage_estimated)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -63,6 +63,7 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         .bind(r.group_id)
         .bind(r.part)
         .bind(r.api_equivalent_usd)
+        .bind(r.usage_estimated)
         .execute(&mut *tx)
         .await?;
         add_to_hour(tx, r).await?;
@@ -161,6 +162,7 @@ pub struct UsageRow {
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
     pub usage_reported: bool,
+    pub usage_estimated: bool,
     pub cost_usd: f64,
     pub priced: bool,
     pub tokens_saved: i64,
@@ -203,6 +205,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         cache_write_tokens: r.get("cache_write_tokens"),
         reasoning_tokens: r.get("reasoning_tokens"),
         usage_reported: r.get("usage_reported"),
+        usage_estimated: r.get("usage_estimated"),
         cost_usd: r.get("cost_usd"),
         priced: r.get("priced"),
         tokens_saved: r.get("tokens_saved"),
@@ -397,6 +400,7 @@ mod tests {
             ttft_ms: None,
             usage: Usage { input: 100, output: 10, cache_read: 0, cache_write: 0, reasoning: 0 },
             usage_reported: true,
+            usage_estimated: false,
             cost_usd: cost,
             priced: true,
             tokens_saved: 7,

@@ -2,12 +2,14 @@
 //! assembled while the request runs (`Draft`, `UsageTap`) and written off the request path in
 //! batches (`UsageRecorder`), flushed on shutdown.
 
+mod estimate;
 pub mod limits;
 mod pricing;
 mod recorder;
 mod tap;
 
 pub use crate::base::records::{Outcome, UsageRecord};
+pub use estimate::estimate;
 pub use pricing::{price_for, shipped, Price};
 pub use recorder::{UsageRecorder, UsageWriter};
 pub use tap::{SseUsageScanner, UsageTap};
@@ -65,6 +67,20 @@ pub struct Draft {
     pub part: Option<&'static str>,
     /// Served by a subscription login (its cost is the API equivalent only).
     pub subscription: bool,
+    /// The request as sent upstream, for an estimate when the provider reports no usage.
+    pub request_body: bytes::Bytes,
+}
+
+impl UsageRecord {
+    /// The record with counts estimated (`estimate`) in place of those not reported, and
+    /// their cost at `price`.
+    pub fn with_estimate(mut self, usage: Usage, price: Option<Price>) -> Self {
+        self.api_equivalent_usd = price.map_or(0.0, |p| p.cost(&usage));
+        self.cost_usd = if self.subscription { 0.0 } else { self.api_equivalent_usd };
+        self.usage = usage;
+        self.usage_estimated = true;
+        self
+    }
 }
 
 impl Draft {
@@ -104,6 +120,7 @@ impl Draft {
             latency_ms,
             ttft_ms,
             usage_reported: usage.is_some(),
+            usage_estimated: false,
             usage: usage.unwrap_or_default(),
         }
     }

@@ -69,8 +69,8 @@ impl SseUsageScanner {
         if !self.sse {
             return;
         }
-        while let Some(end) = memchr::memmem::find(&self.buffer, b"\n\n") {
-            let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+        while let Some((end, separator)) = event_end(&self.buffer) {
+            let block: Vec<u8> = self.buffer.drain(..end + separator).collect();
             if memchr::memmem::find(&block, b"sage").is_none() {
                 continue;
             }
@@ -114,6 +114,17 @@ impl SseUsageScanner {
     }
 }
 
+/// Where the first complete SSE event of `buffer` ends, and its separator's length: a blank
+/// line, `\n\n` or (Gemini's) `\r\n\r\n`.
+fn event_end(buffer: &[u8]) -> Option<(usize, usize)> {
+    let lf = memchr::memmem::find(buffer, b"\n\n").map(|at| (at, 2));
+    let crlf = memchr::memmem::find(buffer, b"\r\n\r\n").map(|at| (at, 4));
+    match (lf, crlf) {
+        (Some(lf), Some(crlf)) => Some(if crlf.0 < lf.0 { crlf } else { lf }),
+        (lf, crlf) => lf.or(crlf),
+    }
+}
+
 /// A usage object of `format`'s answers, in the IR's terms.
 fn usage_of(format: Format, v: &serde_json::Value) -> Usage {
     match format {
@@ -144,5 +155,15 @@ mod tests {
         }
         scanner.finish(Format::Openai, &tap);
         assert_eq!(tap.read().0.map(|u| (u.input, u.output)), Some((5, 4)), "events split across chunks");
+
+        // Gemini ends its events with CRLF blank lines.
+        let tap = UsageTap::default();
+        let mut scanner = SseUsageScanner::new(Format::Gemini, true);
+        let stream = b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}]}\r\n\r\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"y\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":6,\"candidatesTokenCount\":2}}\r\n\r\n";
+        for piece in stream.chunks(9) {
+            scanner.feed(piece, &tap);
+        }
+        scanner.finish(Format::Gemini, &tap);
+        assert_eq!(tap.read().0.map(|u| (u.input, u.output)), Some((6, 2)), "Gemini's CRLF events");
     }
 }

@@ -206,7 +206,8 @@ pub fn Usage() -> impl IntoView {
                                 <td><code>{if r.requested_model.is_empty() { "-".to_string() } else { r.requested_model.clone() }}</code>" → "<code>{served}</code></td>
                                 <td>{format!("{} {}", r.status, r.outcome.as_str())}</td>
                                 <td>{format!("{} ms", r.latency_ms)}</td>
-                                <td>{format!("{} / {}", count(r.input_tokens), count(r.output_tokens))}
+                                <td title=r.usage_estimated.then_some("estimated: the provider reported no counts")>
+                                    {format!("{}{} / {}", if r.usage_estimated { "≈ " } else { "" }, count(r.input_tokens), count(r.output_tokens))}
                                     {(r.tokens_saved > 0).then(|| format!(" ({} saved)", count(r.tokens_saved)))}</td>
                                 <td>{usd(r.cost_usd)}</td>
                                 <td class="attempts">{r.attempts.join(" → ")}</td>

@@ -105,11 +105,11 @@ fn keep_header(name: &HeaderName) -> bool {
 pub fn relay(
     upstream: reqwest::Response,
     candidate: &Candidate,
-    inbound: &Inbound,
-    stream: bool,
+    asked: &super::Asked<'_>,
     stall: Duration,
     tap: &UsageTap,
 ) -> Response {
+    let (inbound, stream) = (asked.inbound, asked.stream);
     let status = upstream.status();
     let mut headers = HeaderMap::with_capacity(8);
     for (name, value) in upstream.headers() {
@@ -127,8 +127,14 @@ pub fn relay(
     let stream_format = (status.is_success() && (sse || stream)).then_some((inbound.format, sse));
     let guarded = StallGuard::new(upstream.bytes_stream(), stall);
     let scanner = SseUsageScanner::new(inbound.format, sse);
-    let body = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone())
-        .with_usage(scanner, tap.clone(), inbound.format)
-        .into_body();
+    let mut relay = RelayBody::new(Box::pin(guarded), stream_format, candidate.provider.id.clone()).with_usage(
+        scanner,
+        tap.clone(),
+        inbound.format,
+    );
+    if asked.strip_usage_event && sse {
+        relay = relay.without_usage_event();
+    }
+    let body = relay.into_body();
     (status, headers, body).into_response()
 }

@@ -56,6 +56,9 @@ pub struct Asked<'a> {
     pub model: &'a str,
     /// A translated OpenAI stream ends with a usage chunk (the client asked for one).
     pub include_usage: bool,
+    /// A relayed OpenAI stream carries a usage event the client did not ask for (the
+    /// gateway asked, for its record): left out.
+    pub strip_usage_event: bool,
 }
 
 impl Upstream {
@@ -165,7 +168,7 @@ impl Upstream {
     ) -> Result<Response, ApiError> {
         match self {
             Self::Kiro => kiro::answer(response, candidate, asked.inbound, asked.stream, asked.model, stall, tap).await,
-            _ if !translated => Ok(apis::relay(response, candidate, asked.inbound, asked.stream, stall, tap)),
+            _ if !translated => Ok(apis::relay(response, candidate, asked, stall, tap)),
             _ => {
                 let (inbound, stream, model, usage) = (asked.inbound, asked.stream, asked.model, asked.include_usage);
                 apis::translated_answer(response, candidate, inbound, stream, model, usage, stall, tap).await
