@@ -576,3 +576,28 @@ async fn kiro_signs_in_through_an_identity_center_and_names_its_profile() {
     assert_eq!(sent.json()["profileArn"], "arn:aws:codewhisperer:eu-central-1:123:profile/IDC");
     drop(gw);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copilot_login_imports_without_the_network_and_mints_its_token_on_first_use() {
+    // issue 25: an import saves what the file holds; the calls that enrich it wait for the network.
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let env = Env::new();
+    env.ok(&["provider", "add", "copilot", "--base-url", &mock.base_url()]);
+    write(
+        &env,
+        ".config/github-copilot/apps.json",
+        r#"{"github.com:Iv1.b507a08c87ecfe98": {"user": "octo", "oauth_token": "ghu_saved"}}"#,
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    env.ok(&["settings", "set", "login.copilot.copilot-token-url", &format!("http://{closed}/copilot/token")]);
+    let out = env.ok(&["login", "copilot", "--import"]);
+    assert!(out.contains("signed in: account"), "{out}");
+    assert_eq!(auth.state.exchanges.load(Ordering::SeqCst), 0, "nothing minted yet");
+    // GitHub answers again: the first request mints the Copilot token and is served with it.
+    point_at(&env, &auth, "copilot");
+    let gw = env.serve().await;
+    let (status, body) = ask(&gw, "/v1/chat/completions", chat("copilot/gpt-4.1")).await;
+    assert_eq!(status, 200, "{body}\n{}", gw.log());
+    assert_eq!(auth.state.exchanges.load(Ordering::SeqCst), 1, "minted on first use");
+    assert!(header(&mock.requests().pop().unwrap(), "authorization").starts_with("Bearer copilot-"));
+}

@@ -163,7 +163,16 @@ impl Manager {
         let endpoints = self.login_endpoints(kind).await?;
         let http = Self::login_http();
         match kind {
-            LoginKind::Copilot => creds = tokens::copilot_token(&http, &endpoints, creds).await?,
+            // The Copilot token is minted from the saved GitHub token; when GitHub cannot be
+            // reached, the login is saved with the GitHub token alone and its first request
+            // mints one.
+            LoginKind::Copilot => match tokens::copilot_token(&http, &endpoints, creds.clone()).await {
+                Ok(minted) => creds = minted,
+                Err(e @ LoginError::Network { .. }) => {
+                    tracing::warn!("GitHub could not be reached ({e}): the Copilot login is imported as saved; its token is minted by its first request");
+                }
+                Err(e) => return Err(e.into()),
+            },
             // An Identity Center login saved without its profile: looked up (best effort; a
             // Builder ID login has none).
             LoginKind::Kiro if creds.profile_arn.is_none() && creds.client_id.is_some() => {
@@ -202,7 +211,9 @@ impl Manager {
     /// Saves a login as an account of its provider (added from the catalog when missing). A
     /// login of the same person (same email) replaces that account's tokens.
     pub async fn login_save(&self, creds: Credentials, label: &str) -> Result<AccountRecord> {
-        if creds.access_token.is_empty() {
+        // No access token yet is fine where one can be had (a refresh token, Copilot's GitHub
+        // token): the first request gets it.
+        if creds.access_token.is_empty() && creds.refresh_token.is_none() && creds.github_token.is_none() {
             return Err(ManageError::Invalid("the login gave no access token".into()));
         }
         let provider_id = creds.kind.provider_id();
