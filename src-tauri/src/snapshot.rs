@@ -80,6 +80,10 @@ impl ConfigSnapshot {
                     kind: p.kind,
                     base_url: p.base_url,
                     auth: p.auth,
+                    lists_own_models: p.auth != crate::providers::AuthStyle::Login
+                        && (p.models.is_empty()
+                            || (p.from_catalog
+                                && crate::providers::catalog::get(&p.id).is_some_and(|e| e.models == p.models))),
                     models: p.models,
                     endpoint,
                     strategy: p.strategy,

@@ -34,6 +34,7 @@ fn config() -> ConfigSnapshot {
             base_url: "http://127.0.0.1:9/v1".into(),
             auth: AuthStyle::Bearer,
             models: (0..5).map(|m| format!("model-{p}-{m}")).collect(),
+            lists_own_models: false,
             endpoint: None,
             strategy: strategies[p as usize % 4],
             sticky_uses: 3,

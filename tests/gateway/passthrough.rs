@@ -113,6 +113,8 @@ async fn a_provider_added_without_models_lists_its_own() {
     let env = Env::new();
     env.ok(&["provider", "add", "m", "--kind", "openai", "--base-url", &mock.base_url(), "--api-key", "list-key"]);
     env.ok(&["provider", "add", "given", "--kind", "openai", "--base-url", &mock.base_url(), "--models", "chosen"]);
+    // A catalog provider shows its real list rather than the catalog's few.
+    env.ok(&["provider", "add", "openrouter", "--base-url", &mock.base_url(), "--api-key", "or-key"]);
     let gw = env.serve().await;
     let ids = || async {
         let models: serde_json::Value =
@@ -122,7 +124,9 @@ async fn a_provider_added_without_models_lists_its_own() {
     // Read in the background at start: awaited, not slept for.
     let started = Instant::now();
     let mut listed = ids().await;
-    while !listed.contains(&"m/mock-model".to_string()) && started.elapsed() < Duration::from_secs(10) {
+    let both =
+        |l: &Vec<String>| l.contains(&"m/mock-model".to_string()) && l.contains(&"openrouter/mock-model".to_string());
+    while !both(&listed) && started.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(50)).await;
         listed = ids().await;
     }
@@ -131,9 +135,12 @@ async fn a_provider_added_without_models_lists_its_own() {
         listed.contains(&"given/chosen".to_string()) && !listed.contains(&"given/mock-model".to_string()),
         "--models overrides: {listed:?}"
     );
+    assert!(both(&listed), "{listed:?}");
+    assert!(!listed.iter().any(|m| m.starts_with("openrouter/") && m != "openrouter/mock-model"), "{listed:?}");
     let asked = mock.requests().into_iter().filter(|r| r.path == "/v1/models").collect::<Vec<_>>();
-    assert_eq!(asked.len(), 1, "only the provider without --models is asked");
-    assert_eq!(crate::common::mock::recorded_key(&asked[0]), "list-key", "asked with its account's key");
+    let mut keys: Vec<String> = asked.iter().map(crate::common::mock::recorded_key).collect();
+    keys.sort();
+    assert_eq!(keys, ["list-key", "or-key"], "each asked once with its account's key, not the one given --models");
     let gemini: serde_json::Value =
         http().get(format!("{}/v1beta/models", gw.url)).send().await.unwrap().json().await.unwrap();
     assert!(gemini.to_string().contains("models/m/mock-model"), "{gemini}");

@@ -1,6 +1,6 @@
-//! The models of the providers configured without `--models`, as each lists them itself
-//! (`providers::model_list`), so that `/v1/models` shows a custom or local provider's real
-//! models to the tools' model pickers. Kept in memory and read in the background: at start,
+//! The models of the providers whose models the user did not choose (no `--models`, or the
+//! catalog's list), as each lists them itself (`providers::model_list`), so that `/v1/models`
+//! shows a custom, local or catalog provider's real models to the tools' model pickers. Kept in memory and read in the background: at start,
 //! within 15 s of a provider being added, and again every 10 minutes; a provider that cannot
 //! be asked keeps what it listed last. Subscription logins list their catalog's models.
 
@@ -47,10 +47,7 @@ impl ModelLists {
 async fn refresh(app: &AppState) {
     let config = app.live.get();
     for provider in config.providers.values() {
-        if !provider.models.is_empty()
-            || provider.login.is_some()
-            || !app.model_lists.due(&provider.id, &provider.base_url)
-        {
+        if !provider.lists_own_models || !app.model_lists.due(&provider.id, &provider.base_url) {
             continue;
         }
         let account = provider.accounts.first().map(|a| a.as_ref());

@@ -40,8 +40,8 @@ pub async fn list_models(State(app): State<AppState>, uri: Uri, headers: HeaderM
     axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
 }
 
-/// Each provider's models, in provider order: those it was configured with, else those it
-/// lists itself (`model_lists`).
+/// Each provider's models, in provider order: those the user gave it; else those it lists
+/// itself (`model_lists`), the catalog's until it has answered.
 fn provider_models<'a>(
     app: &AppState,
     config: &'a crate::snapshot::ConfigSnapshot,
@@ -51,9 +51,11 @@ fn provider_models<'a>(
         .iter()
         .filter_map(|id| {
             let provider = &config.providers[id.as_str()];
-            let models = match provider.models.is_empty() {
-                false => std::sync::Arc::new(provider.models.clone()),
-                true => app.model_lists.get(id)?,
+            let listed = provider.lists_own_models.then(|| app.model_lists.get(id)).flatten();
+            let models = match listed {
+                Some(listed) if !listed.is_empty() => listed,
+                _ if !provider.models.is_empty() => std::sync::Arc::new(provider.models.clone()),
+                _ => return None,
             };
             Some((provider.id.as_str(), models))
         })

@@ -42,6 +42,9 @@ pub struct ProviderRuntime {
     pub base_url: String,
     pub auth: AuthStyle,
     pub models: Vec<String>,
+    /// Its models are not the user's choice (none given, or the catalog's): the list the
+    /// provider answers itself is shown instead (`gateway::model_lists`).
+    pub lists_own_models: bool,
     /// The endpoint requests go to, parsed once (Gemini's names the model: built per request).
     pub endpoint: Option<reqwest::Url>,
     pub strategy: Strategy,

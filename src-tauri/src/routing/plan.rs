@@ -169,6 +169,7 @@ mod tests {
             base_url: "http://x/v1".into(),
             auth,
             models: models.iter().map(|s| s.to_string()).collect(),
+            lists_own_models: false,
             endpoint: None,
             strategy: Strategy::FillFirst,
             sticky_uses: 3,
