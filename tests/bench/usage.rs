@@ -35,6 +35,7 @@ fn record(i: u64, now_ms: i64) -> UsageRecord {
         },
         usage_reported: true,
         usage_estimated: false,
+        chosen: None,
         cost_usd: 0.001 * (i % 10) as f64,
         priced: true,
         tokens_saved: i % 3000,

@@ -234,6 +234,25 @@ async fn a_conversation_returns_to_the_first_account_once_it_recovers() {
         assert_eq!(chat(&gw, "p/m", &conversation).await.0, 200);
     }
     assert_eq!(keys_seen(&mock)[3..], ["k1-first-429-1-ra-1"; 3], "the conversation went back to account 1");
+    // The request log says why each account was chosen.
+    let chosen = || -> Vec<String> {
+        let log: Value = serde_json::from_str(&env.ok(&["usage", "log", "--limit", "100", "--json"])).unwrap();
+        let mut rows: Vec<String> =
+            log.as_array().unwrap().iter().map(|r| r["chosen"].as_str().unwrap_or("-").to_string()).collect();
+        rows.reverse();
+        rows
+    };
+    let mut seen = chosen();
+    for _ in 0..50 {
+        if seen.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        seen = chosen();
+    }
+    assert_eq!(seen[0], "first by priority, after 1 failed or skipped", "{seen:?}");
+    assert_eq!(seen[2], "first by priority", "{seen:?}");
+    assert_eq!(seen[3], "the conversation's account", "{seen:?}");
 
     // With a rotating strategy the conversation keeps its account, priorities aside.
     gw.change(&env, &["provider", "set", "p", "--strategy", "round-robin"]).await;

@@ -84,4 +84,6 @@ pub struct UsageRecord {
     pub group_id: Option<i64>,
     /// In a synthesized request: `member` or `judge`.
     pub part: Option<&'static str>,
+    /// Why the account that answered was chosen.
+    pub chosen: Option<String>,
 }

@@ -229,6 +229,11 @@ impl RoutingState {
         (ready, cooling)
     }
 
+    /// The account a conversation was last served by, if it is remembered.
+    pub fn affinity_of(&self, session: u64) -> Option<i64> {
+        self.affinity.lock().unwrap_or_else(|e| e.into_inner()).get(&session).map(|(id, _)| *id)
+    }
+
     /// Requests each account has served since start (for least-used, and the tests).
     pub fn served(&self, account: i64) -> u64 {
         self.served.lock().unwrap_or_else(|e| e.into_inner()).get(&account).copied().unwrap_or(0)

@@ -34,8 +34,8 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd, usage_estimated)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd, usage_estimated, chosen)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -64,6 +64,7 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         .bind(r.part)
         .bind(r.api_equivalent_usd)
         .bind(r.usage_estimated)
+        .bind(&r.chosen)
         .execute(&mut *tx)
         .await?;
         add_to_hour(tx, r).await?;
@@ -163,6 +164,8 @@ pub struct UsageRow {
     pub reasoning_tokens: i64,
     pub usage_reported: bool,
     pub usage_estimated: bool,
+    /// Why the account that answered was chosen.
+    pub chosen: Option<String>,
     pub cost_usd: f64,
     pub priced: bool,
     pub tokens_saved: i64,
@@ -206,6 +209,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         reasoning_tokens: r.get("reasoning_tokens"),
         usage_reported: r.get("usage_reported"),
         usage_estimated: r.get("usage_estimated"),
+        chosen: r.get("chosen"),
         cost_usd: r.get("cost_usd"),
         priced: r.get("priced"),
         tokens_saved: r.get("tokens_saved"),
@@ -401,6 +405,7 @@ mod tests {
             usage: Usage { input: 100, output: 10, cache_read: 0, cache_write: 0, reasoning: 0 },
             usage_reported: true,
             usage_estimated: false,
+            chosen: None,
             cost_usd: cost,
             priced: true,
             tokens_saved: 7,

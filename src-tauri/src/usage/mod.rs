@@ -65,6 +65,8 @@ pub struct Draft {
     pub tokens_saved: u64,
     pub group_id: Option<i64>,
     pub part: Option<&'static str>,
+    /// Why the account that answered was chosen.
+    pub chosen: Option<String>,
     /// Served by a subscription login (its cost is the API equivalent only).
     pub subscription: bool,
     /// The request as sent upstream, for an estimate when the provider reports no usage.
@@ -115,6 +117,7 @@ impl Draft {
             tokens_saved: self.tokens_saved,
             group_id: self.group_id,
             part: self.part,
+            chosen: self.chosen,
             status,
             outcome,
             latency_ms,

@@ -27,7 +27,7 @@ use crate::formats::translate::{self, Format};
 use crate::providers::upstream;
 use crate::routing::classify::{classify, Failure};
 use crate::routing::{notices, AccountNotice, Candidate};
-use crate::snapshot::AccountRuntime;
+use crate::snapshot::{AccountRuntime, ProviderRuntime};
 use crate::usage::{Draft, UsageTap};
 use axum::body::Body;
 use axum::response::Response;
@@ -190,6 +190,7 @@ async fn try_account<J: Job>(
     for try_no in 0..=TRANSIENT_RETRIES {
         let failed = match send(app, job, candidate, account, login.as_ref(), timeouts).await? {
             Sent::Answer(response, translated) => {
+                draft.chosen = Some(why_chosen(app, provider, account_id, session, draft.attempts.len()));
                 app.routing.on_success(account_id, &candidate.upstream_model, session);
                 let stall = provider.stall_timeout.map(Duration::from_secs).unwrap_or(timeouts.stall);
                 draft.provider = Some(provider.id.clone());
@@ -239,6 +240,35 @@ async fn try_account<J: Job>(
         }
     }
     Ok(Step::NextAccount)
+}
+
+/// Why the account that answered was chosen, for the usage record: the conversation's own,
+/// or the provider's strategy, and after how many failed or skipped attempts.
+fn why_chosen(
+    app: &AppState,
+    provider: &ProviderRuntime,
+    account: Option<i64>,
+    session: Option<u64>,
+    before: usize,
+) -> String {
+    use crate::routing::Strategy;
+    let why = match account {
+        None => "the provider has no account",
+        Some(id) if provider.accounts.len() > 1 && session.and_then(|s| app.routing.affinity_of(s)) == Some(id) => {
+            "the conversation's account"
+        }
+        Some(_) if provider.accounts.len() <= 1 => "the provider's only account",
+        Some(_) => match provider.strategy {
+            Strategy::FillFirst => "first by priority",
+            Strategy::RoundRobin => "round-robin turn",
+            Strategy::StickyRoundRobin => "sticky round-robin turn",
+            Strategy::LeastUsed => "least used",
+        },
+    };
+    match before {
+        0 => why.to_string(),
+        n => format!("{why}, after {n} failed or skipped"),
+    }
 }
 
 /// What one try brought back.
