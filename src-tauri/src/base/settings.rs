@@ -178,30 +178,16 @@ impl Settings {
 
     pub fn apply(&mut self, key: SettingKey, value: &str) -> Result<()> {
         let invalid = |what: &str| format!("invalid value '{value}' for {}: {what}", key.name());
+        let number = |range: std::ops::RangeInclusive<u64>| {
+            let expected = || invalid(&format!("expected {} to {}", range.start(), range.end()));
+            value.parse().ok().filter(|n| range.contains(n)).ok_or_else(expected)
+        };
         match key {
             SettingKey::RequireKey => self.require_key = parse_switch(value).ok_or_else(|| invalid(SWITCH))?,
             SettingKey::TokenSaver => self.token_saver = parse_switch(value).ok_or_else(|| invalid(SWITCH))?,
-            SettingKey::MaxBodyMb => {
-                self.max_body_mb = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1024).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 1024"))?
-            }
-            SettingKey::FirstByteTimeoutSecs => {
-                self.first_byte_timeout_secs = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=3600).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 3600"))?
-            }
-            SettingKey::StallTimeoutSecs => {
-                self.stall_timeout_secs = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=3600).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 3600"))?
-            }
+            SettingKey::MaxBodyMb => self.max_body_mb = number(1..=1024)?,
+            SettingKey::FirstByteTimeoutSecs => self.first_byte_timeout_secs = number(1..=3600)?,
+            SettingKey::StallTimeoutSecs => self.stall_timeout_secs = number(1..=3600)?,
             SettingKey::Proxy => {
                 if !value.is_empty() {
                     validate_proxy_url(value).map_err(|why| invalid(&why))?;
@@ -212,13 +198,7 @@ impl Settings {
                 self.port = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| invalid("expected 1 to 65535"))?
             }
             SettingKey::NoProxy => self.no_proxy = value.to_string(),
-            SettingKey::QuotaRefreshSecs => {
-                self.quota_refresh_secs = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (5..=86400).contains(n))
-                    .ok_or_else(|| invalid("expected 5 to 86400"))?
-            }
+            SettingKey::QuotaRefreshSecs => self.quota_refresh_secs = number(5..=86400)?,
             SettingKey::AllowedHosts => {
                 self.allowed_hosts = list(value)
                     .map(normalize_host)
@@ -231,31 +211,10 @@ impl Settings {
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|why| invalid(&why))?
             }
-            SettingKey::HeaderTimeoutSecs => {
-                self.header_timeout_secs =
-                    value.parse().ok().filter(|n| (1..=300).contains(n)).ok_or_else(|| invalid("expected 1 to 300"))?
-            }
-            SettingKey::IdleTimeoutSecs => {
-                self.idle_timeout_secs = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=3600).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 3600"))?
-            }
-            SettingKey::MaxConnections => {
-                self.max_connections = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (8..=1_000_000).contains(n))
-                    .ok_or_else(|| invalid("expected 8 to 1000000"))?
-            }
-            SettingKey::MaxInFlight => {
-                self.max_in_flight = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 1000000"))?
-            }
+            SettingKey::HeaderTimeoutSecs => self.header_timeout_secs = number(1..=300)?,
+            SettingKey::IdleTimeoutSecs => self.idle_timeout_secs = number(1..=3600)?,
+            SettingKey::MaxConnections => self.max_connections = number(8..=1_000_000)?,
+            SettingKey::MaxInFlight => self.max_in_flight = number(1..=1_000_000)?,
             SettingKey::UsageDurability => {
                 self.usage_durability = match value {
                     "batched" => Durability::Batched,
@@ -263,13 +222,7 @@ impl Settings {
                     _ => return Err(invalid("expected batched or strict")),
                 }
             }
-            SettingKey::RetentionDays => {
-                self.retention_days = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=3650).contains(n))
-                    .ok_or_else(|| invalid("expected 1 to 3650"))?
-            }
+            SettingKey::RetentionDays => self.retention_days = number(1..=3650)?,
         }
         Ok(())
     }
