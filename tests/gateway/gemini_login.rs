@@ -67,6 +67,17 @@ fn code_assist_requests(mock: &MockProvider) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// What Gemini CLI saves after a sign-in, its access token since expired.
+fn save_expired_gemini_cli_login(env: &Env) {
+    write(
+        env,
+        ".gemini/oauth_creds.json",
+        &json!({"access_token": "ya29.expired", "refresh_token": "1//saved-refresh", "token_type": "Bearer",
+            "scope": "https://www.googleapis.com/auth/cloud-platform", "expiry_date": now_ms() - 60_000})
+        .to_string(),
+    );
+}
+
 fn rfc3339_in(seconds: i64) -> String {
     let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
     at.format(&time::format_description::well_known::Rfc3339).unwrap()
@@ -186,13 +197,7 @@ async fn an_imported_gemini_login_is_refreshed_set_up_and_rests_only_the_model_w
     env.ok(&["settings", "set", "quota-refresh-secs", "5"]);
     env.ok(&["provider", "add", "gemini-cli", "--base-url", &mock_base(&mock)]);
     // What Gemini CLI saved: an expired access token and the account in google_accounts.json.
-    write(
-        &env,
-        ".gemini/oauth_creds.json",
-        &json!({"access_token": "ya29.expired", "refresh_token": "1//saved-refresh", "token_type": "Bearer",
-            "scope": "https://www.googleapis.com/auth/cloud-platform", "expiry_date": now_ms() - 60_000})
-        .to_string(),
-    );
+    save_expired_gemini_cli_login(&env);
     write(&env, ".gemini/google_accounts.json", r#"{"active": "dev@example.com", "old": []}"#);
     // A blocked account is refused with Google's reason, and nothing is saved.
     auth.state.google.tos_blocked.store(true, Ordering::SeqCst);
@@ -255,13 +260,7 @@ async fn a_gemini_cli_login_imports_without_the_network_and_is_set_up_when_googl
     auth.state.google.onboarded.store(true, Ordering::SeqCst);
     let env = Env::new().with_path(path_with_gemini());
     env.ok(&["provider", "add", "gemini-cli", "--base-url", &mock_base(&mock)]);
-    write(
-        &env,
-        ".gemini/oauth_creds.json",
-        &json!({"access_token": "ya29.expired", "refresh_token": "1//saved-refresh", "token_type": "Bearer",
-            "scope": "https://www.googleapis.com/auth/cloud-platform", "expiry_date": now_ms() - 60_000})
-        .to_string(),
-    );
+    save_expired_gemini_cli_login(&env);
     // Google out of reach: every endpoint on a port where nothing listens.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     for name in ["token-url", "userinfo-url", "code-assist-url"] {
