@@ -151,6 +151,20 @@ async fn a_body_that_stops_arriving_gets_a_408_and_the_connection_ends() {
     env.add_provider("mock", &mock.base_url(), "k", "m");
     env.ok(&["settings", "set", "header-timeout-secs", "2"]);
     let gw = env.serve().await;
+    // The dashboard's login route, which needs no session, bounds its body too.
+    let login = tokio::spawn({
+        let addr = addr_of(&gw.url);
+        async move {
+            let mut conn = TcpStream::connect(addr).await.unwrap();
+            conn.write_all(b"POST /api/session/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{\"pass").await.unwrap();
+            let mut answer = Vec::new();
+            tokio::time::timeout(Duration::from_secs(25), conn.read_to_end(&mut answer))
+                .await
+                .expect("answered")
+                .unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    });
     let mut conn = TcpStream::connect(addr_of(&gw.url)).await.unwrap();
     // The head whole, then 10 of the 100 bytes announced, then nothing (a slow POST).
     conn.write_all(
@@ -169,6 +183,8 @@ async fn a_body_that_stops_arriving_gets_a_408_and_the_connection_ends() {
     assert!(answer.contains("request_timeout") && answer.contains("header-timeout-secs"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     assert_eq!(mock.requests().len(), 0);
+    let login = login.await.unwrap();
+    assert!(login.starts_with("HTTP/1.1 408") && login.contains("request_timeout"), "{login}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

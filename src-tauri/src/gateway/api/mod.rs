@@ -112,6 +112,9 @@ impl From<ManageError> for ApiError {
     }
 }
 
+/// How long a management request's body may take to arrive.
+const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A JSON request body whose rejection (not JSON, wrong content type, a missing field) is a
 /// 4xx in the /api error shape, naming what is wrong.
 pub struct Body<T>(pub T);
@@ -120,9 +123,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(ApiError::new(rejection.status(), "invalid_request_error", rejection.body_text())),
+        // A management body is small: one that has not arrived in this time is not coming
+        // (a slow POST to the login route must not hold a request open).
+        let read = tokio::time::timeout(BODY_TIME, axum::Json::<T>::from_request(req, state));
+        match read.await {
+            Ok(Ok(axum::Json(value))) => Ok(Body(value)),
+            Ok(Err(rejection)) => {
+                Err(ApiError::new(rejection.status(), "invalid_request_error", rejection.body_text()))
+            }
+            Err(_) => Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                format!("the request body did not arrive within {} s", BODY_TIME.as_secs()),
+            )
+            .code("request_timeout")),
         }
     }
 }
