@@ -144,7 +144,11 @@ impl Manager {
         poll_unit: Duration,
     ) -> Result<Credentials> {
         if creds.email.is_none() {
-            creds.email = crate::login::gemini::email(http, endpoints, &creds.access_token).await?;
+            // Only shown beside the account: a lookup that fails waits for the next set-up.
+            match crate::login::gemini::email(http, endpoints, &creds.access_token).await {
+                Ok(email) => creds.email = email,
+                Err(e) => tracing::warn!("the Google account's email could not be read: {e}"),
+            }
         }
         creds.client_secret = Some(crate::login::gemini::client_secret(endpoints, creds.client_secret.as_deref())?);
         ui.say("Finding the account's Code Assist project…");
