@@ -1,55 +1,10 @@
-//! What the /api routes answer, as the UI reads it. Fields the UI does not show are left out;
-//! fields that may be absent default, so an older or newer gateway still renders. The kinds,
-//! strategies and outcomes are the server's own types (`switchyard_api`).
+//! What the /api routes answer, as the UI reads it: the server's own types (`switchyard_api`)
+//! where they have moved there, a mirror for the rest (fields the UI does not show are left
+//! out; fields that may be absent default, so an older or newer gateway still renders).
 
 use serde::Deserialize;
 use switchyard_api::{AuthStyle, ComboStrategy, Format, LoginKind, Outcome, Strategy};
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct SessionStatus {
-    pub password_set: bool,
-    pub logged_in: bool,
-    pub setup_allowed: bool,
-    #[serde(default)]
-    pub min_password_chars: usize,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct OverviewAnswer {
-    pub endpoint: String,
-    #[serde(default)]
-    pub data_dir: String,
-    /// Listening beyond loopback (every request then needs a gateway key).
-    #[serde(default)]
-    pub exposed: bool,
-    pub overview: Overview,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Overview {
-    pub version: String,
-    pub providers: usize,
-    pub accounts: usize,
-    pub accounts_enabled: usize,
-    pub accounts_needing_attention: usize,
-    pub combos: usize,
-    pub keys_active: usize,
-    pub last_24h: Totals,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct Totals {
-    pub requests: i64,
-    pub errors: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_usd: f64,
-    /// What the same requests would have cost on the API.
-    #[serde(default)]
-    pub api_equivalent_usd: f64,
-    #[serde(default)]
-    pub tokens_saved: i64,
-}
+pub use switchyard_api::{OverviewAnswer, SessionStatus};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct CatalogEntry {

@@ -2,34 +2,8 @@
 //! and every model name a client may use (for the combo editor and the setup steps).
 
 use super::{Manager, Result, UsageGroup};
-use serde::Serialize;
 
-/// The dashboard's first screen and the tray's numbers.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Overview {
-    pub version: &'static str,
-    pub providers: usize,
-    pub accounts: usize,
-    pub accounts_enabled: usize,
-    /// Accounts the gateway set aside (a rejected key) until the user acts.
-    pub accounts_needing_attention: usize,
-    pub combos: usize,
-    pub keys_active: usize,
-    pub last_24h: Totals,
-}
-
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Totals {
-    pub requests: i64,
-    pub errors: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_usd: f64,
-    /// What the same requests would have cost on the API (subscriptions make the difference).
-    pub api_equivalent_usd: f64,
-    /// Tokens the token saver took out of requests.
-    pub tokens_saved: i64,
-}
+pub use switchyard_api::{Overview, Totals};
 
 impl Manager {
     /// Every request's totals over a period (`24h`, `7d`, ...): the overview's and the tray's.
@@ -51,7 +25,7 @@ impl Manager {
         let accounts = self.account_list().await?;
         let last_24h = self.totals("24h").await?;
         Ok(Overview {
-            version: env!("CARGO_PKG_VERSION"),
+            version: env!("CARGO_PKG_VERSION").to_string(),
             providers: self.provider_list().await?.len(),
             accounts: accounts.len(),
             accounts_enabled: accounts.iter().filter(|a| a.enabled).count(),

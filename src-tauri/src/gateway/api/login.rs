@@ -23,12 +23,12 @@ pub async fn status(
 ) -> ApiResult {
     let password_set = app.manager.dashboard_password_is_set().await?;
     let logged_in = session::token_of(&headers).is_some_and(|t| app.sessions.is_valid(&t));
-    Ok(json(serde_json::json!({
-        "password_set": password_set,
-        "logged_in": logged_in,
-        "setup_allowed": !password_set && is_local_request(peer.ip(), &headers),
-        "min_password_chars": crate::manage::MIN_PASSWORD_CHARS,
-    })))
+    Ok(json(switchyard_api::SessionStatus {
+        password_set,
+        logged_in,
+        setup_allowed: !password_set && is_local_request(peer.ip(), &headers),
+        min_password_chars: crate::manage::MIN_PASSWORD_CHARS,
+    }))
 }
 
 /// The answer of a successful setup or login: it starts a session.

@@ -18,9 +18,7 @@ pub async fn overview(State(app): State<AppState>) -> ApiResult {
     let overview = app.manager.overview().await?;
     let endpoint = format!("http://{}", app.listen);
     let data_dir = app.manager.data_dir().display().to_string();
-    Ok(json(
-        serde_json::json!({"endpoint": endpoint, "data_dir": data_dir, "exposed": app.exposed, "overview": overview}),
-    ))
+    Ok(json(switchyard_api::OverviewAnswer { endpoint, data_dir, exposed: app.exposed, overview }))
 }
 
 #[derive(Deserialize)]
