@@ -1,8 +1,7 @@
 //! What every request passes before it is routed: the browser checks (`browser`: host,
-//! origin, content type, CORS) and the cap on requests in flight (`max-in-flight`; beyond it a
-//! 503 with `retry-after`). Refusals are in the client's API shape, told by the path. A
-//! request counts as in flight until its answer's body has been sent or dropped, so a stream
-//! holds its place while it streams and is never cut for another's sake.
+//! origin, content type, CORS). Refusals are in the client's API shape, told by the path
+//! (`render`; the listener's 503s beyond its caps use it too, through `overloaded`), and
+//! `Held`, the body that keeps a guard until the answer has been sent.
 
 use super::browser::{self, Verdict};
 use super::error::ApiError;
@@ -14,34 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// Requests being served, across every connection.
-#[derive(Debug, Default)]
-pub struct InFlight(AtomicUsize);
-
-/// One request's place among those in flight.
-pub struct Slot(Arc<InFlight>);
-
-impl InFlight {
-    fn enter(self: &Arc<Self>, cap: u64) -> Option<Slot> {
-        let before = self.0.fetch_add(1, Ordering::Relaxed);
-        let slot = Slot(self.clone());
-        (before < cap as usize).then_some(slot)
-    }
-
-    pub fn now(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// The middleware over every route.
 pub async fn admit(State(app): State<AppState>, request: Request, next: Next) -> Response {
@@ -73,15 +45,12 @@ pub async fn admit(State(app): State<AppState>, request: Request, next: Next) ->
             return render(request.uri().path(), error);
         }
     };
-    let Some(slot) = app.in_flight.enter(config.settings.max_in_flight) else {
-        return overloaded(request.uri().path(), "max-in-flight");
-    };
     drop(config);
     let mut response = next.run(request).await;
     if let Some(origin) = cors {
         browser::cors_headers(origin, response.headers_mut());
     }
-    response.map(|body| Body::new(Held::new(body, slot)))
+    response
 }
 
 /// The 503 for a request beyond a cap (`setting`), with `retry-after`, in the client's shape.

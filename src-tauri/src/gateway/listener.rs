@@ -4,7 +4,8 @@
 //! (sending nothing) for `idle-timeout-secs`; then it is closed. A request being served (a
 //! stream being sent included) is never cut by these. Beyond `max-connections` a new
 //! connection gets one 503 with `retry-after` in its client's shape and is closed; far beyond
-//! it, it is closed at once. At start the process's open-file limit is raised as far as the
+//! it, it is closed at once. Beyond `max-in-flight` requests being served, a request gets the
+//! same 503. At start the process's open-file limit is raised as far as the
 //! OS allows. Stopping closes idle connections and lets requests in flight finish.
 
 use super::admission;
@@ -33,6 +34,7 @@ struct Limits {
     header_timeout: Duration,
     idle_timeout: Duration,
     max_connections: usize,
+    max_in_flight: usize,
 }
 
 impl Limits {
@@ -41,6 +43,7 @@ impl Limits {
             header_timeout: Duration::from_secs(settings.header_timeout_secs),
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
             max_connections: settings.max_connections as usize,
+            max_in_flight: settings.max_in_flight as usize,
         }
     }
 }
@@ -55,6 +58,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     raise_open_file_limit();
     let open = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    // Built once, cloned for each connection: tokio timers for both protocols; a connection
+    // beyond the cap is answered once and closed.
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new());
+    let mut overflow = builder.clone();
+    overflow.http1().keep_alive(false);
     let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(stop);
@@ -80,7 +91,9 @@ pub async fn serve(
                 if over {
                     tracing::warn!(open = count.n, cap = limits.max_connections, "connection refused: too many open (setting max-connections)");
                 }
-                connections.spawn(connection(tcp, peer, app.clone(), limits, over, stopping.clone(), count));
+                let builder = if over { overflow.clone() } else { builder.clone() };
+                let shared = Shared { app: app.clone(), in_flight: in_flight.clone(), builder };
+                connections.spawn(connection(tcp, peer, shared, limits, over, stopping.clone(), count));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = &mut stop => break,
@@ -111,10 +124,18 @@ impl Drop for OpenCount {
     }
 }
 
+/// What every connection of a listener shares.
+struct Shared {
+    app: Router,
+    /// Requests being served, across connections (capped by `max-in-flight`).
+    in_flight: Arc<AtomicUsize>,
+    builder: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+}
+
 async fn connection(
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
-    app: Router,
+    shared: Shared,
     mut limits: Limits,
     over: bool,
     mut stopping: tokio::sync::watch::Receiver<bool>,
@@ -123,28 +144,32 @@ async fn connection(
     let _ = tcp.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched { inner: tcp, activity: activity.clone() });
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new());
-    builder.http2().timer(TokioTimer::new());
     if over {
-        builder.http1().keep_alive(false);
         limits.header_timeout = OVERFLOW_HEADER_TIMEOUT;
         limits.idle_timeout = OVERFLOW_HEADER_TIMEOUT;
     }
+    let Shared { app, in_flight, builder } = shared;
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
             let app = app.clone();
-            let started = Busy::start(&activity);
+            // Held by the answer's body until it has been sent: the connection's clocks stop,
+            // and the request keeps its place among those in flight.
+            let busy = Busy::start(&activity);
+            let slot = InFlight::enter(&in_flight, limits.max_in_flight);
             request.extensions_mut().insert(ConnectInfo(peer));
             async move {
-                let response = if over {
-                    admission::overloaded(request.uri().path(), "max-connections")
-                } else {
-                    let Ok(response) = app.oneshot(request.map(Body::new)).await;
-                    response
+                let response = match (over, &slot) {
+                    (true, _) => admission::overloaded(request.uri().path(), "max-connections"),
+                    (false, None) => admission::overloaded(request.uri().path(), "max-in-flight"),
+                    (false, Some(_)) => {
+                        let Ok(response) = app.oneshot(request.map(Body::new)).await;
+                        response
+                    }
                 };
-                Ok::<_, std::convert::Infallible>(response.map(|body| Body::new(admission::Held::new(body, started))))
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| Body::new(admission::Held::new(body, (busy, slot)))),
+                )
             }
         })
     };
@@ -223,6 +248,24 @@ impl Drop for Busy {
             let ms = activity.opened.elapsed().as_millis() as u64;
             activity.waiting_since_ms.store(ms.max(1), Ordering::Relaxed);
         }
+    }
+}
+
+/// A request's place among those in flight on a listener.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// A place, unless `cap` requests are already in flight.
+    fn enter(count: &Arc<AtomicUsize>, cap: usize) -> Option<Self> {
+        let before = count.fetch_add(1, Ordering::Relaxed);
+        let place = Self(count.clone());
+        (before < cap).then_some(place)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -90,8 +90,6 @@ pub struct AppState {
     pub logins: Arc<crate::login::tokens::Logins>,
     /// Sign-ins the dashboard started.
     pub pending_logins: Arc<crate::manage::logins::PendingLogins>,
-    /// Requests being served (capped by the `max-in-flight` setting).
-    pub in_flight: Arc<admission::InFlight>,
     /// The models providers configured without `--models` list themselves.
     pub model_lists: Arc<model_lists::ModelLists>,
 }
@@ -182,7 +180,6 @@ impl Gateway {
                 manager.clone(),
             )))),
             pending_logins: Arc::default(),
-            in_flight: Arc::default(),
             model_lists: Arc::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             stopping,
