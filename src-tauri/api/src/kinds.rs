@@ -321,3 +321,13 @@ impl Outcome {
         }
     }
 }
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Ok, Self::Error, Self::ClientDisconnected]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome '{s}': expected ok, error or client_disconnected"))
+    }
+}

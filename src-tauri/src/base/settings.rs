@@ -1,7 +1,6 @@
 //! Settings: the typed view of the settings table, with validation of each value (a
 //! mistake is a message saying what is expected). Stored and changed by the management layer.
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -9,7 +8,7 @@ use std::str::FromStr;
 pub const DASHBOARD_PASSWORD_SETTING: &str = "dashboard-password";
 
 /// The port `serve` and the desktop app listen on by default.
-pub const DEFAULT_PORT: u16 = 20130;
+pub use switchyard_api::DEFAULT_PORT;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -108,7 +107,7 @@ impl FromStr for SettingKey {
 }
 
 /// The settings in force, defaults filled in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub require_key: bool,
     pub max_body_mb: u64,
@@ -232,15 +231,7 @@ impl Settings {
     }
 }
 
-/// When a request's usage record reaches the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Durability {
-    /// Written by the batch writer right after the answer (a crash loses what it held).
-    Batched,
-    /// Committed and synced before the answer's last byte leaves (power-loss safe).
-    Strict,
-}
+pub use switchyard_api::Durability;
 
 /// The items of a comma- or space-separated list, empty ones left out.
 fn list(value: &str) -> impl Iterator<Item = &str> {

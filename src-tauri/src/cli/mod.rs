@@ -6,14 +6,13 @@ mod login_ui;
 mod output;
 
 use crate::gateway;
-use crate::manage::{
-    AccountAdd, AccountChange, ComboSpec, KeyLimitsChange, Manager, ProviderAdd, ProviderSet, UsageGroup,
-};
+use crate::manage::{Manager, UsageGroup};
 use crate::providers::{AuthStyle, Format};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use switchyard_api::{AccountChange, ComboSpec, KeyChange, NewAccount, NewProvider, ProviderChange};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -454,17 +453,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Provider(cmd) => match cmd {
             ProviderCmd::Add { id, kind, base_url, auth, models, api_key } => {
                 let api_key = secret_arg(api_key)?;
-                let (record, account) =
-                    manager.provider_add(ProviderAdd { id, kind, base_url, auth, models, api_key }).await?;
-                output::provider_added(&record, account);
+                let request = NewProvider {
+                    id,
+                    kind: kind.map(|k| k.to_string()),
+                    base_url,
+                    auth: auth.map(|a| a.to_string()),
+                    models,
+                    api_key,
+                };
+                let added = manager.provider_add(request).await?;
+                output::provider_added(&added.provider, added.account_id);
             }
             ProviderCmd::List { json } => {
                 output::providers(&manager.provider_list().await?, &manager.account_list().await?, json)?
             }
             ProviderCmd::Catalog { json } => output::catalog(&manager.provider_catalog(), json)?,
             ProviderCmd::Set { id, strategy, sticky, proxy, first_byte_timeout, stall_timeout } => {
-                let change = ProviderSet {
-                    strategy,
+                let change = ProviderChange {
+                    strategy: strategy.map(|s| s.to_string()),
                     sticky_uses: sticky,
                     proxy,
                     first_byte_timeout_secs: first_byte_timeout,
@@ -482,7 +488,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             ComboCmd::Set { name, models, strategy, judge, deadline } => {
                 let shown = models.join(if strategy == ComboStrategy::Synthesize { " + " } else { " → " });
                 let judged = judge.as_ref().map(|j| format!(", judged by {j}")).unwrap_or_default();
-                let spec = ComboSpec { strategy, members: models, judge, deadline_secs: deadline };
+                let spec =
+                    ComboSpec { strategy: strategy.as_str().into(), members: models, judge, deadline_secs: deadline };
                 manager.combo_set(&name, spec).await?;
                 println!("combo {name} ({}): {shown}{judged}", strategy.as_str());
             }
@@ -506,13 +513,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Account(cmd) => match cmd {
             AccountCmd::Add { provider, api_key, label, priority } => {
                 let api_key = secret_arg(api_key)?;
-                let account = manager.account_add(AccountAdd { provider, api_key, label, priority }).await?;
+                let account = manager.account_add(NewAccount { provider, api_key, label, priority }).await?;
                 println!("added account {} to {} (key {})", account.id, account.provider_id, account.key_hint);
             }
             AccountCmd::List { json } => output::accounts(&manager.account_list().await?, json)?,
             AccountCmd::Set { id, priority, enabled, label, max_concurrent } => {
-                let max_concurrent = max_concurrent.map(|n| (n > 0).then_some(n));
-                let change = AccountChange { priority, enabled, label: label.as_deref(), max_concurrent };
+                let change = AccountChange { priority, enabled, label, max_concurrent };
                 manager.account_set(id, change).await?;
                 println!("updated account {id}");
             }
@@ -557,7 +563,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             KeyCmd::Create { name } => output::key_created(&manager.key_create(&name).await?),
             KeyCmd::List { json } => output::keys(&manager.key_list().await?, json)?,
             KeyCmd::Set { id, budget_daily, budget_monthly, rpm, tpm, models, expires, token_saver } => {
-                let change = KeyLimitsChange {
+                let change = KeyChange {
                     budget_daily_usd: budget_daily,
                     budget_monthly_usd: budget_monthly,
                     rpm,

@@ -1,15 +1,13 @@
 //! How the CLI prints results: aligned tables for people, `--json` for scripts.
 
-use crate::manage::{CreatedKey, Settings};
-use crate::providers::catalog::CatalogEntry;
-use crate::store::accounts::AccountRecord;
-use crate::store::keys::GatewayKeyRecord;
-use crate::store::providers::ProviderRecord;
-use crate::store::routing::{AliasRecord, ComboRecord};
-use crate::store::usage::{SeriesPoint, UsageRow, UsageTotals};
 use serde::Serialize;
 use std::io::Write;
 use std::net::SocketAddr;
+use switchyard_api::{
+    Account as AccountRecord, Alias as AliasRecord, CatalogEntry, Combo as ComboRecord, CreatedKey,
+    GatewayKey as GatewayKeyRecord, Provider as ProviderRecord, QuotaWindow, SeriesPoint, Settings, ToolPlan,
+    ToolStatus, UsageRow, UsageTotals,
+};
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -74,7 +72,7 @@ pub fn providers(list: &[ProviderRecord], accounts: &[AccountRecord], json: bool
     Ok(())
 }
 
-pub fn catalog(entries: &[&CatalogEntry], json: bool) -> anyhow::Result<()> {
+pub fn catalog(entries: &[CatalogEntry], json: bool) -> anyhow::Result<()> {
     if json {
         let list: Vec<_> = entries
             .iter()
@@ -173,7 +171,8 @@ pub fn combos(list: &[ComboRecord], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(list);
     }
-    let rows = list.iter().map(|c| vec![c.name.clone(), c.strategy.clone(), c.members.join(" → ")]).collect();
+    let rows =
+        list.iter().map(|c| vec![c.name.clone(), c.strategy.as_str().to_string(), c.members.join(" → ")]).collect();
     table(&["NAME", "STRATEGY", "MEMBERS"], rows);
     Ok(())
 }
@@ -214,7 +213,7 @@ pub fn usage_log(rows: &[UsageRow], json: bool) -> anyhow::Result<()> {
                 r.requested_model.clone(),
                 target,
                 r.status.to_string(),
-                r.outcome.clone(),
+                r.outcome.as_str().to_string(),
                 format!("{} ms", r.latency_ms),
                 tokens,
                 r.attempts.len().to_string(),
@@ -339,7 +338,7 @@ pub fn usage_series(points: &[SeriesPoint], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn tools(list: &[crate::tools::ToolStatus], json: bool) -> anyhow::Result<()> {
+pub fn tools(list: &[ToolStatus], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(list);
     }
@@ -364,7 +363,7 @@ pub fn tools(list: &[crate::tools::ToolStatus], json: bool) -> anyhow::Result<()
     Ok(())
 }
 
-pub fn tool_plan(plan: &crate::tools::Plan, dry_run: bool) {
+pub fn tool_plan(plan: &ToolPlan, dry_run: bool) {
     for file in &plan.files {
         if file.changed {
             print!("{}", file.diff);
@@ -395,7 +394,7 @@ pub fn login_saved(account: &AccountRecord) {
     println!("signed in: account {} of {} ({who})", account.id, account.provider_id);
 }
 
-pub fn quota(windows: &[crate::login::quota::Window], json: bool) -> anyhow::Result<()> {
+pub fn quota(windows: &[QuotaWindow], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&windows);
     }

@@ -5,31 +5,12 @@
 
 use crate::gateway::{AppState, Gateway, GatewayError, InProcessAnswer, Listening};
 use crate::manage::Manager;
-use serde::Serialize;
 use tokio::sync::{watch, Mutex};
 
 /// The app's gateway listens on loopback only (LAN exposure is `serve --host`).
 const HOST: &str = "127.0.0.1";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum GatewayStatus {
-    /// Not started yet.
-    Starting,
-    Running {
-        port: u16,
-        endpoint: String,
-    },
-    /// Stopped by the user.
-    Stopped {
-        port: u16,
-    },
-    /// Could not listen: the port is taken, or another failure; says what to do.
-    Failed {
-        port: u16,
-        message: String,
-    },
-}
+pub use switchyard_api::GatewayStatus;
 
 pub struct GatewayControl {
     /// Taken at shutdown (closing writes the last usage records).

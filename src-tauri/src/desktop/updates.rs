@@ -4,7 +4,6 @@
 //! `SWITCHYARD_UPDATE_URL` points the check at another server (a company mirror, a test);
 //! the signature is still checked against the built-in key.
 
-use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
@@ -14,24 +13,7 @@ use tauri_plugin_updater::{Update, UpdaterExt};
 #[derive(Default)]
 pub struct Pending(Mutex<Option<Update>>);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum UpdateCheck {
-    UpToDate { current: String },
-    Available { current: String, version: String, notes: Option<String> },
-    CouldNotCheck { current: String, reason: String },
-}
-
-impl UpdateCheck {
-    /// One line for the tray menu and notifications.
-    pub fn summary(&self) -> String {
-        match self {
-            Self::UpToDate { current } => format!("Switchyard {current} is up to date"),
-            Self::Available { version, .. } => format!("Switchyard {version} is available: install it from Settings"),
-            Self::CouldNotCheck { .. } => "Could not check for updates (offline?)".into(),
-        }
-    }
-}
+pub use switchyard_api::UpdateCheck;
 
 pub async fn check(app: &AppHandle) -> UpdateCheck {
     let current = app.package_info().version.to_string();

@@ -7,22 +7,13 @@ use super::AppState;
 use crate::formats::translate::Format;
 use axum::body::Body;
 use http::{HeaderMap, HeaderValue, Uri};
-use serde::Serialize;
+
 use std::time::Instant;
 
 /// The longest answer text a test result carries.
 const ANSWER_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ModelTest {
-    pub ok: bool,
-    pub status: u16,
-    pub latency_ms: u64,
-    /// The model the provider says answered (its own name for it), when one did.
-    pub answered_model: Option<String>,
-    /// The start of the answer, or the error message.
-    pub answer: String,
-}
+pub use switchyard_api::ModelTest;
 
 pub async fn test_model(app: AppState, model: &str) -> ModelTest {
     let body = serde_json::json!({

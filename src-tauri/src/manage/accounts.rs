@@ -1,31 +1,24 @@
 //! Account operations: add (sealing the key), list (hints only, never secrets), remove.
 
-use super::providers::{provider_record, ProviderAdd};
+use super::providers::provider_record;
 use super::{secret_hint, ManageError, Manager, Result};
 use crate::providers::AuthStyle;
-use crate::store::accounts::{secret_purpose, AccountRecord, NewAccount};
+use crate::store::accounts::{secret_purpose, NewAccount};
 use crate::store::providers::ProviderRecord;
 use crate::store::{self, StoreError};
 use sqlx::{Sqlite, Transaction};
-
-#[derive(Debug, Default, Clone)]
-pub struct AccountAdd {
-    pub provider: String,
-    pub api_key: Option<String>,
-    pub label: String,
-    pub priority: i64,
-}
+use switchyard_api::{Account, NewProvider};
 
 impl Manager {
     /// Adds an account. A catalog provider that is not configured yet is added on the way, so
     /// `account add openai --api-key sk-...` is all a user types.
-    pub async fn account_add(&self, req: AccountAdd) -> Result<AccountRecord> {
+    pub async fn account_add(&self, req: switchyard_api::NewAccount) -> Result<Account> {
         let mut tx = self.store.begin().await?;
         let provider =
             match store::providers::list(&self.store).await?.into_iter().find(|p| p.id == req.provider) {
                 Some(p) => p,
                 None => {
-                    let record = provider_record(&ProviderAdd { id: req.provider.clone(), ..Default::default() })
+                    let record = provider_record(&NewProvider { id: req.provider.clone(), ..Default::default() })
                         .map_err(|e| match e {
                             ManageError::Invalid(msg) if crate::providers::catalog::get(&req.provider).is_none() => {
                                 ManageError::NotFound(format!(
@@ -43,7 +36,11 @@ impl Manager {
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         let accounts = store::accounts::list(&self.store).await?;
-        accounts.into_iter().find(|a| a.id == id).ok_or_else(|| ManageError::NotFound(format!("account {id} vanished")))
+        accounts
+            .into_iter()
+            .find(|a| a.id == id)
+            .map(Into::into)
+            .ok_or_else(|| ManageError::NotFound(format!("account {id} vanished")))
     }
 
     pub(super) async fn insert_account(
@@ -81,8 +78,8 @@ impl Manager {
         .await?)
     }
 
-    pub async fn account_list(&self) -> Result<Vec<AccountRecord>> {
-        Ok(store::accounts::list(&self.store).await?)
+    pub async fn account_list(&self) -> Result<Vec<Account>> {
+        Ok(store::accounts::list(&self.store).await?.into_iter().map(Into::into).collect())
     }
 
     pub async fn account_remove(&self, id: i64) -> Result<()> {

@@ -2,40 +2,15 @@
 //! revoke. Also the hashing the gateway uses to check a presented key.
 
 use super::{secret_hint, ManageError, Manager, Result};
-use crate::store::keys::GatewayKeyRecord;
 use crate::store::{self, StoreError};
 use base64::Engine;
 use rand::RngCore;
+use switchyard_api::{CreatedKey, GatewayKey, KeyChange};
 
 /// Gateway keys start with `sk-` so that tools which check for OpenAI-looking keys accept them.
 pub const KEY_PREFIX: &str = "sk-sy-";
 
-#[derive(serde::Serialize)]
-pub struct CreatedKey {
-    pub record: GatewayKeyRecord,
-    /// The whole key: shown once, never stored.
-    pub key: String,
-}
-
 pub use crate::store::keys::hash_key;
-
-/// What `key set` (and PATCH /api/keys/{id}) changes; `None` leaves a limit as it is.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyLimitsChange {
-    /// USD; 0 removes the budget.
-    pub budget_daily_usd: Option<f64>,
-    pub budget_monthly_usd: Option<f64>,
-    /// 0 removes the limit.
-    pub rpm: Option<i64>,
-    pub tpm: Option<i64>,
-    /// Comma-separated globs; empty removes the list.
-    pub models: Option<String>,
-    /// A date (`2027-01-01`, at 00:00 UTC) or an RFC 3339 time; `never` removes it.
-    pub expires: Option<String>,
-    /// `on`, `off`, or `default` (follow the global `token-saver` setting).
-    pub token_saver: Option<String>,
-}
 
 fn expiry(value: &str) -> Result<Option<String>> {
     if value == "never" || value.is_empty() {
@@ -54,7 +29,7 @@ fn expiry(value: &str) -> Result<Option<String>> {
 }
 
 impl Manager {
-    pub async fn key_set(&self, id: i64, change: KeyLimitsChange) -> Result<()> {
+    pub async fn key_set(&self, id: i64, change: KeyChange) -> Result<()> {
         let current = store::keys::list(&self.store)
             .await?
             .into_iter()
@@ -122,11 +97,11 @@ impl Manager {
             .into_iter()
             .find(|k| k.id == id)
             .ok_or_else(|| ManageError::NotFound(format!("key {id} vanished")))?;
-        Ok(CreatedKey { record, key })
+        Ok(CreatedKey { record: record.into(), key })
     }
 
-    pub async fn key_list(&self) -> Result<Vec<GatewayKeyRecord>> {
-        Ok(store::keys::list(&self.store).await?)
+    pub async fn key_list(&self) -> Result<Vec<GatewayKey>> {
+        Ok(store::keys::list(&self.store).await?.into_iter().map(Into::into).collect())
     }
 
     pub async fn key_revoke(&self, id: i64) -> Result<()> {

@@ -7,11 +7,12 @@ use super::{ManageError, Manager, Result};
 use crate::login::endpoints::Endpoints;
 use crate::login::quota::Window;
 use crate::login::{authcode, device, import, now_ms, pkce, tokens, Credentials, LoginError, LoginKind};
-use crate::store::accounts::{secret_purpose, AccountRecord, NewAccount};
+use crate::store::accounts::{secret_purpose, NewAccount};
 use crate::store::{self, StoreError};
 use futures_util::future::BoxFuture;
 use std::path::Path;
 use std::time::Duration;
+use switchyard_api::{Account, LoginChoice, LoginOption, PendingLogin, QuotaWindow, StoredQuota};
 
 /// How a flow talks to the user (the CLI prints and reads stdin; the dashboard shows it).
 pub trait LoginUi: Send + Sync {
@@ -54,13 +55,7 @@ impl Manager {
 
     /// Signs in with `kind`'s own flow and saves the login as an account. `poll_unit` is a
     /// device flow's second (tests shorten it).
-    pub async fn login(
-        &self,
-        kind: LoginKind,
-        ui: &dyn LoginUi,
-        label: &str,
-        poll_unit: Duration,
-    ) -> Result<AccountRecord> {
+    pub async fn login(&self, kind: LoginKind, ui: &dyn LoginUi, label: &str, poll_unit: Duration) -> Result<Account> {
         ui.say(&format!("Terms: {}", kind.terms_risk()));
         let endpoints = self.login_endpoints(kind).await?;
         let http = Self::login_http();
@@ -162,7 +157,7 @@ impl Manager {
     }
 
     /// Imports the login `kind`'s official CLI saved under `home`.
-    pub async fn login_import(&self, kind: LoginKind, home: &Path, label: &str) -> Result<AccountRecord> {
+    pub async fn login_import(&self, kind: LoginKind, home: &Path, label: &str) -> Result<Account> {
         let (mut creds, _from) = import::read(kind, home)?;
         let endpoints = self.login_endpoints(kind).await?;
         let http = Self::login_http();
@@ -214,7 +209,7 @@ impl Manager {
 
     /// Saves a login as an account of its provider (added from the catalog when missing). A
     /// login of the same person (same email) replaces that account's tokens.
-    pub async fn login_save(&self, creds: Credentials, label: &str) -> Result<AccountRecord> {
+    pub async fn login_save(&self, creds: Credentials, label: &str) -> Result<Account> {
         // No access token yet is fine where one can be had (a refresh token, Copilot's GitHub
         // token): the first request gets it.
         if creds.access_token.is_empty() && creds.refresh_token.is_none() && creds.github_token.is_none() {
@@ -233,7 +228,7 @@ impl Manager {
         }
         let mut tx = self.store.begin().await?;
         if !store::providers::exists(&mut tx, provider_id).await? {
-            let record = super::providers::provider_record(&super::ProviderAdd {
+            let record = super::providers::provider_record(&switchyard_api::NewProvider {
                 id: provider_id.into(),
                 ..Default::default()
             })?;
@@ -276,6 +271,7 @@ impl Manager {
             .await?
             .into_iter()
             .find(|a| a.id == id)
+            .map(Into::into)
             .ok_or_else(|| ManageError::NotFound(format!("account {id} vanished")))
     }
 
@@ -303,13 +299,14 @@ impl Manager {
             .await?
             .into_iter()
             .filter_map(|(account_id, fetched_at_ms, json)| {
-                Some(StoredQuota { account_id, fetched_at_ms, windows: serde_json::from_str(&json).ok()? })
+                let windows: Vec<Window> = serde_json::from_str(&json).ok()?;
+                Some(StoredQuota { account_id, fetched_at_ms, windows: windows.into_iter().map(Into::into).collect() })
             })
             .collect())
     }
 
     /// Asks the provider for a login account's quota now, stores and returns it.
-    pub async fn account_quota(&self, id: i64) -> Result<Vec<Window>> {
+    pub async fn account_quota(&self, id: i64) -> Result<Vec<QuotaWindow>> {
         let sealed = store::accounts::list_sealed(&self.store).await?.into_iter().find(|(a, _)| a.id == id);
         let Some((account, Some(sealed))) = sealed else {
             return Err(ManageError::NotFound(format!("no account {id}")));
@@ -323,7 +320,7 @@ impl Manager {
         match crate::login::quota::fetch(&Self::login_http(), &endpoints, &creds).await? {
             Some(windows) => {
                 self.quota_keep(id, &windows).await?;
-                Ok(windows)
+                Ok(windows.into_iter().map(Into::into).collect())
             }
             None => {
                 let stored = self.stored_quotas().await?.into_iter().find(|q| q.account_id == id);
@@ -345,14 +342,6 @@ impl LoginUi for Silent {
     }
 }
 
-/// A login account's quota windows as last read, and when.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StoredQuota {
-    pub account_id: i64,
-    pub fetched_at_ms: i64,
-    pub windows: Vec<Window>,
-}
-
 /// The manager as the gateway's keeper of refreshed logins.
 pub struct ManagerKeeper(pub Manager);
 
@@ -361,22 +350,6 @@ impl tokens::Keeper for ManagerKeeper {
         let creds = creds.clone();
         Box::pin(async move { self.0.login_keep(account, &creds).await.map_err(|e| e.to_string()) })
     }
-}
-
-/// A sign-in started from the dashboard, as its page shows it while it runs.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct PendingLogin {
-    pub id: u64,
-    pub provider: String,
-    /// The address to open (authorization-code flows) or to enter the code at (device flows).
-    pub url: Option<String>,
-    pub user_code: Option<String>,
-    /// The callback port is taken: the page asks for the address the browser ends on.
-    pub needs_paste: bool,
-    /// Progress lines (the terms first).
-    pub lines: Vec<String>,
-    pub account: Option<AccountRecord>,
-    pub error: Option<String>,
 }
 
 struct PendingSlot {
@@ -497,27 +470,6 @@ impl Manager {
     }
 }
 
-/// What the dashboard shows beside each login button.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LoginChoice {
-    pub provider: &'static str,
-    pub name: &'static str,
-    pub terms_risk: &'static str,
-    /// `browser` (authorization code) or `device` (a code to enter).
-    pub flow: &'static str,
-    /// Settings to fill in before signing in, where the login needs some.
-    pub options: Vec<LoginOption>,
-}
-
-/// One setting shown with a login (`login.PROVIDER.NAME`), with its value now.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LoginOption {
-    pub setting: String,
-    pub label: &'static str,
-    pub help: &'static str,
-    pub value: String,
-}
-
 impl Manager {
     /// Every login the dashboard offers, with its terms risk and its settings.
     pub async fn login_choices(&self) -> Result<Vec<LoginChoice>> {
@@ -525,20 +477,20 @@ impl Manager {
         Ok(LoginKind::ALL
             .iter()
             .map(|&k| LoginChoice {
-                provider: k.provider_id(),
-                name: k.name(),
-                terms_risk: k.terms_risk(),
+                provider: k.provider_id().into(),
+                name: k.name().into(),
+                terms_risk: k.terms_risk().into(),
                 flow: if matches!(k, LoginKind::Claude | LoginKind::Codex | LoginKind::GeminiCli) {
-                    "browser"
+                    "browser".into()
                 } else {
-                    "device"
+                    "device".into()
                 },
                 options: crate::login::endpoints::user_options(k)
                     .iter()
                     .map(|(name, label, help)| {
                         let setting = crate::login::endpoints::setting_name(k, name);
                         let value = settings.get(&setting).cloned().unwrap_or_default();
-                        LoginOption { setting, label, help, value }
+                        LoginOption { setting, label: label.to_string(), help: help.to_string(), value }
                     })
                     .collect(),
             })

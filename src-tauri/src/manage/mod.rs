@@ -1,6 +1,7 @@
 //! The management layer: every operation on providers, accounts, gateway keys and settings,
 //! once, typed. The CLI, the Tauri commands and the /api routes only call these functions and
-//! render their results; none of them holds logic of its own.
+//! render their results; none of them holds logic of its own. Requests and answers are the
+//! /api contract's types (`switchyard_api`), built from store rows in `views`.
 
 mod accounts;
 pub mod dashboard;
@@ -13,14 +14,10 @@ mod routing;
 pub mod settings;
 mod tools;
 mod usage;
+mod views;
 
-pub use accounts::AccountAdd;
 pub use dashboard::MIN_PASSWORD_CHARS;
-pub use keys::{hash_key as keys_hash, CreatedKey, KeyLimitsChange, KEY_PREFIX};
-pub use overview::{Overview, Totals};
-pub use probe::ProbeResult;
-pub use providers::ProviderAdd;
-pub use routing::{AccountChange, ComboSpec, ProviderSet};
+pub use keys::{hash_key as keys_hash, KEY_PREFIX};
 pub use settings::{SettingKey, Settings};
 pub use usage::UsageGroup;
 

@@ -5,22 +5,9 @@
 use super::{ManageError, Manager, Result};
 use crate::providers::upstream::UpstreamClient;
 use crate::snapshot::{AccountRuntime, ConfigSnapshot, Secret};
-use crate::store::{self, accounts::secret_purpose, routing::CooldownRecord};
-use serde::Serialize;
+use crate::store::{self, accounts::secret_purpose};
 use std::time::Instant;
-
-/// What a test of an account found.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ProbeResult {
-    pub ok: bool,
-    /// The provider's HTTP status (None: it could not be reached).
-    pub status: Option<u16>,
-    pub latency_ms: u64,
-    /// Models the provider listed (when it answered with a list).
-    pub models: Option<usize>,
-    /// What went wrong, in the provider's words where it gave some.
-    pub error: Option<String>,
-}
+use switchyard_api::{Cooldown, ProbeResult};
 
 /// The most a provider's error text may take in a result.
 const ERROR_CHARS: usize = 300;
@@ -86,10 +73,10 @@ impl Manager {
     }
 
     /// Cooldowns in force now, soonest reset first (what the dashboard counts down).
-    pub async fn cooldowns(&self) -> Result<Vec<CooldownRecord>> {
+    pub async fn cooldowns(&self) -> Result<Vec<Cooldown>> {
         let now = crate::routing::state::unix_ms(std::time::SystemTime::now());
         let mut list = store::routing::active_cooldowns(&self.store, now).await?;
         list.sort_by_key(|c| c.until_ms);
-        Ok(list)
+        Ok(list.into_iter().map(Into::into).collect())
     }
 }

@@ -3,21 +3,18 @@
 use super::{ManageError, Manager, Result};
 use crate::providers::{catalog, validate_provider_id, AuthStyle, Format};
 use crate::store::{self, providers::ProviderRecord};
+use switchyard_api::{CatalogEntry, NewProvider, Provider, ProviderAdded};
 
-/// What `provider add` asks for. Fields left `None` come from the catalog entry of the same id.
-#[derive(Debug, Default, Clone)]
-pub struct ProviderAdd {
-    pub id: String,
-    pub kind: Option<Format>,
-    pub base_url: Option<String>,
-    pub auth: Option<AuthStyle>,
-    pub models: Vec<String>,
-    /// When given, an account with this key is added too.
-    pub api_key: Option<String>,
+/// Reads a name given as text (`--kind`, `"kind"`): empty is not given, an unknown name is a
+/// mistake saying which names there are.
+pub(super) fn parse_name<T: std::str::FromStr<Err = String>>(value: Option<&str>) -> Result<Option<T>> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.parse().map_err(ManageError::Invalid)).transpose()
 }
 
 impl Manager {
-    pub async fn provider_add(&self, req: ProviderAdd) -> Result<(ProviderRecord, Option<i64>)> {
+    /// Adds a provider: a catalog id (with a key, for a provider that takes one) or a custom
+    /// one (kind and base URL). Fields left out come from the catalog entry of the same id.
+    pub async fn provider_add(&self, req: NewProvider) -> Result<ProviderAdded> {
         let record = provider_record(&req)?;
         let mut tx = self.store.begin().await?;
         if store::providers::exists(&mut tx, &record.id).await? {
@@ -33,15 +30,15 @@ impl Manager {
         };
         store::bump_config_rev(&mut tx).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok((record, account_id))
+        Ok(ProviderAdded { provider: record.into(), account_id })
     }
 
-    pub async fn provider_list(&self) -> Result<Vec<ProviderRecord>> {
-        Ok(store::providers::list(&self.store).await?)
+    pub async fn provider_list(&self) -> Result<Vec<Provider>> {
+        Ok(store::providers::list(&self.store).await?.into_iter().map(Into::into).collect())
     }
 
-    pub fn provider_catalog(&self) -> Vec<&'static catalog::CatalogEntry> {
-        catalog::all().values().collect()
+    pub fn provider_catalog(&self) -> Vec<CatalogEntry> {
+        catalog::all().values().map(Into::into).collect()
     }
 
     pub async fn provider_remove(&self, id: &str) -> Result<()> {
@@ -57,16 +54,18 @@ impl Manager {
 
 /// Builds the row for a new provider from the request and, where the id is in the catalog,
 /// the catalog's defaults.
-pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
+pub(super) fn provider_record(req: &NewProvider) -> Result<ProviderRecord> {
     validate_provider_id(&req.id).map_err(ManageError::Invalid)?;
     let entry = catalog::get(&req.id);
-    let kind = req.kind.or(entry.map(|e| e.kind)).ok_or_else(|| {
+    let requested_kind: Option<Format> = parse_name(req.kind.as_deref())?;
+    let requested_auth: Option<AuthStyle> = parse_name(req.auth.as_deref())?;
+    let kind = requested_kind.or(entry.map(|e| e.kind)).ok_or_else(|| {
         ManageError::Invalid(format!(
             "'{}' is not in the catalog: give --kind (openai, anthropic, gemini or responses) and --base-url",
             req.id
         ))
     })?;
-    let base_url = match (&req.base_url, entry) {
+    let base_url = match (req.base_url.as_ref().filter(|u| !u.trim().is_empty()), entry) {
         (Some(url), _) => url.clone(),
         (None, Some(e)) if !e.needs_base_url => e.base_url.clone(),
         (None, Some(e)) => {
@@ -82,8 +81,8 @@ pub(super) fn provider_record(req: &ProviderAdd) -> Result<ProviderRecord> {
     let base_url = normalize_base_url(&base_url)?;
     // A provider given its own --kind is the user's own, even under a login's id (`claude`):
     // it takes API keys.
-    let catalog_auth = entry.filter(|e| e.kind == kind && !(e.auth == AuthStyle::Login && req.kind.is_some()));
-    let auth = req.auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
+    let catalog_auth = entry.filter(|e| e.kind == kind && !(e.auth == AuthStyle::Login && requested_kind.is_some()));
+    let auth = requested_auth.or(catalog_auth.map(|e| e.auth)).unwrap_or_else(|| kind.default_auth());
     if auth == AuthStyle::Login && crate::login::LoginKind::of_provider(&req.id).is_none() {
         return Err(ManageError::Invalid(format!(
             "--auth login is for the subscription providers (claude, codex, copilot, gemini-cli, qwen, kiro), not '{}'",
@@ -132,7 +131,7 @@ mod tests {
 
     #[test]
     fn catalog_provider_needs_nothing_but_its_id() {
-        let r = provider_record(&ProviderAdd { id: "groq".into(), ..Default::default() }).unwrap();
+        let r = provider_record(&NewProvider { id: "groq".into(), ..Default::default() }).unwrap();
         assert_eq!(r.base_url, "https://api.groq.com/openai/v1");
         assert_eq!(r.kind, Format::Openai);
         assert_eq!(r.auth, AuthStyle::Bearer);
@@ -141,11 +140,11 @@ mod tests {
 
     #[test]
     fn custom_provider_needs_kind_and_url() {
-        let err = provider_record(&ProviderAdd { id: "mine".into(), ..Default::default() }).unwrap_err();
+        let err = provider_record(&NewProvider { id: "mine".into(), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("--kind"), "{err}");
-        let r = provider_record(&ProviderAdd {
+        let r = provider_record(&NewProvider {
             id: "mine".into(),
-            kind: Some(Format::Anthropic),
+            kind: Some("anthropic".into()),
             base_url: Some("http://127.0.0.1:9/".into()),
             ..Default::default()
         })
@@ -158,9 +157,9 @@ mod tests {
     fn bad_ids_and_urls_are_refused() {
         for id in ["", "Has Caps", "a/b", "-x"] {
             assert!(
-                provider_record(&ProviderAdd {
+                provider_record(&NewProvider {
                     id: id.into(),
-                    kind: Some(Format::Openai),
+                    kind: Some("openai".into()),
                     base_url: Some("http://x".into()),
                     ..Default::default()
                 })
@@ -171,7 +170,7 @@ mod tests {
         for url in ["ftp://x", "not a url", "http://x/v1?a=b"] {
             assert!(normalize_base_url(url).is_err(), "{url}");
         }
-        assert!(provider_record(&ProviderAdd { id: "azure".into(), ..Default::default() })
+        assert!(provider_record(&NewProvider { id: "azure".into(), ..Default::default() })
             .unwrap_err()
             .to_string()
             .contains("--base-url"));

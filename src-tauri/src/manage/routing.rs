@@ -2,41 +2,18 @@
 //! combos (named fallback chains or synthesis groups, checked for unknown members, cycles and
 //! a mix of chat and embedding models) and model aliases.
 
+use super::providers::parse_name;
 use super::{ManageError, Manager, Result};
 use crate::routing::{validate_combo_member, ComboStrategy, Strategy};
 use crate::snapshot::{ComboRuntime, ConfigSnapshot, DEFAULT_SYNTHESIS_DEADLINE_SECS};
-pub use crate::store::accounts::AccountChange;
-use crate::store::routing::{AliasRecord, ComboRecord};
 use crate::store::{self, StoreError};
-
-/// A combo as `combo set` gives it.
-#[derive(Debug, Clone)]
-pub struct ComboSpec {
-    pub strategy: ComboStrategy,
-    /// In order: PROVIDER/MODEL, other combos, aliases.
-    pub members: Vec<String>,
-    /// Synthesis combos: the model that writes the final answer from the members'.
-    pub judge: Option<String>,
-    /// Synthesis combos: seconds the members get (default 60).
-    pub deadline_secs: Option<u64>,
-}
-
-/// What `provider set` changes; `None` leaves a field as it is.
-#[derive(Debug, Default, Clone)]
-pub struct ProviderSet {
-    pub strategy: Option<Strategy>,
-    pub sticky_uses: Option<i64>,
-    /// A proxy URL, `none` (direct, whatever the global proxy) or `default` (the global one).
-    pub proxy: Option<String>,
-    /// Seconds; 0 returns to the global setting.
-    pub first_byte_timeout_secs: Option<u64>,
-    pub stall_timeout_secs: Option<u64>,
-}
+use switchyard_api::{AccountChange, Alias, Combo, ComboSpec, ProviderChange};
 
 impl Manager {
     /// Changes how a provider is used: rotation strategy, proxy, timeouts. Fields left `None`
     /// stay as they are.
-    pub async fn provider_set(&self, id: &str, change: ProviderSet) -> Result<()> {
+    pub async fn provider_set(&self, id: &str, change: ProviderChange) -> Result<()> {
+        let strategy: Option<Strategy> = parse_name(change.strategy.as_deref())?;
         if let Some(sticky) = change.sticky_uses {
             if !(1..=1000).contains(&sticky) {
                 return Err(ManageError::Invalid(format!("--sticky must be 1 to 1000, not {sticky}")));
@@ -68,9 +45,9 @@ impl Manager {
         if !store::providers::exists(&mut tx, id).await? {
             return Err(ManageError::NotFound(format!("no provider '{id}'")));
         }
-        if change.strategy.is_some() || change.sticky_uses.is_some() {
+        if strategy.is_some() || change.sticky_uses.is_some() {
             let current = store::providers::list(&self.store).await?.into_iter().find(|p| p.id == id);
-            let strategy = change.strategy.or(current.as_ref().map(|p| p.strategy)).unwrap_or(Strategy::FillFirst);
+            let strategy = strategy.or(current.as_ref().map(|p| p.strategy)).unwrap_or(Strategy::FillFirst);
             let sticky = change.sticky_uses.or(current.map(|p| p.sticky_uses)).unwrap_or(3);
             store::providers::set_strategy(&mut tx, id, strategy, sticky).await?;
         }
@@ -80,8 +57,15 @@ impl Manager {
         Ok(())
     }
 
-    /// Changes an account; any change also clears a "needs attention" mark.
-    pub async fn account_set(&self, id: i64, change: AccountChange<'_>) -> Result<()> {
+    /// Changes an account; any change also clears a "needs attention" mark. A cap of 0
+    /// removes the cap.
+    pub async fn account_set(&self, id: i64, change: AccountChange) -> Result<()> {
+        let change = store::accounts::AccountChange {
+            priority: change.priority,
+            enabled: change.enabled,
+            label: change.label.as_deref(),
+            max_concurrent: change.max_concurrent.map(|n| (n > 0).then_some(n)),
+        };
         if let Some(Some(n)) = change.max_concurrent {
             if !(1..=10_000).contains(&n) {
                 return Err(ManageError::Invalid(format!("--max-concurrent must be 1 to 10000 (0: no cap), not {n}")));
@@ -99,6 +83,7 @@ impl Manager {
     pub async fn combo_set(&self, name: &str, spec: ComboSpec) -> Result<()> {
         validate_name(name, "combo")?;
         let ComboSpec { strategy, members, judge, deadline_secs } = spec;
+        let strategy: ComboStrategy = strategy.parse().map_err(ManageError::Invalid)?;
         if members.is_empty() {
             return Err(ManageError::Invalid(format!("combo '{name}' needs at least one model")));
         }
@@ -143,8 +128,8 @@ impl Manager {
         Ok(())
     }
 
-    pub async fn combo_list(&self) -> Result<Vec<ComboRecord>> {
-        Ok(store::routing::list_combos(&self.store).await?)
+    pub async fn combo_list(&self) -> Result<Vec<Combo>> {
+        Ok(store::routing::list_combos(&self.store).await?.into_iter().map(Into::into).collect())
     }
 
     pub async fn combo_remove(&self, name: &str) -> Result<()> {
@@ -173,8 +158,8 @@ impl Manager {
         Ok(())
     }
 
-    pub async fn alias_list(&self) -> Result<Vec<AliasRecord>> {
-        Ok(store::routing::list_aliases(&self.store).await?)
+    pub async fn alias_list(&self) -> Result<Vec<Alias>> {
+        Ok(store::routing::list_aliases(&self.store).await?.into_iter().map(Into::into).collect())
     }
 
     pub async fn alias_remove(&self, name: &str) -> Result<()> {

@@ -6,7 +6,8 @@
 use super::{ManageError, Manager, Result};
 use crate::routing::RoutingState;
 use crate::snapshot::ConfigSnapshot;
-use crate::tools::{catalog, Plan, Target, ToolSetup, ToolStatus, ToolsError, CATALOG};
+use crate::tools::{catalog, Target, ToolSetup, ToolsError, CATALOG};
+use switchyard_api::{ToolPlan, ToolStatus};
 
 impl From<ToolsError> for ManageError {
     fn from(e: ToolsError) -> Self {
@@ -36,18 +37,24 @@ impl Manager {
 
     pub async fn tools_list(&self) -> Result<Vec<ToolStatus>> {
         let setup = self.tool_setup()?;
-        CATALOG.iter().map(|spec| setup.status(spec).map_err(ManageError::from)).collect()
+        CATALOG.iter().map(|spec| Ok(setup.status(spec)?.into())).collect()
     }
 
     pub async fn tool_status(&self, id: &str) -> Result<ToolStatus> {
-        Ok(self.tool_setup()?.status(spec(id)?)?)
+        Ok(self.tool_setup()?.status(spec(id)?)?.into())
     }
 
     /// Points a tool at this gateway with `model` (default: the `default` alias, else the
     /// first combo), on `port` (the dashboard passes the one it is served on; the CLI passes
     /// None: the port of the gateway running on this data dir, else the `port` setting, which
     /// the plan's note says). A dry run changes nothing and shows the diff.
-    pub async fn tool_apply(&self, id: &str, model: Option<&str>, port: Option<u16>, dry_run: bool) -> Result<Plan> {
+    pub async fn tool_apply(
+        &self,
+        id: &str,
+        model: Option<&str>,
+        port: Option<u16>,
+        dry_run: bool,
+    ) -> Result<ToolPlan> {
         let spec = spec(id)?;
         let setup = self.tool_setup()?;
         let config = ConfigSnapshot::load(self.store(), self.sealer()).await?;
@@ -71,7 +78,7 @@ impl Manager {
             None => match crate::store::serving::current(&self.data_dir) {
                 Some(serving) => (serving.port, None),
                 None => {
-                    let port = self.settings_get().await?.port;
+                    let port = self.settings_in_force().await?.port;
                     let note = format!(
                         "no gateway is running on this data dir: the tool points at the port setting ({port}); start `switchyard serve` (or the app) before using it"
                     );
@@ -85,7 +92,7 @@ impl Manager {
         let mut plan = setup.plan(spec, &preview)?;
         if dry_run {
             plan.note = note;
-            return Ok(plan);
+            return Ok(plan.into());
         }
         // The key the tool already holds, while it is still a live key made for it.
         let held = setup.key_id(spec).and_then(|id| {
@@ -101,7 +108,7 @@ impl Manager {
         };
         let target = Target { base_url, key, model };
         match setup.apply(spec, &target, Some(key_id)) {
-            Ok(plan) => Ok(Plan { note, ..plan }),
+            Ok(plan) => Ok(ToolPlan { note, ..plan.into() }),
             Err(e) => {
                 if made {
                     let _ = self.key_revoke(key_id).await;

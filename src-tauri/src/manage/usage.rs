@@ -1,9 +1,9 @@
 //! Usage queries: the request log and totals over a period, grouped.
 
 use super::{ManageError, Manager, Result};
-use crate::store::usage::{SeriesPoint, UsageRow, UsageTotals};
 use crate::store::{self};
 use crate::usage::Price;
+use switchyard_api as api;
 
 /// What `usage summary` groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,19 +95,20 @@ impl Manager {
         Ok(out)
     }
 
-    pub async fn usage_log(&self, limit: i64) -> Result<Vec<UsageRow>> {
-        Ok(store::usage::recent(&self.store, limit.clamp(1, 100_000)).await?)
+    pub async fn usage_log(&self, limit: i64) -> Result<Vec<api::UsageRow>> {
+        Ok(store::usage::recent(&self.store, limit.clamp(1, 100_000)).await?.into_iter().map(Into::into).collect())
     }
 
     /// Totals per hour or day.
-    pub async fn usage_series(&self, since: &str, bucket: &str, by: UsageGroup) -> Result<Vec<SeriesPoint>> {
+    pub async fn usage_series(&self, since: &str, bucket: &str, by: UsageGroup) -> Result<Vec<api::SeriesPoint>> {
         let since_ms = crate::routing::state::unix_ms(std::time::SystemTime::now()) - parse_period(since)?;
         let bucket_ms = match bucket {
             "hour" => 3_600_000,
             "day" => 86_400_000,
             _ => return Err(ManageError::Invalid(format!("unknown bucket '{bucket}': expected hour or day"))),
         };
-        Ok(store::usage::series(&self.store, since_ms, bucket_ms, by.column()).await?)
+        let points = store::usage::series(&self.store, since_ms, bucket_ms, by.column()).await?;
+        Ok(points.into_iter().map(Into::into).collect())
     }
 
     /// Writes every record since `since` to a CSV file; returns how many.
@@ -162,7 +163,7 @@ impl Manager {
                 r.model.clone().unwrap_or_default(),
                 r.stream.to_string(),
                 r.status.to_string(),
-                r.outcome.clone(),
+                r.outcome.as_str().to_string(),
                 r.latency_ms.to_string(),
                 opt(r.ttft_ms),
                 r.input_tokens.to_string(),
@@ -183,8 +184,8 @@ impl Manager {
         Ok(rows.len())
     }
 
-    pub async fn usage_summary(&self, since: &str, by: UsageGroup) -> Result<Vec<UsageTotals>> {
+    pub async fn usage_summary(&self, since: &str, by: UsageGroup) -> Result<Vec<api::UsageTotals>> {
         let since_ms = crate::routing::state::unix_ms(std::time::SystemTime::now()) - parse_period(since)?;
-        Ok(store::usage::summary(&self.store, since_ms, by.column()).await?)
+        Ok(store::usage::summary(&self.store, since_ms, by.column()).await?.into_iter().map(Into::into).collect())
     }
 }

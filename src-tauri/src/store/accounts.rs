@@ -2,11 +2,10 @@
 //! secret column only ever holds a sealed value (see `secrets`).
 
 use super::{Store, StoreError};
-use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
 /// An account as shown to users: never the secret, only a hint of it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountRecord {
     pub id: i64,
     pub provider_id: String,
@@ -20,7 +19,6 @@ pub struct AccountRecord {
     /// Requests this account may serve at once (None: no cap).
     pub max_concurrent: Option<i64>,
     /// A subscription login (None: an API key).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub login: Option<crate::base::kinds::LoginInfo>,
 }
 

@@ -2,24 +2,22 @@
 //! are stored; the key itself is shown once, at creation.
 
 use super::{Store, StoreError};
-use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GatewayKeyRecord {
     pub id: i64,
     pub name: String,
     pub key_hint: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
-    #[serde(flatten)]
     pub limits: KeyLimits,
     /// The token saver for this key's requests; None follows the global `token-saver` setting.
     pub token_saver: Option<bool>,
 }
 
 /// Budgets and limits of a gateway key; `None` is no limit.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyLimits {
     pub budget_daily_usd: Option<f64>,
     pub budget_monthly_usd: Option<f64>,

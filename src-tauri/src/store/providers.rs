@@ -2,10 +2,9 @@
 
 use super::{Store, StoreError};
 use crate::base::kinds::{AuthStyle, Format, Strategy};
-use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProviderRecord {
     pub id: String,
     pub kind: Format,

@@ -3,31 +3,28 @@
 //! at start, so a known quota reset survives a restart.
 
 use super::{Store, StoreError};
-use serde::Serialize;
 use sqlx::{Row, Sqlite, Transaction};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComboRecord {
     pub name: String,
     pub strategy: String,
     pub members: Vec<String>,
     /// Synthesis combos: the model that writes the final answer, and how long the members
     /// get (seconds).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_secs: Option<i64>,
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AliasRecord {
     pub name: String,
     pub target: String,
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CooldownRecord {
     pub account_id: i64,
     pub model: String,

@@ -3,7 +3,6 @@
 
 use super::{Store, StoreError};
 use crate::base::records::{Outcome, Price, UsageRecord};
-use serde::Serialize;
 use sqlx::Row;
 
 /// Writes records in one transaction. `synced`: the commit is on disk before this returns,
@@ -140,7 +139,7 @@ pub fn percentile_ms(buckets: &[i64; 11], q: f64) -> Option<i64> {
 }
 
 /// A usage row as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UsageRow {
     pub id: i64,
     pub ts_ms: i64,
@@ -154,7 +153,7 @@ pub struct UsageRow {
     pub attempts: Vec<String>,
     pub stream: bool,
     pub status: i64,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub latency_ms: i64,
     pub ttft_ms: Option<i64>,
     pub input_tokens: i64,
@@ -199,7 +198,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         stream: r.get("stream"),
         status: r.get("status"),
-        outcome: r.get("outcome"),
+        outcome: r.get::<String, _>("outcome").parse().map_err(StoreError::Corrupt)?,
         latency_ms: r.get("latency_ms"),
         ttft_ms: r.get("ttft_ms"),
         input_tokens: r.get("input_tokens"),
@@ -220,7 +219,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
 }
 
 /// Totals of one group in a summary.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsageTotals {
     pub group: String,
     pub requests: i64,
@@ -281,10 +280,9 @@ fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
 }
 
 /// One point of a time series: a bucket's start and its totals for one group.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
     pub bucket_ms: i64,
-    #[serde(flatten)]
     pub totals: UsageTotals,
 }
 

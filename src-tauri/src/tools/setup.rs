@@ -28,13 +28,13 @@ pub enum ToolsError {
 type Result<T> = std::result::Result<T, ToolsError>;
 
 /// One file's state, for `tools status`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileStatus {
     pub path: String,
     pub exists: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolStatus {
     pub id: &'static str,
     pub name: &'static str,
@@ -51,16 +51,15 @@ pub struct ToolStatus {
 }
 
 /// What apply changes (or would change, with --dry-run): a unified diff per file.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub id: &'static str,
     pub files: Vec<FilePlan>,
     /// What the user should know about where the tool now points (no gateway running).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FilePlan {
     pub path: String,
     pub changed: bool,

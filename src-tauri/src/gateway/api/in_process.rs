@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use serde_json::Value;
 use std::net::SocketAddr;
+use switchyard_api::{ErrorBody, ErrorDetail};
 use tower::ServiceExt;
 
 /// Largest answer read back (the request log at its largest limit is far below it).
@@ -24,7 +25,10 @@ pub struct InProcessAnswer {
 fn refused(status: u16, message: String) -> InProcessAnswer {
     InProcessAnswer {
         status,
-        body: serde_json::json!({"error": {"message": message, "type": "invalid_request_error"}}),
+        body: serde_json::to_value(ErrorBody {
+            error: ErrorDetail { message, kind: "invalid_request_error".into(), code: None },
+        })
+        .unwrap_or_default(),
     }
 }
 

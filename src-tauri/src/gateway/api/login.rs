@@ -2,38 +2,34 @@
 //! (from this machine only); login (rate-limited per address); logout.
 
 use super::session::{self, is_local_request};
-use super::{json, ApiResult, Body};
+use super::{ok, Answer, Body, Reply};
 use crate::gateway::error::ApiError;
 use crate::gateway::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
-use serde::Deserialize;
 use std::net::SocketAddr;
-
-#[derive(Deserialize)]
-pub struct Password {
-    password: String,
-}
+use switchyard_api::routes::{GetSession, LogIn, Route, SetUpPassword};
+use switchyard_api::{LoggedIn, Password};
 
 pub async fn status(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> ApiResult {
+) -> Reply<GetSession> {
     let password_set = app.manager.dashboard_password_is_set().await?;
     let logged_in = session::token_of(&headers).is_some_and(|t| app.sessions.is_valid(&t));
-    Ok(json(switchyard_api::SessionStatus {
+    ok(switchyard_api::SessionStatus {
         password_set,
         logged_in,
         setup_allowed: !password_set && is_local_request(peer.ip(), &headers),
         min_password_chars: crate::manage::MIN_PASSWORD_CHARS,
-    }))
+    })
 }
 
 /// The answer of a successful setup or login: it starts a session.
-fn logged_in(app: &AppState) -> Response {
-    app.sessions.start(json(serde_json::json!({"logged_in": true})))
+fn logged_in<R: Route<Answer = LoggedIn>>(app: &AppState) -> Response {
+    app.sessions.start(Answer::<R>::ok(LoggedIn { logged_in: true }).into_response())
 }
 
 pub async fn setup(
@@ -41,7 +37,7 @@ pub async fn setup(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Body(body): Body<Password>,
-) -> ApiResult {
+) -> Result<Response, ApiError> {
     if app.manager.dashboard_password_is_set().await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -58,14 +54,14 @@ pub async fn setup(
         ));
     }
     app.manager.dashboard_password_set(&body.password).await?;
-    Ok(logged_in(&app))
+    Ok(logged_in::<SetUpPassword>(&app))
 }
 
 pub async fn login(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<Password>,
-) -> ApiResult {
+) -> Result<Response, ApiError> {
     app.sessions.check_rate(peer.ip())?;
     if !app.manager.dashboard_password_is_set().await? {
         return Err(ApiError::new(
@@ -81,7 +77,7 @@ pub async fn login(
         );
     }
     app.sessions.clear_failures(peer.ip());
-    Ok(logged_in(&app))
+    Ok(logged_in::<LogIn>(&app))
 }
 
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Response {

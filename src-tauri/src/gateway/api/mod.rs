@@ -16,54 +16,75 @@ use super::error::ApiError;
 use super::AppState;
 use crate::manage::ManageError;
 use axum::extract::{FromRequest, Request, State};
+use axum::handler::Handler;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
+use switchyard_api::routes::{self, Method, Route};
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let guarded = Router::new()
-        .route("/api/overview", get(usage::overview))
-        .route("/api/models", get(config::models))
-        .route("/api/models/test", post(config::model_test))
-        .route("/api/catalog", get(config::catalog))
-        .route("/api/providers", get(config::providers).post(config::provider_add))
-        .route("/api/providers/{id}", patch(config::provider_set).delete(config::provider_remove))
-        .route("/api/accounts", get(config::accounts).post(config::account_add))
-        .route("/api/accounts/{id}", patch(config::account_set).delete(config::account_remove))
-        .route("/api/accounts/{id}/test", post(config::account_test))
-        .route("/api/accounts/{id}/quota", get(logins::quota))
-        .route("/api/quotas", get(logins::quotas))
-        .route("/api/logins", get(logins::choices))
-        .route("/api/logins/{provider}", post(logins::begin))
-        .route("/api/logins/{provider}/import", post(logins::import))
-        .route("/api/logins/pending/{id}", get(logins::pending))
-        .route("/api/logins/pending/{id}/paste", post(logins::paste))
-        .route("/api/cooldowns", get(config::cooldowns))
-        .route("/api/combos", get(config::combos))
-        .route("/api/combos/{name}", put(config::combo_set).delete(config::combo_remove))
-        .route("/api/keys", get(config::keys).post(config::key_create))
-        .route("/api/keys/{id}", patch(config::key_set).delete(config::key_revoke))
-        .route("/api/settings", get(config::settings))
-        .route("/api/settings/{key}", put(config::setting_set))
-        .route("/api/tools", get(tools::list))
-        .route("/api/tools/{id}", get(tools::status))
-        .route("/api/tools/{id}/apply", post(tools::apply))
-        .route("/api/tools/{id}/restore", post(tools::restore))
-        .route("/api/usage/summary", get(usage::summary))
-        .route("/api/usage/series", get(usage::series))
-        .route("/api/usage/log", get(usage::log))
-        .route("/api/usage/events", get(usage::events))
+    let guarded = Router::new();
+    let guarded = on::<routes::GetOverview, _, _>(guarded, usage::overview);
+    let guarded = on::<routes::ListModels, _, _>(guarded, config::models);
+    let guarded = on::<routes::TestModel, _, _>(guarded, config::model_test);
+    let guarded = on::<routes::ListCatalog, _, _>(guarded, config::catalog);
+    let guarded = on::<routes::ListProviders, _, _>(guarded, config::providers);
+    let guarded = on::<routes::AddProvider, _, _>(guarded, config::provider_add);
+    let guarded = on::<routes::ChangeProvider, _, _>(guarded, config::provider_set);
+    let guarded = on::<routes::RemoveProvider, _, _>(guarded, config::provider_remove);
+    let guarded = on::<routes::ListAccounts, _, _>(guarded, config::accounts);
+    let guarded = on::<routes::AddAccount, _, _>(guarded, config::account_add);
+    let guarded = on::<routes::ChangeAccount, _, _>(guarded, config::account_set);
+    let guarded = on::<routes::RemoveAccount, _, _>(guarded, config::account_remove);
+    let guarded = on::<routes::TestAccount, _, _>(guarded, config::account_test);
+    let guarded = on::<routes::ReadQuota, _, _>(guarded, logins::quota);
+    let guarded = on::<routes::ListQuotas, _, _>(guarded, logins::quotas);
+    let guarded = on::<routes::ListCooldowns, _, _>(guarded, config::cooldowns);
+    let guarded = on::<routes::ListLogins, _, _>(guarded, logins::choices);
+    let guarded = on::<routes::BeginLogin, _, _>(guarded, logins::begin);
+    let guarded = on::<routes::ImportLogin, _, _>(guarded, logins::import);
+    let guarded = on::<routes::GetPendingLogin, _, _>(guarded, logins::pending);
+    let guarded = on::<routes::PasteLogin, _, _>(guarded, logins::paste);
+    let guarded = on::<routes::ListCombos, _, _>(guarded, config::combos);
+    let guarded = on::<routes::SetCombo, _, _>(guarded, config::combo_set);
+    let guarded = on::<routes::RemoveCombo, _, _>(guarded, config::combo_remove);
+    let guarded = on::<routes::ListKeys, _, _>(guarded, config::keys);
+    let guarded = on::<routes::CreateKey, _, _>(guarded, config::key_create);
+    let guarded = on::<routes::ChangeKey, _, _>(guarded, config::key_set);
+    let guarded = on::<routes::RevokeKey, _, _>(guarded, config::key_revoke);
+    let guarded = on::<routes::GetSettings, _, _>(guarded, config::settings);
+    let guarded = on::<routes::SetSetting, _, _>(guarded, config::setting_set);
+    let guarded = on::<routes::ListTools, _, _>(guarded, tools::list);
+    let guarded = on::<routes::GetTool, _, _>(guarded, tools::status);
+    let guarded = on::<routes::ApplyTool, _, _>(guarded, tools::apply);
+    let guarded = on::<routes::RestoreTool, _, _>(guarded, tools::restore);
+    let guarded = on::<routes::UsageSummary, _, _>(guarded, usage::summary);
+    let guarded = on::<routes::UsageSeries, _, _>(guarded, usage::series);
+    let guarded = on::<routes::UsageLog, _, _>(guarded, usage::log);
+    let guarded = guarded
+        .route(routes::USAGE_EVENTS, get(usage::events))
         .route_layer(axum::middleware::from_fn_with_state(state, require_session));
-    Router::new()
-        .route("/api/session", get(login::status))
-        .route("/api/session/setup", post(login::setup))
-        .route("/api/session/login", post(login::login))
-        .route("/api/session/logout", post(login::logout))
-        .route("/api/{*rest}", get(unknown).post(unknown).put(unknown).patch(unknown).delete(unknown))
-        .merge(guarded)
+    let open = Router::new();
+    let open = on::<routes::GetSession, _, _>(open, login::status);
+    let open = on::<routes::SetUpPassword, _, _>(open, login::setup);
+    let open = on::<routes::LogIn, _, _>(open, login::login);
+    let open = on::<routes::LogOut, _, _>(open, login::logout);
+    open.route("/api/{*rest}", get(unknown).post(unknown).put(unknown).patch(unknown).delete(unknown)).merge(guarded)
+}
+
+/// Serves route `R` (its method and path as the contract declares them) with `handler`.
+fn on<R: Route, H: Handler<T, AppState>, T: 'static>(router: Router<AppState>, handler: H) -> Router<AppState> {
+    let method = match R::METHOD {
+        Method::Get => get(handler),
+        Method::Post => post(handler),
+        Method::Put => put(handler),
+        Method::Patch => patch(handler),
+        Method::Delete => delete(handler),
+    };
+    router.route(R::TEMPLATE, method)
 }
 
 /// Lets a request through only with a live dashboard session. A change (any method but GET)
@@ -141,9 +162,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// A successful answer: the value as JSON.
-pub fn json<T: serde::Serialize>(value: T) -> Response {
-    axum::Json(value).into_response()
+/// Route `R`'s answer: its `Answer` type as JSON (201 for what a creation made), or 204 with
+/// no body where the answer is `()`.
+pub struct Answer<R: Route> {
+    status: StatusCode,
+    value: R::Answer,
 }
 
-pub type ApiResult = Result<Response, ApiError>;
+impl<R: Route> Answer<R> {
+    pub fn ok(value: R::Answer) -> Self {
+        Self { status: StatusCode::OK, value }
+    }
+
+    pub fn created(value: R::Answer) -> Self {
+        Self { status: StatusCode::CREATED, value }
+    }
+}
+
+impl<R: Route> IntoResponse for Answer<R> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.value) {
+            Ok(serde_json::Value::Null) => StatusCode::NO_CONTENT.into_response(),
+            Ok(value) => (self.status, axum::Json(value)).into_response(),
+            Err(e) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("answer: {e}")).into_response()
+            }
+        }
+    }
+}
+
+/// What a handler of route `R` returns.
+pub type Reply<R> = Result<Answer<R>, ApiError>;
+
+/// The answer of route `R`, 200 (or 204 for `()`).
+pub fn ok<R: Route>(value: R::Answer) -> Reply<R> {
+    Ok(Answer::ok(value))
+}

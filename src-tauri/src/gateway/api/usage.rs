@@ -1,7 +1,7 @@
 //! /api routes for usage: the overview, totals and time series over a period, the request log,
 //! and the live feed (server-sent events, one `usage` event per finished request).
 
-use super::{json, ApiResult};
+use super::{ok, Reply};
 use crate::gateway::error::ApiError;
 use crate::gateway::AppState;
 use crate::manage::UsageGroup;
@@ -9,59 +9,38 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
+use switchyard_api::routes::{GetOverview, UsageLog, UsageSeries, UsageSummary};
 use tokio::sync::broadcast::error::RecvError;
 
-pub async fn overview(State(app): State<AppState>) -> ApiResult {
+pub async fn overview(State(app): State<AppState>) -> Reply<GetOverview> {
     let overview = app.manager.overview().await?;
     let endpoint = format!("http://{}", app.listen);
     let data_dir = app.manager.data_dir().display().to_string();
-    Ok(json(switchyard_api::OverviewAnswer { endpoint, data_dir, exposed: app.exposed, overview }))
+    ok(switchyard_api::OverviewAnswer { endpoint, data_dir, exposed: app.exposed, overview })
 }
 
-#[derive(Deserialize)]
-pub struct Period {
-    #[serde(default = "day")]
-    since: String,
-    by: Option<String>,
-    #[serde(default = "hour")]
-    bucket: String,
-}
-
-fn day() -> String {
-    "24h".into()
-}
-
-fn hour() -> String {
-    "hour".into()
-}
+/// The period a usage view covers when none is given.
+const DEFAULT_PERIOD: &str = "24h";
 
 fn group(by: Option<&str>) -> Result<UsageGroup, ApiError> {
     by.unwrap_or("provider").parse().map_err(ApiError::bad_request)
 }
 
-pub async fn summary(State(app): State<AppState>, Query(p): Query<Period>) -> ApiResult {
-    Ok(json(app.manager.usage_summary(&p.since, group(p.by.as_deref())?).await?))
+pub async fn summary(State(app): State<AppState>, Query(q): Query<UsageSummary>) -> Reply<UsageSummary> {
+    let since = q.since.as_deref().unwrap_or(DEFAULT_PERIOD);
+    ok(app.manager.usage_summary(since, group(q.by.as_deref())?).await?)
 }
 
-pub async fn series(State(app): State<AppState>, Query(p): Query<Period>) -> ApiResult {
-    Ok(json(app.manager.usage_series(&p.since, &p.bucket, group(p.by.as_deref())?).await?))
+pub async fn series(State(app): State<AppState>, Query(q): Query<UsageSeries>) -> Reply<UsageSeries> {
+    let since = q.since.as_deref().unwrap_or(DEFAULT_PERIOD);
+    let bucket = q.bucket.as_deref().unwrap_or("hour");
+    ok(app.manager.usage_series(since, bucket, group(q.by.as_deref())?).await?)
 }
 
-#[derive(Deserialize)]
-pub struct Limit {
-    #[serde(default = "hundred")]
-    limit: i64,
-}
-
-fn hundred() -> i64 {
-    100
-}
-
-pub async fn log(State(app): State<AppState>, Query(l): Query<Limit>) -> ApiResult {
-    Ok(json(app.manager.usage_log(l.limit).await?))
+pub async fn log(State(app): State<AppState>, Query(q): Query<UsageLog>) -> Reply<UsageLog> {
+    ok(app.manager.usage_log(q.limit.unwrap_or(100)).await?)
 }
 
 /// The live feed. A listener that falls behind gets a `lagged` event saying how many it missed

@@ -4,7 +4,8 @@
 //! the attempt log, the cooldowns and the provider's request counts say so.
 
 use super::*;
-use crate::manage::{AccountAdd, AccountChange, Manager, ProviderAdd};
+use crate::manage::Manager;
+use switchyard_api::{AccountChange, NewAccount, NewProvider};
 use crate::providers::Format;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -125,9 +126,9 @@ async fn setup(keys: &[&'static str]) -> Setup {
     tokio::spawn(async move { axum::serve(listener, router).await });
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::open_with_sealer(dir.path(), crate::store::secrets::Sealer::for_tests()).await.unwrap();
-    let add = ProviderAdd {
+    let add = NewProvider {
         id: "p".into(),
-        kind: Some(Format::Openai),
+        kind: Some(Format::Openai.to_string()),
         base_url: Some(base),
         models: vec!["m".into()],
         ..Default::default()
@@ -135,7 +136,7 @@ async fn setup(keys: &[&'static str]) -> Setup {
     manager.provider_add(add).await.unwrap();
     let mut ids = HashMap::new();
     for (priority, key) in keys.iter().enumerate() {
-        let add = AccountAdd {
+        let add = NewAccount {
             provider: "p".into(),
             api_key: Some(key.to_string()),
             label: key.to_string(),
@@ -282,7 +283,7 @@ async fn an_account_at_its_concurrency_cap_is_passed_over() {
     let manager = &s.gateway.state().manager;
     for key in ["a", "b"] {
         manager
-            .account_set(s.ids[key], AccountChange { max_concurrent: Some(Some(1)), ..Default::default() })
+            .account_set(s.ids[key], AccountChange { max_concurrent: Some(1), ..Default::default() })
             .await
             .unwrap();
     }

@@ -1,6 +1,6 @@
-//! What the /api routes answer, the same type on both sides: the server builds these from
-//! its records, the dashboard reads them. Fields added later default, so a dashboard and a
-//! gateway of different versions still understand each other.
+//! The dashboard's first screen and its login: `GET /api/session` (is a password set, is this
+//! browser logged in), the password sent to set up or log in, and `GET /api/overview` (where the
+//! gateway serves, its configuration and last day at a glance).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,18 @@ pub struct SessionStatus {
     pub setup_allowed: bool,
     #[serde(default)]
     pub min_password_chars: usize,
+}
+
+/// The body of `POST /api/session/setup` and `/api/session/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Password {
+    pub password: String,
+}
+
+/// The answer of a setup or login that started a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedIn {
+    pub logged_in: bool,
 }
 
 /// `GET /api/overview`: where the gateway serves, and its configuration and last day at a
