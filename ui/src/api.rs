@@ -1,14 +1,16 @@
 //! The one way the UI talks to Switchyard: a `Transport` that carries a management call
 //! (method, /api path, JSON body) and brings back JSON or an error. In a browser it is fetch
 //! against the same origin's /api (the session cookie rides along); inside the desktop app it is
-//! a Tauri command that hands the same call to the same management API in-process. Typed
-//! helpers (`get`, `send`) and the live usage feed sit on top.
+//! a Tauri command that hands the same call to the same management API in-process. Pages call
+//! the typed routes of `switchyard_api` through `call`; the live usage feed sits beside it.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use switchyard_api::routes::{Route, USAGE_EVENTS};
+use switchyard_api::ErrorBody;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -76,12 +78,11 @@ impl Transport for Http {
     }
 }
 
-/// The message of an /api error body (`{"error":{"message"}}`), or the status.
+/// The message of an /api error body (`ErrorBody`), or the text, or the status.
 fn error_message(value: &Value, status: u16) -> String {
-    value
-        .pointer("/error/message")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    serde_json::from_value::<ErrorBody>(value.clone())
+        .map(|body| body.error.message)
+        .ok()
         .or_else(|| value.as_str().map(str::to_string))
         .unwrap_or_else(|| format!("Switchyard answered {status}"))
 }
@@ -186,21 +187,16 @@ pub fn in_desktop_app() -> bool {
     tauri_invoke().is_some()
 }
 
-pub async fn call(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Result<Value, ApiError> {
+/// Calls one /api route (`switchyard_api::routes`) with its body and decodes its answer: the
+/// one way the pages reach the management API.
+pub async fn call<R: Route>(route: R, body: R::Body) -> Result<R::Answer, ApiError> {
+    let body = serde_json::to_value(&body)
+        .map_err(|e| ApiError { status: 0, message: format!("cannot encode the request: {e}") })?;
+    let body = (!body.is_null()).then_some(body);
     let transport = TRANSPORT.with(Rc::clone);
-    transport.call(method, path.into(), body).await
-}
-
-/// GET a path and decode its JSON.
-pub async fn get<T: DeserializeOwned>(path: impl Into<String>) -> Result<T, ApiError> {
-    let value = call("GET", path, None).await?;
+    let value = transport.call(R::METHOD.as_str(), route.path(), body).await?;
     serde_json::from_value(value)
         .map_err(|e| ApiError { status: 0, message: format!("unexpected answer from Switchyard: {e}") })
-}
-
-/// A call with a JSON body (POST, PUT, PATCH) or none (DELETE).
-pub async fn send(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Result<Value, ApiError> {
-    call(method, path, body).await
 }
 
 /// Follows the live usage feed (server-sent events); calls `on_event` with each finished
@@ -208,7 +204,7 @@ pub async fn send(method: &'static str, path: impl Into<String>, body: Option<Va
 /// gets the same events as Tauri events.
 pub fn follow_usage(on_event: impl Fn(Option<Value>) + 'static) -> Option<web_sys::EventSource> {
     use wasm_bindgen::closure::Closure;
-    let source = web_sys::EventSource::new("/api/usage/events").ok()?;
+    let source = web_sys::EventSource::new(USAGE_EVENTS).ok()?;
     let on_event = Rc::new(on_event);
     let usage = {
         let on_event = on_event.clone();
@@ -233,9 +229,4 @@ pub fn copy_to_clipboard(text: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(text);
     }
-}
-
-/// URL-encodes one path segment or query value.
-pub fn encode(s: &str) -> String {
-    js_sys::encode_uri_component(s).as_string().unwrap_or_default()
 }

@@ -5,10 +5,11 @@
 use crate::api;
 use crate::components::{app_context, load, set_app_context, AppContext, Live, Status};
 use crate::pages;
-use crate::types::SessionStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
+use switchyard_api::routes::{GetSession, LogIn, LogOut, SetUpPassword};
+use switchyard_api::{Password, SessionStatus};
 
 /// The pages, in navigation order: (hash, title).
 pub const PAGES: [(&str, &str); 7] = [
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
                     min_password_chars: 0,
                 });
             }
-            api::get::<SessionStatus>("/api/session").await
+            api::call(GetSession {}, ()).await
         }
     });
     move || match session.get() {
@@ -82,10 +83,10 @@ fn Login(status: SessionStatus) -> impl IntoView {
             message.0.set(Some(Err("the two passwords differ".into())));
             return;
         }
-        let path = if setup { "/api/session/setup" } else { "/api/session/login" };
-        let body = serde_json::json!({"password": password.get_untracked()});
+        let body = Password { password: password.get_untracked() };
         spawn_local(async move {
-            match api::send("POST", path, Some(body)).await {
+            let answer = if setup { api::call(SetUpPassword {}, body).await } else { api::call(LogIn {}, body).await };
+            match answer {
                 Ok(_) => app.session_version.update(|v| *v += 1),
                 Err(e) => message.failed(e),
             }
@@ -176,7 +177,7 @@ fn Shell() -> impl IntoView {
 
     let logout = move |_| {
         spawn_local(async move {
-            let _ = api::send("POST", "/api/session/logout", None).await;
+            let _ = api::call(LogOut {}, ()).await;
             app.session_version.update(|v| *v += 1);
         });
     };

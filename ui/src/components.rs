@@ -126,9 +126,9 @@ impl Status {
 
 /// Runs a management call from an event handler; on success tells the status line and bumps
 /// the configuration tick, on failure shows the error.
-pub fn act<Fut>(status: Status, done: &'static str, call: Fut)
+pub fn act<T, Fut>(status: Status, done: &'static str, call: Fut)
 where
-    Fut: Future<Output = Result<serde_json::Value, ApiError>> + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
     let live = live();
     spawn_local(async move {

@@ -6,7 +6,6 @@ mod api;
 mod app;
 mod components;
 mod pages;
-mod types;
 
 fn main() {
     console_error_panic_hook::set_once();

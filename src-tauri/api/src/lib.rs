@@ -29,6 +29,6 @@ pub use kinds::{AuthStyle, ComboStrategy, Format, LoginInfo, LoginKind, Outcome,
 pub use logins::*;
 pub use overview::*;
 pub use routes::{Method, Route};
-pub use settings::{Durability, SettingValue, Settings, DEFAULT_PORT};
+pub use settings::{Durability, SettingValue, Settings, DASHBOARD_PASSWORD_SETTING, DEFAULT_PORT};
 pub use tools::*;
 pub use usage::*;

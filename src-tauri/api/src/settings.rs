@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The setting that holds the dashboard password (set like the others, never listed; only its
+/// hash is kept).
+pub const DASHBOARD_PASSWORD_SETTING: &str = "dashboard-password";
+
 /// The port the gateway listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 20130;
 

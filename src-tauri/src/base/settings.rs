@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// The setting that holds the dashboard password (set through `settings set`, never listed).
-pub const DASHBOARD_PASSWORD_SETTING: &str = "dashboard-password";
+pub use switchyard_api::DASHBOARD_PASSWORD_SETTING;
 
 /// The port `serve` and the desktop app listen on by default.
 pub use switchyard_api::DEFAULT_PORT;

@@ -24,7 +24,7 @@ impl Manager {
             )));
         }
         store::providers::insert(&mut tx, &record).await?;
-        let account_id = match &req.api_key {
+        let account_id = match req.api_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             Some(key) => Some(self.insert_account(&mut tx, &record, Some(key), "", 0).await?),
             None => None,
         };

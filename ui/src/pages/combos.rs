@@ -4,23 +4,22 @@
 //! gateway refuses unknown members, cycles and mixes of chat and embedding models, and the
 //! error shows here.
 
-use crate::api::{self, encode};
+use crate::api;
 use crate::components::{act, live, load, ordered_list, show, Status};
-use crate::types::{Combo, ModelTest};
 use leptos::prelude::*;
-use serde_json::json;
-use switchyard_api::ComboStrategy;
+use switchyard_api::routes::{ListCombos, ListModels, RemoveCombo, SetCombo, TestModel};
+use switchyard_api::{Combo, ComboSpec, ComboStrategy, ModelName};
 
 #[component]
 pub fn Combos() -> impl IntoView {
     let live = live();
     let combos = load(move || {
         live.config_tick.get();
-        api::get::<Vec<Combo>>("/api/combos")
+        api::call(ListCombos {}, ())
     });
     let models = load(move || {
         live.config_tick.get();
-        api::get::<Vec<String>>("/api/models")
+        api::call(ListModels {}, ())
     });
     // The combo in the editor: a new one, or a copy of one being edited.
     let editing = RwSignal::new(Combo {
@@ -29,6 +28,7 @@ pub fn Combos() -> impl IntoView {
         members: vec![],
         judge: None,
         deadline_secs: None,
+        created_at: String::new(),
     });
     view! {
         <h1>"Combos"</h1>
@@ -48,7 +48,7 @@ pub fn Combos() -> impl IntoView {
                             let name = c.name.clone();
                             let edit = { let c = c.clone(); move |_| editing.set(c.clone()) };
                             let test = { let name = name.clone(); move |_| test_model(name.clone(), status) };
-                            let remove = { let name = name.clone(); move |_| act(status, "Removed.", api::send("DELETE", format!("/api/combos/{}", encode(&name)), None)) };
+                            let remove = { let name = name.clone(); move |_| act(status, "Removed.", api::call(RemoveCombo { name: name.clone() }, ())) };
                             view! {
                                 <tr data-combo=name.clone()>
                                     <td><code>{name.clone()}</code></td>
@@ -78,18 +78,14 @@ pub fn Combos() -> impl IntoView {
 fn test_model(model: String, status: Status) {
     status.0.set(Some(Ok("Testing…".into())));
     leptos::task::spawn_local(async move {
-        match api::send("POST", "/api/models/test", Some(json!({"model": model})))
-            .await
-            .map(serde_json::from_value::<ModelTest>)
-        {
-            Ok(Ok(t)) if t.ok => status.done(format!(
+        match api::call(TestModel {}, ModelName { model }).await {
+            Ok(t) if t.ok => status.done(format!(
                 "Answered in {} ms by {}: \"{}\"",
                 t.latency_ms,
                 t.answered_model.unwrap_or_else(|| "?".into()),
                 t.answer
             )),
-            Ok(Ok(t)) => status.0.set(Some(Err(format!("Failed ({}): {}", t.status, t.answer)))),
-            Ok(Err(e)) => status.0.set(Some(Err(e.to_string()))),
+            Ok(t) => status.0.set(Some(Err(format!("Failed ({}): {}", t.status, t.answer)))),
             Err(e) => status.failed(e),
         }
     });
@@ -114,13 +110,15 @@ fn Editor(combo: Combo, models: crate::components::Loaded<Vec<String>>) -> impl 
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let path = format!("/api/combos/{}", encode(name.get_untracked().trim()));
-        let mut body = json!({"strategy": strategy.get_untracked().as_str(), "members": members.get_untracked()});
-        if strategy.get_untracked() == ComboStrategy::Synthesize {
-            body["judge"] = json!(judge.get_untracked().trim());
-            body["deadline_secs"] = json!(deadline.get_untracked().trim().parse::<u64>().unwrap_or(60));
-        }
-        act(status, "Combo saved.", api::send("PUT", path, Some(body)));
+        let route = SetCombo { name: name.get_untracked().trim().to_string() };
+        let synthesize = strategy.get_untracked() == ComboStrategy::Synthesize;
+        let spec = ComboSpec {
+            strategy: strategy.get_untracked().as_str().to_string(),
+            members: members.get_untracked(),
+            judge: synthesize.then(|| judge.get_untracked().trim().to_string()),
+            deadline_secs: synthesize.then(|| deadline.get_untracked().trim().parse::<u64>().unwrap_or(60)),
+        };
+        act(status, "Combo saved.", api::call(route, spec));
     };
     view! {
         <section class="card">

@@ -4,10 +4,10 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{load, Status};
-use crate::types::{GatewayStatus, UpdateCheck};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
+use switchyard_api::{GatewayStatus, UpdateCheck};
 
 #[component]
 pub fn DesktopSettings() -> impl IntoView {

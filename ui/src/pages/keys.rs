@@ -4,35 +4,32 @@
 
 use crate::api;
 use crate::components::{act, live, load, show, usd, CopyButton, Status};
-use crate::types::{CreatedKey, GatewayKey};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
+use switchyard_api::routes::{ChangeKey, CreateKey, ListKeys, RevokeKey};
+use switchyard_api::{CreatedKey, GatewayKey, KeyChange, NewKey};
 
 #[component]
 pub fn Keys() -> impl IntoView {
     let live = live();
     let keys = load(move || {
         live.config_tick.get();
-        api::get::<Vec<GatewayKey>>("/api/keys")
+        api::call(ListKeys {}, ())
     });
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<CreatedKey>);
     let status = Status::new();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"name": name.get_untracked().trim()});
+        let body = NewKey { name: name.get_untracked().trim().to_string() };
         spawn_local(async move {
-            match api::send("POST", "/api/keys", Some(body)).await {
-                Ok(v) => match serde_json::from_value::<CreatedKey>(v) {
-                    Ok(k) => {
-                        created.set(Some(k));
-                        name.set(String::new());
-                        status.0.set(None);
-                        live.config_changed();
-                    }
-                    Err(e) => status.0.set(Some(Err(e.to_string()))),
-                },
+            match api::call(CreateKey {}, body).await {
+                Ok(k) => {
+                    created.set(Some(k));
+                    name.set(String::new());
+                    status.0.set(None);
+                    live.config_changed();
+                }
                 Err(e) => status.failed(e),
             }
         });
@@ -77,22 +74,22 @@ pub fn Keys() -> impl IntoView {
 
 fn limits_text(k: &GatewayKey) -> String {
     let mut parts = Vec::new();
-    if let Some(v) = k.budget_daily_usd {
+    if let Some(v) = k.limits.budget_daily_usd {
         parts.push(format!("{} a day", usd(v)));
     }
-    if let Some(v) = k.budget_monthly_usd {
+    if let Some(v) = k.limits.budget_monthly_usd {
         parts.push(format!("{} a month", usd(v)));
     }
-    if let Some(v) = k.rpm {
+    if let Some(v) = k.limits.rpm {
         parts.push(format!("{v} req/min"));
     }
-    if let Some(v) = k.tpm {
+    if let Some(v) = k.limits.tpm {
         parts.push(format!("{v} tokens/min"));
     }
-    if let Some(v) = &k.models {
+    if let Some(v) = &k.limits.models {
         parts.push(format!("models {v}"));
     }
-    if let Some(v) = &k.expires_at {
+    if let Some(v) = &k.limits.expires_at {
         parts.push(format!("expires {v}"));
     }
     if let Some(on) = k.token_saver {
@@ -111,31 +108,35 @@ fn KeyRow(key: GatewayKey) -> impl IntoView {
     let status = Status::new();
     let editing = RwSignal::new(false);
     let text = |v: Option<String>| RwSignal::new(v.unwrap_or_default());
-    let daily = text(key.budget_daily_usd.map(|v| v.to_string()));
-    let monthly = text(key.budget_monthly_usd.map(|v| v.to_string()));
-    let rpm = text(key.rpm.map(|v| v.to_string()));
-    let tpm = text(key.tpm.map(|v| v.to_string()));
-    let models = text(key.models.clone());
-    let expires = text(key.expires_at.clone().map(|e| e.chars().take(10).collect()));
+    let daily = text(key.limits.budget_daily_usd.map(|v| v.to_string()));
+    let monthly = text(key.limits.budget_monthly_usd.map(|v| v.to_string()));
+    let rpm = text(key.limits.rpm.map(|v| v.to_string()));
+    let tpm = text(key.limits.tpm.map(|v| v.to_string()));
+    let models = text(key.limits.models.clone());
+    let expires = text(key.limits.expires_at.clone().map(|e| e.chars().take(10).collect()));
     let saver = RwSignal::new(match key.token_saver {
         None => "default".to_string(),
         Some(true) => "on".to_string(),
         Some(false) => "off".to_string(),
     });
     let revoked = key.revoked_at.is_some();
-    let revoke = move |_| act(status, "Revoked.", api::send("DELETE", format!("/api/keys/{id}"), None));
+    let revoke = move |_| act(status, "Revoked.", api::call(RevokeKey { id }, ()));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // Empty fields remove a limit.
         let num = |s: RwSignal<String>| s.get_untracked().trim().parse::<f64>().unwrap_or(0.0);
         let int = |s: RwSignal<String>| s.get_untracked().trim().parse::<i64>().unwrap_or(0);
         let expiry = expires.get_untracked().trim().to_string();
-        let body = json!({
-            "budget_daily_usd": num(daily), "budget_monthly_usd": num(monthly), "rpm": int(rpm), "tpm": int(tpm),
-            "models": models.get_untracked().trim(), "expires": if expiry.is_empty() { "never".to_string() } else { expiry },
-            "token_saver": saver.get_untracked(),
-        });
-        act(status, "Limits saved.", api::send("PATCH", format!("/api/keys/{id}"), Some(body)));
+        let change = KeyChange {
+            budget_daily_usd: Some(num(daily)),
+            budget_monthly_usd: Some(num(monthly)),
+            rpm: Some(int(rpm)),
+            tpm: Some(int(tpm)),
+            models: Some(models.get_untracked().trim().to_string()),
+            expires: Some(if expiry.is_empty() { "never".to_string() } else { expiry }),
+            token_saver: Some(saver.get_untracked()),
+        };
+        act(status, "Limits saved.", api::call(ChangeKey { id }, change));
     };
     let field = |fid: String, label: &'static str, value: RwSignal<String>, placeholder: &'static str| {
         view! {

@@ -5,13 +5,13 @@
 //! CLI saved on the machine Switchyard runs on. A login account's row shows who it is, its
 //! plan, when its token expires, and its quota windows (`LoginDetails`).
 
-use crate::api::{self, encode};
+use crate::api;
 use crate::components::Loaded;
 use crate::components::{live, load, show, Status};
-use crate::types::{AccountLogin, LoginChoice, PendingLogin, QuotaWindow, StoredQuota};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
+use switchyard_api::routes::{BeginLogin, GetPendingLogin, ImportLogin, ListLogins, PasteLogin, ReadQuota};
+use switchyard_api::{LoginChoice, LoginInfo, PastedUrl, PendingLogin, QuotaWindow, StoredQuota};
 
 async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -27,7 +27,7 @@ async fn follow(id: u64, pending: RwSignal<Option<PendingLogin>>, status: Status
     let live = live();
     loop {
         sleep_ms(1000).await;
-        match api::get::<PendingLogin>(format!("/api/logins/pending/{id}")).await {
+        match api::call(GetPendingLogin { id }, ()).await {
             Ok(p) => {
                 let (done, error) = (p.account.is_some(), p.error.clone());
                 pending.set(Some(p));
@@ -48,7 +48,7 @@ async fn follow(id: u64, pending: RwSignal<Option<PendingLogin>>, status: Status
 
 #[component]
 pub fn SubscriptionLogins() -> impl IntoView {
-    let choices = load(|| api::get::<Vec<LoginChoice>>("/api/logins"));
+    let choices = load(|| api::call(ListLogins {}, ()));
     view! {
         <section class="card" id="logins">
             <h2>"Sign in with a subscription"</h2>
@@ -71,17 +71,14 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
             let provider = provider.clone();
             status.0.set(Some(Ok("Starting…".into())));
             spawn_local(async move {
-                let path = format!("/api/logins/{}?open_browser={}", encode(&provider), api::in_desktop_app());
-                match api::send("POST", path, None).await {
-                    Ok(v) => match serde_json::from_value::<PendingLogin>(v) {
-                        Ok(p) => {
-                            let id = p.id;
-                            status.0.set(None);
-                            pending.set(Some(p));
-                            follow(id, pending, status).await;
-                        }
-                        Err(e) => status.0.set(Some(Err(e.to_string()))),
-                    },
+                let route = BeginLogin { provider, open_browser: Some(api::in_desktop_app()) };
+                match api::call(route, ()).await {
+                    Ok(p) => {
+                        let id = p.id;
+                        status.0.set(None);
+                        pending.set(Some(p));
+                        follow(id, pending, status).await;
+                    }
                     Err(e) => status.failed(e),
                 }
             });
@@ -92,7 +89,7 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
         move |_| {
             let provider = provider.clone();
             spawn_local(async move {
-                match api::send("POST", format!("/api/logins/{}/import", encode(&provider)), None).await {
+                match api::call(ImportLogin { provider }, ()).await {
                     Ok(_) => {
                         status.done("Imported: the account is under Configured.");
                         live.config_changed();
@@ -104,9 +101,9 @@ fn LoginRow(choice: LoginChoice) -> impl IntoView {
     };
     let send_paste = move |_| {
         let Some(id) = pending.get_untracked().map(|p| p.id) else { return };
-        let body = json!({"url": pasted.get_untracked().trim()});
+        let body = PastedUrl { url: pasted.get_untracked().trim().to_string() };
         spawn_local(async move {
-            if let Err(e) = api::send("POST", format!("/api/logins/pending/{id}/paste"), Some(body)).await {
+            if let Err(e) = api::call(PasteLogin { id }, body).await {
                 status.failed(e);
             }
         });
@@ -165,13 +162,13 @@ fn until(at_ms: i64, now_ms: i64) -> String {
 /// A login account's email, plan, token expiry and quota windows (as last read, or read now
 /// with the button).
 #[component]
-pub fn LoginDetails(account_id: i64, login: AccountLogin, quotas: Loaded<Vec<StoredQuota>>) -> impl IntoView {
+pub fn LoginDetails(account_id: i64, login: LoginInfo, quotas: Loaded<Vec<StoredQuota>>) -> impl IntoView {
     let status = Status::new();
     let read_now = RwSignal::new(None::<Vec<QuotaWindow>>);
     let read = move |_| {
         status.0.set(Some(Ok("Reading…".into())));
         spawn_local(async move {
-            match api::get::<Vec<QuotaWindow>>(format!("/api/accounts/{account_id}/quota")).await {
+            match api::call(ReadQuota { id: account_id }, ()).await {
                 Ok(windows) => {
                     status.0.set(None);
                     read_now.set(Some(windows));

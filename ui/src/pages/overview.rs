@@ -4,8 +4,8 @@
 use crate::api;
 use crate::components::{count, live, load, show, usd, CopyButton};
 use crate::pages::tools::StepsList;
-use crate::types::OverviewAnswer;
 use leptos::prelude::*;
+use switchyard_api::routes::{GetOverview, ListModels};
 
 #[component]
 pub fn Overview() -> impl IntoView {
@@ -13,9 +13,9 @@ pub fn Overview() -> impl IntoView {
     let overview = load(move || {
         live.usage_tick.get();
         live.config_tick.get();
-        api::get::<OverviewAnswer>("/api/overview")
+        api::call(GetOverview {}, ())
     });
-    let models = load(|| api::get::<Vec<String>>("/api/models"));
+    let models = load(|| api::call(ListModels {}, ()));
     let model = Signal::derive(move || {
         models.get().and_then(Result::ok).and_then(|m| m.first().cloned()).unwrap_or_else(|| "PROVIDER/MODEL".into())
     });

@@ -3,13 +3,13 @@
 //! order (drag or ↑ ↓; the first is used first), enabled, concurrency cap, what needs
 //! attention, removal.
 
-use crate::api::{self, encode};
+use crate::api;
 use crate::components::{act, live, load, ordered_list, show, Status};
-use crate::types::{Account, CatalogEntry, Cooldown, ProbeResult, Provider, StoredQuota};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
-use switchyard_api::{AuthStyle, Format, Strategy};
+use switchyard_api::routes::*;
+use switchyard_api::{Account, AccountChange, CatalogEntry, Cooldown, NewAccount, NewProvider, Provider};
+use switchyard_api::{AuthStyle, Format, ProviderChange, StoredQuota, Strategy};
 
 /// The kinds a custom provider may speak, with what the form calls them.
 const CUSTOM_KINDS: [(Format, &str); 4] = [
@@ -29,31 +29,31 @@ const STRATEGIES: [(Strategy, &str); 4] = [
 #[component]
 pub fn Providers() -> impl IntoView {
     let live = live();
-    let catalog = load(|| api::get::<Vec<CatalogEntry>>("/api/catalog"));
+    let catalog = load(|| api::call(ListCatalog {}, ()));
     let providers = load(move || {
         live.config_tick.get();
-        api::get::<Vec<Provider>>("/api/providers")
+        api::call(ListProviders {}, ())
     });
     let accounts = load(move || {
         live.config_tick.get();
-        api::get::<Vec<Account>>("/api/accounts")
+        api::call(ListAccounts {}, ())
     });
     // Cooldowns change as requests flow (a 429 starts one, a reset ends it).
     let cooldowns = load(move || {
         live.config_tick.get();
         live.usage_tick.get();
-        api::get::<Vec<Cooldown>>("/api/cooldowns")
+        api::call(ListCooldowns {}, ())
     });
     // Login accounts' quotas as last read (the gateway reads them every few minutes).
     let quotas = load(move || {
         live.config_tick.get();
         live.usage_tick.get();
-        api::get::<Vec<StoredQuota>>("/api/quotas")
+        api::call(ListQuotas {}, ())
     });
     view! {
         <h1>"Providers"</h1>
         {show(catalog, |c| {
-            let keyed: Vec<CatalogEntry> = c.into_iter().filter(|e| e.auth != Some(AuthStyle::Login)).collect();
+            let keyed: Vec<CatalogEntry> = c.into_iter().filter(|e| e.auth != AuthStyle::Login).collect();
             view! { <AddProvider catalog=keyed/> }
         })}
         <super::logins::SubscriptionLogins/>
@@ -73,7 +73,7 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
     let custom_id = RwSignal::new(String::new());
     let base_url = RwSignal::new(String::new());
     let models = RwSignal::new(String::new());
-    let api_key = RwSignal::new(String::new());
+    let api_key_field = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
     let status = Status::new();
     let entries = StoredValue::new(catalog.clone());
@@ -83,41 +83,43 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let key = api_key.get_untracked();
+        let key = api_key_field.get_untracked();
         let model_list: Vec<String> =
             models.get_untracked().split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
-        let call = match custom_kind() {
-            Some(kind) => api::send(
-                "POST",
-                "/api/providers",
-                Some(
-                    json!({"id": custom_id.get_untracked().trim(), "kind": kind, "base_url": base_url.get_untracked(),
-                    "models": model_list, "api_key": key}),
-                ),
-            ),
-            None if needs_url() || !model_list.is_empty() => api::send(
-                "POST",
-                "/api/providers",
-                Some(
-                    json!({"id": choice.get_untracked(), "base_url": base_url.get_untracked(), "models": model_list, "api_key": key}),
-                ),
-            ),
-            None => api::send(
-                "POST",
-                "/api/accounts",
-                Some(json!({"provider": choice.get_untracked(), "api_key": key, "label": label.get_untracked()})),
-            ),
+        let api_key = Some(key).filter(|k| !k.trim().is_empty());
+        let provider = match custom_kind() {
+            Some(kind) => Some(NewProvider {
+                id: custom_id.get_untracked().trim().to_string(),
+                kind: Some(kind),
+                base_url: Some(base_url.get_untracked()),
+                models: model_list,
+                api_key: api_key.clone(),
+                ..Default::default()
+            }),
+            None if needs_url() || !model_list.is_empty() => Some(NewProvider {
+                id: choice.get_untracked(),
+                base_url: Some(base_url.get_untracked()),
+                models: model_list,
+                api_key: api_key.clone(),
+                ..Default::default()
+            }),
+            None => None,
         };
-        api_key.set(String::new());
+        let account =
+            NewAccount { provider: choice.get_untracked(), api_key, label: label.get_untracked(), priority: 0 };
+        api_key_field.set(String::new());
         let live = live();
         spawn_local(async move {
-            let added = match call.await {
-                Ok(v) => v,
+            let added = match provider {
+                Some(provider) => api::call(AddProvider {}, provider).await.map(|added| added.account_id),
+                None => api::call(AddAccount {}, account).await.map(|account| Some(account.id)),
+            };
+            let account = match added {
+                Ok(account) => account,
                 Err(e) => return status.failed(e),
             };
             live.config_changed();
             // Validate the new key with one call to the provider.
-            let account = added.get("account_id").or_else(|| added.get("id")).and_then(|v| v.as_i64());
             let Some(account) = account else { return status.done("Added (no key to check).") };
             match test_account(account).await {
                 Ok(line) => status.done(format!("Added. {line}")),
@@ -151,7 +153,7 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
                     <input id="models" placeholder="model-a, model-b" bind:value=models/>
                 </Show>
                 <label for="api-key">"API key"</label>
-                <input id="api-key" type="password" autocomplete="off" placeholder="stored encrypted" bind:value=api_key/>
+                <input id="api-key" type="password" autocomplete="off" placeholder="stored encrypted" bind:value=api_key_field/>
                 <label for="account-label">"Label (optional)"</label>
                 <input id="account-label" placeholder="work" bind:value=label/>
                 <span></span>
@@ -164,8 +166,8 @@ fn AddProvider(catalog: Vec<CatalogEntry>) -> impl IntoView {
 
 /// Tests an account; the line to show, good or bad.
 async fn test_account(id: i64) -> Result<String, String> {
-    match api::send("POST", format!("/api/accounts/{id}/test"), None).await {
-        Ok(v) => serde_json::from_value::<ProbeResult>(v).map_err(|e| e.to_string())?.describe(),
+    match api::call(TestAccount { id }, ()).await {
+        Ok(probe) => probe.describe(),
         Err(e) => Err(e.message),
     }
 }
@@ -197,9 +199,8 @@ fn ProviderCard(
         spawn_local(async move {
             for (i, a) in list.iter().enumerate() {
                 if a.priority != i as i64 {
-                    if let Err(e) =
-                        api::send("PATCH", format!("/api/accounts/{}", a.id), Some(json!({"priority": i}))).await
-                    {
+                    let change = AccountChange { priority: Some(i as i64), ..Default::default() };
+                    if let Err(e) = api::call(ChangeAccount { id: a.id }, change).await {
                         status.failed(e);
                         return;
                     }
@@ -212,17 +213,13 @@ fn ProviderCard(
     let strategy_change = {
         let id = id.clone();
         move |ev: leptos::ev::Event| {
-            let path = format!("/api/providers/{}", encode(&id));
-            act(
-                status,
-                "Strategy saved.",
-                api::send("PATCH", path, Some(json!({"strategy": event_target_value(&ev)}))),
-            );
+            let change = ProviderChange { strategy: Some(event_target_value(&ev)), ..Default::default() };
+            act(status, "Strategy saved.", api::call(ChangeProvider { id: id.clone() }, change));
         }
     };
     let remove = {
         let id = id.clone();
-        move |_| act(status, "Removed.", api::send("DELETE", format!("/api/providers/{}", encode(&id)), None))
+        move |_| act(status, "Removed.", api::call(RemoveProvider { id: id.clone() }, ()))
     };
     let current = provider.strategy;
     view! {
@@ -292,10 +289,10 @@ fn AccountRow(
         act(
             status,
             if enabled { "Enabled." } else { "Disabled." },
-            api::send("PATCH", format!("/api/accounts/{id}"), Some(json!({"enabled": enabled}))),
+            api::call(ChangeAccount { id }, AccountChange { enabled: Some(enabled), ..Default::default() }),
         );
     };
-    let remove = move |_| act(status, "Account removed.", api::send("DELETE", format!("/api/accounts/{id}"), None));
+    let remove = move |_| act(status, "Account removed.", api::call(RemoveAccount { id }, ()));
     let name = if account.label.is_empty() { format!("account {id}") } else { account.label.clone() };
     view! {
         <span class="account">

@@ -5,9 +5,9 @@
 
 use crate::api;
 use crate::components::{act, load, show, Status};
-use crate::types::{OverviewAnswer, Settings};
 use leptos::prelude::*;
-use serde_json::json;
+use switchyard_api::routes::{GetOverview, GetSettings, SetSetting};
+use switchyard_api::{SettingValue, Settings, DASHBOARD_PASSWORD_SETTING, DEFAULT_PORT};
 
 const THEME_KEY: &str = "switchyard-theme";
 
@@ -83,7 +83,7 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
             "usage-durability",
             "Usage record durability",
             "batched, or strict: each record on disk before its answer ends",
-            s.usage_durability.clone(),
+            s.usage_durability.as_str().to_string(),
         ),
     ]
 }
@@ -91,10 +91,10 @@ fn rows(s: &Settings) -> Vec<(&'static str, &'static str, &'static str, String)>
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Loaded once: each row keeps what was typed and says how its save went.
-    let settings = load(|| api::get::<Settings>("/api/settings"));
+    let settings = load(|| api::call(GetSettings {}, ()));
     let theme =
         RwSignal::new(storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).unwrap_or_else(|| "system".into()));
-    let overview = load(|| api::get::<OverviewAnswer>("/api/overview"));
+    let overview = load(|| api::call(GetOverview {}, ()));
     view! {
         <h1>"Settings"</h1>
         {api::in_desktop_app().then(|| view! { <crate::pages::desktop::DesktopSettings/> })}
@@ -105,7 +105,7 @@ pub fn SettingsPage() -> impl IntoView {
                     {if o.exposed { " (beyond this machine: every request needs a gateway key)" } else { " (this machine only)" }}</p>
                 <p>"Data (database, sealed secrets) in " <code id="data-dir">{o.data_dir.clone()}</code></p>
                 <p class="muted">"Port and LAN exposure are chosen at start: "
-                    <code>"switchyard serve --port 20130 --host 0.0.0.0"</code>
+                    <code>{format!("switchyard serve --port {DEFAULT_PORT} --host 0.0.0.0")}</code>
                     " (off this machine a gateway key is always required); the data folder with "
                     <code>"--data-dir"</code>"."</p>
             })}
@@ -140,7 +140,7 @@ pub fn SettingRow(name: String, label: String, help: String, value: String) -> i
         act(
             status,
             "Saved.",
-            api::send("PUT", format!("/api/settings/{name}"), Some(json!({"value": current.get_untracked()}))),
+            api::call(SetSetting { name: name.clone() }, SettingValue { value: current.get_untracked() }),
         );
     };
     view! {
@@ -165,7 +165,7 @@ fn PasswordChange() -> impl IntoView {
         act(
             status,
             "Password changed; other browsers must log in again.",
-            api::send("PUT", "/api/settings/dashboard-password", Some(json!({"value": value}))),
+            api::call(SetSetting { name: DASHBOARD_PASSWORD_SETTING.into() }, SettingValue { value }),
         );
     };
     view! {

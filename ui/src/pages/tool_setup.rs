@@ -4,17 +4,17 @@
 
 use crate::api;
 use crate::components::{load, Status};
-use crate::types::{ToolPlan, ToolStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
+use switchyard_api::routes::{ApplyTool, ListTools, RestoreTool};
+use switchyard_api::{ToolApply, ToolStatus};
 
 #[component]
 pub fn ToolSetup(#[prop(into)] model: Signal<String>) -> impl IntoView {
     let live = crate::components::live();
     let tools = load(move || {
         live.config_tick.get();
-        api::get::<Vec<ToolStatus>>("/api/tools")
+        api::call(ListTools {}, ())
     });
     view! {
         <section class="card" id="tool-setup">
@@ -38,18 +38,14 @@ fn ToolRow(tool: ToolStatus, model: Signal<String>) -> impl IntoView {
     let apply = move |dry_run: bool| {
         let id = id.clone();
         spawn_local(async move {
-            let body = json!({"model": model.get_untracked(), "dry_run": dry_run});
-            match api::send("POST", format!("/api/tools/{}/apply", api::encode(&id)), Some(body)).await {
-                Ok(value) => {
-                    let plan: Option<ToolPlan> = serde_json::from_value(value).ok();
+            let body = ToolApply { model: Some(model.get_untracked()), dry_run };
+            match api::call(ApplyTool { id }, body).await {
+                Ok(plan) => {
                     let diff = plan
-                        .map(|p| {
-                            p.files
-                                .iter()
-                                .map(|f| if f.changed { f.diff.clone() } else { format!("{}: already set\n", f.path) })
-                                .collect::<String>()
-                        })
-                        .unwrap_or_default();
+                        .files
+                        .iter()
+                        .map(|f| if f.changed { f.diff.clone() } else { format!("{}: already set\n", f.path) })
+                        .collect::<String>();
                     preview.set(Some(diff));
                     if dry_run {
                         status.0.set(None);
@@ -66,9 +62,8 @@ fn ToolRow(tool: ToolStatus, model: Signal<String>) -> impl IntoView {
     let restore = move |_| {
         let id = id.clone();
         spawn_local(async move {
-            match api::send("POST", format!("/api/tools/{}/restore", api::encode(&id)), None).await {
-                Ok(value) => {
-                    let lines: Vec<String> = serde_json::from_value(value).unwrap_or_default();
+            match api::call(RestoreTool { id }, ()).await {
+                Ok(lines) => {
                     preview.set(None);
                     status.done(lines.join("; "));
                     live.config_changed();

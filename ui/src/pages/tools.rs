@@ -4,8 +4,8 @@
 
 use crate::api;
 use crate::components::{load, show, CopyButton};
-use crate::types::OverviewAnswer;
 use leptos::prelude::*;
+use switchyard_api::routes::{GetOverview, ListModels};
 
 /// One tool's setup: its name and the text to paste (shell lines or a config file).
 pub struct ToolSteps {
@@ -90,8 +90,8 @@ pub fn StepsList(
 
 #[component]
 pub fn Tools() -> impl IntoView {
-    let overview = load(|| api::get::<OverviewAnswer>("/api/overview"));
-    let models = load(|| api::get::<Vec<String>>("/api/models"));
+    let overview = load(|| api::call(GetOverview {}, ()));
+    let models = load(|| api::call(ListModels {}, ()));
     let model = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(list)) = models.get() {

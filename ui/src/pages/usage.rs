@@ -4,11 +4,12 @@
 
 use crate::api;
 use crate::components::{count, live, load, local_time, show, usd};
-use crate::types::{SeriesPoint, UsageRow, UsageTotals};
 use chrono::{DateTime, Local, TimeZone};
 use leptos::prelude::*;
 use leptos_chartistry::*;
+use switchyard_api::routes::{UsageLog, UsageSeries, UsageSummary};
 use switchyard_api::Outcome;
+use switchyard_api::{SeriesPoint, UsageTotals};
 
 const PERIODS: [(&str, &str, i64); 3] =
     [("24h", "hour", 3_600_000), ("7d", "hour", 3_600_000), ("30d", "day", 86_400_000)];
@@ -100,19 +101,16 @@ pub fn Usage() -> impl IntoView {
     let series = load(move || {
         live.usage_tick.get();
         let (bucket, _) = bucket_of(&period.get());
-        api::get::<Vec<SeriesPoint>>(format!(
-            "/api/usage/series?since={}&bucket={bucket}&by={}",
-            period.get(),
-            by.get()
-        ))
+        let route = UsageSeries { since: Some(period.get()), bucket: Some(bucket.into()), by: Some(by.get()) };
+        api::call(route, ())
     });
     let totals = load(move || {
         live.usage_tick.get();
-        api::get::<Vec<UsageTotals>>(format!("/api/usage/summary?since={}&by={}", period.get(), by.get()))
+        api::call(UsageSummary { since: Some(period.get()), by: Some(by.get()) }, ())
     });
     let log = load(move || {
         live.usage_tick.get();
-        api::get::<Vec<UsageRow>>("/api/usage/log?limit=50")
+        api::call(UsageLog { limit: Some(50) }, ())
     });
     let select = |id: &'static str, label: &'static str, value: RwSignal<String>, options: Vec<(String, String)>| {
         view! {

@@ -5,13 +5,13 @@
 
 use super::*;
 use crate::manage::Manager;
-use switchyard_api::{AccountChange, NewAccount, NewProvider};
 use crate::providers::Format;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use http::HeaderValue;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use switchyard_api::{AccountChange, NewAccount, NewProvider};
 
 /// One scripted answer.
 #[derive(Clone)]
@@ -282,10 +282,7 @@ async fn an_account_at_its_concurrency_cap_is_passed_over() {
     let s = setup(&["a", "b"]).await;
     let manager = &s.gateway.state().manager;
     for key in ["a", "b"] {
-        manager
-            .account_set(s.ids[key], AccountChange { max_concurrent: Some(1), ..Default::default() })
-            .await
-            .unwrap();
+        manager.account_set(s.ids[key], AccountChange { max_concurrent: Some(1), ..Default::default() }).await.unwrap();
     }
     let app = s.gateway.state();
     app.live.refresh(manager.store(), manager.sealer()).await;
