@@ -378,3 +378,57 @@ async fn a_model_test_goes_through_the_real_request_path_without_a_key() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// Every route of the contract crate (`switchyard_api::routes`) is served: none falls to the
+/// "no management route" answer, and the answers the dashboard decodes are the contract's types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_contract_route_is_served_and_answers_its_type() {
+    use switchyard_api::routes::{self, Method, Route};
+    let env = Env::new();
+    let gw = env.serve().await;
+    let url = &gw.url;
+    let cookie = setup(url).await;
+    for (method, template) in routes::ALL {
+        if *template == routes::LogOut::TEMPLATE {
+            continue; // would end this test's session; the logout test covers it
+        }
+        let mut path = String::new();
+        let mut in_param = false;
+        for c in template.chars() {
+            match c {
+                '{' => in_param = true,
+                '}' => {
+                    in_param = false;
+                    path.push('1');
+                }
+                _ if in_param => {}
+                c => path.push(c),
+            }
+        }
+        let method = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let (status, body) = send(url, &cookie, method.clone(), &path, json!({})).await;
+        assert!(!message(&body).starts_with("no management route"), "{method} {path}: {status} {body}");
+        assert_ne!(status, 405, "{method} {path}");
+        assert!(status < 500, "{method} {path}: {status} {body}");
+    }
+    // The list answers decode as the contract's types (what the dashboard does).
+    async fn decoded<R: Route>(url: &str, cookie: &str, route: R) -> R::Answer {
+        let (status, body) = get(url, cookie, &route.path()).await;
+        assert_eq!(status, 200, "{}: {body}", route.path());
+        serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{}: {e}: {body}", route.path()))
+    }
+    let settings = decoded(url, &cookie, routes::GetSettings {}).await;
+    assert_eq!(settings.usage_durability, switchyard_api::Durability::Batched);
+    assert!(!decoded(url, &cookie, routes::ListCatalog {}).await.is_empty());
+    assert!(decoded(url, &cookie, routes::ListLogins {}).await.len() >= 6);
+    decoded(url, &cookie, routes::ListTools {}).await;
+    decoded(url, &cookie, routes::UsageLog { limit: Some(5) }).await;
+    decoded(url, &cookie, routes::UsageSummary { since: Some("7d".into()), by: Some("model".into()) }).await;
+    decoded(url, &cookie, routes::GetOverview {}).await;
+}
