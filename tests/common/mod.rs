@@ -6,6 +6,7 @@
 pub mod mock;
 pub mod mock_auth;
 pub mod mock_google;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -19,11 +20,19 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     /// The PATH its commands run with (None: the test's own).
     path: Option<std::ffi::OsString>,
+    /// Team mode: the shared database's URL and the fleet's master key file.
+    store: Option<(String, PathBuf)>,
 }
 
 impl Env {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir"), path: None }
+        Self { dir: tempfile::tempdir().expect("temp dir"), path: None, store: None }
+    }
+
+    /// Its commands use this database and master key file (team mode) instead of the data dir's.
+    pub fn with_store(mut self, database_url: &str, master_key_file: &Path) -> Self {
+        self.store = Some((database_url.to_string(), master_key_file.to_path_buf()));
+        self
     }
 
     /// Its commands run with this PATH.
@@ -40,6 +49,10 @@ impl Env {
         let mut cmd = std::process::Command::new(BIN);
         cmd.arg("--data-dir").arg(self.data_dir()).env("HOME", self.dir.path()).env("SWITCHYARD_KEYCHAIN", "off");
         cmd.env_remove("SWITCHYARD_DATA_DIR").env_remove("SWITCHYARD_PORT").env_remove("SWITCHYARD_HOST");
+        cmd.env_remove("SWITCHYARD_DATABASE_URL").env_remove("SWITCHYARD_MASTER_KEY_FILE");
+        if let Some((url, key)) = &self.store {
+            cmd.env("SWITCHYARD_DATABASE_URL", url).env("SWITCHYARD_MASTER_KEY_FILE", key);
+        }
         if let Some(path) = &self.path {
             cmd.env("PATH", path);
         }

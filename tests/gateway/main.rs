@@ -27,6 +27,7 @@ mod sdk;
 mod secrets;
 mod security;
 mod shutdown;
+mod store;
 mod synthesis;
 mod tool_clis;
 mod tools;

@@ -6,7 +6,7 @@ mod login_ui;
 mod output;
 
 use crate::gateway;
-use crate::manage::{Manager, UsageGroup};
+use crate::manage::{Manager, StoreLocation, UsageGroup};
 use crate::providers::{AuthStyle, Format};
 use crate::routing::{ComboStrategy, Strategy};
 use clap::{Args, Parser, Subcommand};
@@ -25,6 +25,14 @@ pub struct Cli {
     /// Where the database and master key live [default: the OS data dir, e.g. ~/.local/share/switchyard]
     #[arg(long, global = true, env = "SWITCHYARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database many gateways share (postgres://USER:PASSWORD@HOST:PORT/DB)
+    /// [default: the SQLite file in the data dir]
+    #[arg(long, global = true, env = "SWITCHYARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The master key every gateway of a fleet shares (made by `master-key new`) [default: the
+    /// data dir's own key, or the OS keychain's]
+    #[arg(long, global = true, env = "SWITCHYARD_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// The app: port the gateway listens on [default: the `port` setting, 20130]
     #[arg(long, env = "SWITCHYARD_PORT")]
     pub port: Option<u16>,
@@ -70,6 +78,32 @@ pub enum Command {
     /// Continue): point one at Switchyard, see its state, put its config back
     #[command(subcommand)]
     Tools(ToolsCmd),
+    /// The master key that seals secrets: make one for a fleet of gateways
+    #[command(subcommand)]
+    MasterKey(MasterKeyCmd),
+    /// The store itself: copy this one (configuration, sealed secrets, usage) into PostgreSQL
+    #[command(subcommand)]
+    Store(StoreCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MasterKeyCmd {
+    /// Write a new random master key to FILE (0600; an existing file is never replaced). Give
+    /// the same file to every gateway of a fleet with --master-key-file
+    New { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCmd {
+    /// Copy this store (the data dir's, or --database-url's) into an empty database at URL
+    Copy {
+        /// Where to: postgres://USER:PASSWORD@HOST:PORT/DB
+        #[arg(long)]
+        to: String,
+        /// Seal the copied secrets with this master key (the fleet's) instead of this store's
+        #[arg(long)]
+        to_master_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -434,6 +468,7 @@ pub fn run() -> i32 {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let at = StoreLocation { database_url: cli.database_url.clone(), master_key_file: cli.master_key_file.clone() };
     let command = cli.command.unwrap_or_else(|| {
         eprintln!("No display here; running the headless gateway (`switchyard serve`).");
         Command::Serve(ServeArgs { host: "127.0.0.1".into(), port: cli.port })
@@ -442,12 +477,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(mut args) => {
             init_logging("info");
             args.port = args.port.or(cli.port);
-            return serve(&data_dir, &args).await;
+            return serve(&data_dir, &at, &args).await;
+        }
+        Command::MasterKey(MasterKeyCmd::New { file }) => {
+            crate::store::secrets::write_new_key_file(&file)?;
+            println!(
+                "wrote a new master key to {} (0600): give it to every gateway with --master-key-file",
+                file.display()
+            );
+            return Ok(());
         }
         other => other,
     };
     init_logging("warn");
-    let manager = Manager::open(&data_dir).await?;
+    let manager = Manager::open_at(&data_dir, &at).await?;
     match command {
         Command::Serve(_) => unreachable!("handled above"),
         Command::Provider(cmd) => match cmd {
@@ -604,14 +647,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             SettingsCmd::List { json } => output::settings(&manager.settings_get().await?, json)?,
         },
+        Command::MasterKey(_) => unreachable!("handled above"),
+        Command::Store(StoreCmd::Copy { to, to_master_key_file }) => {
+            let copied = manager.store_copy(&to, to_master_key_file.as_deref()).await?;
+            output::store_copied(&copied);
+        }
     }
     manager.store().close().await;
     Ok(())
 }
 
-async fn serve(data_dir: &std::path::Path, args: &ServeArgs) -> anyhow::Result<()> {
+async fn serve(data_dir: &std::path::Path, at: &StoreLocation, args: &ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let manager = Manager::open(data_dir).await?;
+    let manager = Manager::open_at(data_dir, at).await?;
     let port = match args.port {
         Some(port) => port,
         None => manager.settings_get().await?.port,

@@ -415,3 +415,13 @@ pub fn quota(windows: &[QuotaWindow], json: bool) -> anyhow::Result<()> {
     table(&["WINDOW", "USED", "RESETS"], rows);
     Ok(())
 }
+
+pub fn store_copied(copied: &crate::manage::StoreCopied) {
+    let counts: Vec<String> = copied.tables.iter().map(|(table, n)| format!("{table} {n}")).collect();
+    println!("copied the store to {}: {}", copied.to, counts.join(", "));
+    if copied.resealed {
+        println!("secrets were re-sealed with the given master key: start every gateway with that --master-key-file");
+    } else {
+        println!("secrets keep this store's master key: start every gateway with a --master-key-file holding it");
+    }
+}

@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(ui::index))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/v1/models", get(models::list_models))
         .route("/v1/chat/completions", post(endpoints::chat_completions))
         .route("/v1/embeddings", post(endpoints::embeddings))
@@ -113,8 +114,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// For load balancers: the process is alive.
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// For load balancers: this gateway should get requests. 503 while it drains (SIGTERM), or
+/// when its database cannot be reached or holds another schema than this build's.
+async fn ready(axum::extract::State(app): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let unready = |reason: String| {
+        let body = serde_json::json!({"status": "unavailable", "reason": reason});
+        (http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    };
+    if *app.stopping.borrow() {
+        return unready("shutting down".into());
+    }
+    let store = app.manager.store();
+    match tokio::time::timeout(std::time::Duration::from_secs(2), store.schema_current()).await {
+        Err(_) => unready("the database did not answer within 2 s".into()),
+        Ok(Err(e)) => unready(format!("database: {e}")),
+        Ok(Ok(false)) => unready("the database's schema is not this build's".into()),
+        Ok(Ok(true)) => {
+            let body = serde_json::json!({"status": "ready", "config_rev": app.live.get().rev});
+            axum::Json(body).into_response()
+        }
+    }
 }
 
 /// The gateway without its socket: live configuration, routing memory, usage recorder, key

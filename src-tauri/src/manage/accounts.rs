@@ -6,7 +6,7 @@ use crate::providers::AuthStyle;
 use crate::store::accounts::{secret_purpose, NewAccount};
 use crate::store::providers::ProviderRecord;
 use crate::store::{self, StoreError};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use switchyard_api::{Account, NewProvider};
 
 impl Manager {
@@ -45,7 +45,7 @@ impl Manager {
 
     pub(super) async fn insert_account(
         &self,
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut Transaction<'static, Any>,
         provider: &ProviderRecord,
         api_key: Option<&str>,
         label: &str,

@@ -2,7 +2,7 @@
 //! secret column only ever holds a sealed value (see `secrets`).
 
 use super::{Store, StoreError};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 /// An account as shown to users: never the secret, only a hint of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,9 +38,9 @@ pub fn secret_purpose(provider_id: &str) -> String {
     format!("account-secret:{provider_id}")
 }
 
-pub async fn insert(tx: &mut Transaction<'static, Sqlite>, a: NewAccount<'_>) -> Result<i64, StoreError> {
+pub async fn insert(tx: &mut Transaction<'static, Any>, a: NewAccount<'_>) -> Result<i64, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO accounts (provider_id, label, priority, enabled, secret, key_hint, login, created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+        "INSERT INTO accounts (provider_id, label, priority, enabled, secret, key_hint, login, created_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7) RETURNING id",
     )
     .bind(a.provider_id)
     .bind(a.label)
@@ -49,18 +49,18 @@ pub async fn insert(tx: &mut Transaction<'static, Sqlite>, a: NewAccount<'_>) ->
     .bind(a.key_hint)
     .bind(a.login)
     .bind(super::now_rfc3339())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(done.last_insert_rowid())
+    Ok(done.get("id"))
 }
 
-fn record(r: &sqlx::sqlite::SqliteRow) -> AccountRecord {
+fn record(r: &sqlx::any::AnyRow) -> AccountRecord {
     AccountRecord {
         id: r.get("id"),
         provider_id: r.get("provider_id"),
         label: r.get("label"),
         priority: r.get("priority"),
-        enabled: r.get("enabled"),
+        enabled: r.get::<i64, _>("enabled") != 0,
         key_hint: r.get("key_hint"),
         created_at: r.get("created_at"),
         needs_attention: r.get("needs_attention"),
@@ -88,18 +88,18 @@ pub async fn list_sealed(store: &Store) -> Result<Vec<(AccountRecord, Option<Vec
 /// "needs attention".
 /// Returns whether it exists.
 pub async fn update(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     id: i64,
     change: &AccountChange<'_>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE accounts SET priority = COALESCE(?, priority), enabled = COALESCE(?, enabled), label = COALESCE(?, label),
-         max_concurrent = CASE WHEN ? THEN ? ELSE max_concurrent END, needs_attention = NULL WHERE id = ?",
+        "UPDATE accounts SET priority = COALESCE($1, priority), enabled = COALESCE($2, enabled), label = COALESCE($3, label),
+         max_concurrent = CASE WHEN $4 = 1 THEN $5 ELSE max_concurrent END, needs_attention = NULL WHERE id = $6",
     )
     .bind(change.priority)
-    .bind(change.enabled)
+    .bind(change.enabled.map(i64::from))
     .bind(change.label)
-    .bind(change.max_concurrent.is_some())
+    .bind(change.max_concurrent.is_some() as i64)
     .bind(change.max_concurrent.flatten())
     .bind(id)
     .execute(&mut **tx)
@@ -117,26 +117,26 @@ pub struct AccountChange<'a> {
     pub max_concurrent: Option<Option<i64>>,
 }
 
-pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id).execute(&mut **tx).await?;
+pub async fn remove(tx: &mut Transaction<'static, Any>, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(&mut **tx).await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Replaces a login account's sealed secret and shown part (a refresh, or a new sign-in of
 /// the same account, which also clears "needs attention").
 pub async fn set_login(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     id: i64,
     sealed_secret: &[u8],
     login: &str,
     clear_attention: bool,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE accounts SET secret = ?, login = ?, needs_attention = CASE WHEN ? THEN NULL ELSE needs_attention END WHERE id = ?",
+        "UPDATE accounts SET secret = $1, login = $2, needs_attention = CASE WHEN $3 = 1 THEN NULL ELSE needs_attention END WHERE id = $4",
     )
     .bind(sealed_secret)
     .bind(login)
-    .bind(clear_attention)
+    .bind(clear_attention as i64)
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -146,7 +146,7 @@ pub async fn set_login(
 /// Stores the quota windows last reported for an account.
 pub async fn save_quota(store: &Store, id: i64, fetched_ms: i64, windows_json: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO login_quotas (account_id, fetched_ms, windows) VALUES (?, ?, ?)
+        "INSERT INTO login_quotas (account_id, fetched_ms, windows) VALUES ($1, $2, $3)
          ON CONFLICT(account_id) DO UPDATE SET fetched_ms = excluded.fetched_ms, windows = excluded.windows",
     )
     .bind(id)

@@ -2,7 +2,7 @@
 //! are stored; the key itself is shown once, at creation.
 
 use super::{Store, StoreError};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GatewayKeyRecord {
@@ -30,19 +30,21 @@ pub struct KeyLimits {
 }
 
 pub async fn insert(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     name: &str,
     key_hash: &str,
     key_hint: &str,
 ) -> Result<i64, StoreError> {
-    let done = sqlx::query("INSERT INTO gateway_keys (name, key_hash, key_hint, created_at) VALUES (?, ?, ?, ?)")
-        .bind(name)
-        .bind(key_hash)
-        .bind(key_hint)
-        .bind(super::now_rfc3339())
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.last_insert_rowid())
+    let done = sqlx::query(
+        "INSERT INTO gateway_keys (name, key_hash, key_hint, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(key_hash)
+    .bind(key_hint)
+    .bind(super::now_rfc3339())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(done.get("id"))
 }
 
 pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
@@ -65,7 +67,7 @@ pub async fn list(store: &Store) -> Result<Vec<GatewayKeyRecord>, StoreError> {
                 models: r.get("models"),
                 expires_at: r.get("expires_at"),
             },
-            token_saver: r.get("token_saver"),
+            token_saver: r.get::<Option<i64>, _>("token_saver").map(|on| on != 0),
         })
         .collect())
 }
@@ -76,8 +78,8 @@ pub async fn active_hashes(store: &Store) -> Result<Vec<(i64, String)>, StoreErr
 }
 
 /// Revokes a key; returns false when no such active key exists.
-pub async fn revoke(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+pub async fn revoke(tx: &mut Transaction<'static, Any>, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE gateway_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(super::now_rfc3339())
         .bind(id)
         .execute(&mut **tx)
@@ -86,9 +88,9 @@ pub async fn revoke(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<bo
 }
 
 /// Replaces a key's limits. Returns whether the key exists.
-pub async fn set_limits(tx: &mut Transaction<'static, Sqlite>, id: i64, l: &KeyLimits) -> Result<bool, StoreError> {
+pub async fn set_limits(tx: &mut Transaction<'static, Any>, id: i64, l: &KeyLimits) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE gateway_keys SET budget_daily_usd = ?, budget_monthly_usd = ?, rpm = ?, tpm = ?, models = ?, expires_at = ? WHERE id = ?",
+        "UPDATE gateway_keys SET budget_daily_usd = $1, budget_monthly_usd = $2, rpm = $3, tpm = $4, models = $5, expires_at = $6 WHERE id = $7",
     )
     .bind(l.budget_daily_usd)
     .bind(l.budget_monthly_usd)
@@ -104,12 +106,12 @@ pub async fn set_limits(tx: &mut Transaction<'static, Sqlite>, id: i64, l: &KeyL
 
 /// Sets a key's token saver switch (None: follow the global setting).
 pub async fn set_token_saver(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     id: i64,
     on: Option<bool>,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE gateway_keys SET token_saver = ? WHERE id = ?")
-        .bind(on)
+    let done = sqlx::query("UPDATE gateway_keys SET token_saver = $1 WHERE id = $2")
+        .bind(on.map(i64::from))
         .bind(id)
         .execute(&mut **tx)
         .await?;

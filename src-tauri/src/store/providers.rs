@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::base::kinds::{AuthStyle, Format, Strategy};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderRecord {
@@ -23,24 +23,24 @@ pub struct ProviderRecord {
     pub stall_timeout_secs: Option<i64>,
 }
 
-pub async fn insert(tx: &mut Transaction<'static, Sqlite>, p: &ProviderRecord) -> Result<(), StoreError> {
+pub async fn insert(tx: &mut Transaction<'static, Any>, p: &ProviderRecord) -> Result<(), StoreError> {
     let models = serde_json::to_string(&p.models).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query("INSERT INTO providers (id, kind, base_url, auth, models, from_catalog, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO providers (id, kind, base_url, auth, models, from_catalog, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&p.id)
         .bind(p.kind.as_str())
         .bind(&p.base_url)
         .bind(p.auth.as_str())
         .bind(models)
-        .bind(p.from_catalog)
+        .bind(p.from_catalog as i64)
         .bind(&p.created_at)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-pub async fn exists(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<bool, StoreError> {
+pub async fn exists(tx: &mut Transaction<'static, Any>, id: &str) -> Result<bool, StoreError> {
     let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE id = ?").bind(id).fetch_one(&mut **tx).await?;
+        sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
     Ok(n > 0)
 }
 
@@ -58,7 +58,7 @@ pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
                 auth: r.get::<String, _>("auth").parse().map_err(corrupt)?,
                 models: serde_json::from_str(&r.get::<String, _>("models")).map_err(|e| corrupt(e.to_string()))?,
                 base_url: r.get("base_url"),
-                from_catalog: r.get("from_catalog"),
+                from_catalog: r.get::<i64, _>("from_catalog") != 0,
                 created_at: r.get("created_at"),
                 strategy: r.get::<String, _>("strategy").parse().map_err(corrupt)?,
                 sticky_uses: r.get("sticky_uses"),
@@ -73,12 +73,12 @@ pub async fn list(store: &Store) -> Result<Vec<ProviderRecord>, StoreError> {
 
 /// Sets how requests spread over a provider's accounts. Returns whether it exists.
 pub async fn set_strategy(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     id: &str,
     strategy: Strategy,
     sticky_uses: i64,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE providers SET strategy = ?, sticky_uses = ? WHERE id = ?")
+    let done = sqlx::query("UPDATE providers SET strategy = $1, sticky_uses = $2 WHERE id = $3")
         .bind(strategy.as_str())
         .bind(sticky_uses)
         .bind(id)
@@ -89,7 +89,7 @@ pub async fn set_strategy(
 
 /// Per-provider network settings; `Some(None)` clears one. Returns whether the provider exists.
 pub async fn set_network(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     id: &str,
     proxy: Option<Option<&str>>,
     first_byte: Option<Option<i64>>,
@@ -97,17 +97,17 @@ pub async fn set_network(
 ) -> Result<bool, StoreError> {
     let exists = exists(tx, id).await?;
     if let Some(proxy) = proxy {
-        sqlx::query("UPDATE providers SET proxy = ? WHERE id = ?").bind(proxy).bind(id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE providers SET proxy = $1 WHERE id = $2").bind(proxy).bind(id).execute(&mut **tx).await?;
     }
     if let Some(v) = first_byte {
-        sqlx::query("UPDATE providers SET first_byte_timeout_secs = ? WHERE id = ?")
+        sqlx::query("UPDATE providers SET first_byte_timeout_secs = $1 WHERE id = $2")
             .bind(v)
             .bind(id)
             .execute(&mut **tx)
             .await?;
     }
     if let Some(v) = stall {
-        sqlx::query("UPDATE providers SET stall_timeout_secs = ? WHERE id = ?")
+        sqlx::query("UPDATE providers SET stall_timeout_secs = $1 WHERE id = $2")
             .bind(v)
             .bind(id)
             .execute(&mut **tx)
@@ -117,7 +117,7 @@ pub async fn set_network(
 }
 
 /// Removes a provider and (by cascade) its accounts. Returns whether it existed.
-pub async fn remove(tx: &mut Transaction<'static, Sqlite>, id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM providers WHERE id = ?").bind(id).execute(&mut **tx).await?;
+pub async fn remove(tx: &mut Transaction<'static, Any>, id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&mut **tx).await?;
     Ok(done.rows_affected() > 0)
 }

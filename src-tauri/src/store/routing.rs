@@ -3,7 +3,7 @@
 //! at start, so a known quota reset survives a restart.
 
 use super::{Store, StoreError};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComboRecord {
@@ -34,7 +34,7 @@ pub struct CooldownRecord {
 }
 
 pub async fn upsert_combo(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     name: &str,
     strategy: &str,
     members: &[String],
@@ -43,7 +43,7 @@ pub async fn upsert_combo(
 ) -> Result<(), StoreError> {
     let members = serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO combos (name, strategy, members, judge, deadline_secs, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO combos (name, strategy, members, judge, deadline_secs, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT(name) DO UPDATE SET strategy = excluded.strategy, members = excluded.members,
              judge = excluded.judge, deadline_secs = excluded.deadline_secs",
     )
@@ -79,12 +79,12 @@ pub async fn list_combos(store: &Store) -> Result<Vec<ComboRecord>, StoreError> 
         .collect()
 }
 
-pub async fn remove_combo(tx: &mut Transaction<'static, Sqlite>, name: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM combos WHERE name = ?").bind(name).execute(&mut **tx).await?.rows_affected() > 0)
+pub async fn remove_combo(tx: &mut Transaction<'static, Any>, name: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("DELETE FROM combos WHERE name = $1").bind(name).execute(&mut **tx).await?.rows_affected() > 0)
 }
 
-pub async fn upsert_alias(tx: &mut Transaction<'static, Sqlite>, name: &str, target: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO aliases (name, target, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET target = excluded.target")
+pub async fn upsert_alias(tx: &mut Transaction<'static, Any>, name: &str, target: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO aliases (name, target, created_at) VALUES ($1, $2, $3) ON CONFLICT(name) DO UPDATE SET target = excluded.target")
         .bind(name)
         .bind(target)
         .bind(super::now_rfc3339())
@@ -102,13 +102,13 @@ pub async fn list_aliases(store: &Store) -> Result<Vec<AliasRecord>, StoreError>
         .collect())
 }
 
-pub async fn remove_alias(tx: &mut Transaction<'static, Sqlite>, name: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM aliases WHERE name = ?").bind(name).execute(&mut **tx).await?.rows_affected() > 0)
+pub async fn remove_alias(tx: &mut Transaction<'static, Any>, name: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("DELETE FROM aliases WHERE name = $1").bind(name).execute(&mut **tx).await?.rows_affected() > 0)
 }
 
 /// Cooldowns still in force at `now_ms`.
 pub async fn active_cooldowns(store: &Store, now_ms: i64) -> Result<Vec<CooldownRecord>, StoreError> {
-    let rows = sqlx::query("SELECT account_id, model, until_ms, failures, reason FROM cooldowns WHERE until_ms > ?")
+    let rows = sqlx::query("SELECT account_id, model, until_ms, failures, reason FROM cooldowns WHERE until_ms > $1")
         .bind(now_ms)
         .fetch_all(store.pool())
         .await?;
@@ -126,7 +126,7 @@ pub async fn active_cooldowns(store: &Store, now_ms: i64) -> Result<Vec<Cooldown
 
 pub async fn save_cooldown(store: &Store, c: &CooldownRecord) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO cooldowns (account_id, model, until_ms, failures, reason) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO cooldowns (account_id, model, until_ms, failures, reason) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT(account_id, model) DO UPDATE SET until_ms = excluded.until_ms, failures = excluded.failures, reason = excluded.reason",
     )
     .bind(c.account_id)
@@ -140,7 +140,7 @@ pub async fn save_cooldown(store: &Store, c: &CooldownRecord) -> Result<(), Stor
 }
 
 pub async fn clear_cooldown(store: &Store, account_id: i64, model: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM cooldowns WHERE account_id = ? AND model = ?")
+    sqlx::query("DELETE FROM cooldowns WHERE account_id = $1 AND model = $2")
         .bind(account_id)
         .bind(model)
         .execute(store.pool())
@@ -151,7 +151,7 @@ pub async fn clear_cooldown(store: &Store, account_id: i64, model: &str) -> Resu
 /// Marks an account as needing the user's attention (or clears the mark with `None`).
 pub async fn set_needs_attention(store: &Store, account_id: i64, reason: Option<&str>) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    sqlx::query("UPDATE accounts SET needs_attention = ? WHERE id = ?")
+    sqlx::query("UPDATE accounts SET needs_attention = $1 WHERE id = $2")
         .bind(reason)
         .bind(account_id)
         .execute(&mut *tx)

@@ -58,6 +58,12 @@ impl Sealer {
         Ok(Self::from_key(&key, location))
     }
 
+    /// The fleet's master key from a file (`--master-key-file`, made by `master-key new`):
+    /// 64 hex characters. Nothing is created: a missing or damaged file is an error.
+    pub fn from_key_file(path: &Path) -> Result<Self, SecretError> {
+        Ok(Self::from_key(&read_key_file(path)?, KeyLocation::File))
+    }
+
     /// A sealer with a fixed key, for tests.
     #[cfg(test)]
     pub fn for_tests() -> Self {
@@ -128,6 +134,53 @@ fn load_or_create_master_key(data_dir: &Path, use_keychain: bool) -> Result<([u8
     write_private_file(&key_file, hex::encode(key).as_bytes())
         .map_err(|source| SecretError::KeyFile { path: key_file.clone(), source })?;
     Ok((key, KeyLocation::File))
+}
+
+/// Writes a new random master key to `path` (0600), refusing to replace a file that exists:
+/// a fleet's key is made once and copied to each instance.
+pub fn write_new_key_file(path: &Path) -> Result<(), SecretError> {
+    use std::io::Write;
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(path).and_then(|mut file| {
+        file.write_all(format!("{}\n", hex::encode(key)).as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|source| SecretError::KeyFile { path: path.to_path_buf(), source })
+}
+
+/// What the check value holds, sealed: opening it proves the key is the one the store's
+/// secrets were sealed with.
+const CHECK_PURPOSE: &str = "master-key-check";
+const CHECK_TEXT: &[u8] = b"switchyard master key";
+
+/// Whether `sealer` holds the key the store was sealed with: `Some(true)` it opens the
+/// store's check value, `Some(false)` it does not, `None` the store has no check value yet.
+pub async fn key_matches(store: &super::Store, sealer: &Sealer) -> Option<bool> {
+    let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1")
+        .fetch_optional(store.pool())
+        .await
+        .ok()
+        .flatten();
+    sealed.map(|sealed| sealer.open(CHECK_PURPOSE, &sealed).is_ok_and(|text| text == CHECK_TEXT))
+}
+
+/// Records the check value of `sealer`'s key unless one is there (two gateways starting at
+/// once: the first one's stays, and the caller checks again).
+pub async fn record_key_check(store: &super::Store, sealer: &Sealer) -> Result<(), super::StoreError> {
+    let sealed = sealer.seal(CHECK_PURPOSE, CHECK_TEXT)?;
+    sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+        .bind(sealed)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }
 
 fn keychain_account(data_dir: &Path) -> String {

@@ -2,7 +2,7 @@
 //! `manage::settings`; this module only reads and writes rows.
 
 use super::{Store, StoreError};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
 
 pub async fn all(store: &Store) -> Result<BTreeMap<String, String>, StoreError> {
@@ -10,9 +10,9 @@ pub async fn all(store: &Store) -> Result<BTreeMap<String, String>, StoreError> 
     Ok(rows.into_iter().collect())
 }
 
-pub async fn set(tx: &mut Transaction<'static, Sqlite>, key: &str, value: &str) -> Result<(), StoreError> {
+pub async fn set(tx: &mut Transaction<'static, Any>, key: &str, value: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     )
     .bind(key)
     .bind(value)

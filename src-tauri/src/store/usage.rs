@@ -6,11 +6,13 @@ use crate::base::records::{Outcome, Price, UsageRecord};
 use sqlx::Row;
 
 /// Writes records in one transaction. `synced`: the commit is on disk before this returns,
-/// power loss included (SQLite's `synchronous = FULL` for this transaction); otherwise it
-/// survives the process dying but may not survive the machine losing power.
+/// power loss included (SQLite's `synchronous = FULL` for this transaction; PostgreSQL's
+/// commits always are); otherwise it survives the process dying but may not survive the
+/// machine losing power.
 pub async fn insert(store: &Store, records: &[UsageRecord], synced: bool) -> Result<(), StoreError> {
     use sqlx::Connection;
     let mut conn = store.pool().acquire().await?;
+    let synced = synced && store.backend() == super::Backend::Sqlite;
     if synced {
         sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
     }
@@ -27,14 +29,14 @@ pub async fn insert(store: &Store, records: &[UsageRecord], synced: bool) -> Res
     written
 }
 
-async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -> Result<(), StoreError> {
+async fn insert_rows(tx: &mut sqlx::AnyConnection, records: &[UsageRecord]) -> Result<(), StoreError> {
     for r in records {
         let attempts = serde_json::to_string(&r.attempts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO usage_records (ts_ms, key_id, tool, inbound, requested_model, provider, account_id, model, attempts, stream,
              status, outcome, latency_ms, ttft_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
              reasoning_tokens, usage_reported, cost_usd, priced, tokens_saved, group_id, part, api_equivalent_usd, usage_estimated, chosen)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
         )
         .bind(r.ts_ms)
         .bind(r.key_id)
@@ -45,7 +47,7 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         .bind(r.account_id)
         .bind(&r.model)
         .bind(attempts)
-        .bind(r.stream)
+        .bind(r.stream as i64)
         .bind(r.status as i64)
         .bind(r.outcome.as_str())
         .bind(r.latency_ms)
@@ -55,14 +57,14 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
         .bind(r.usage.cache_read as i64)
         .bind(r.usage.cache_write as i64)
         .bind(r.usage.reasoning as i64)
-        .bind(r.usage_reported)
+        .bind(r.usage_reported as i64)
         .bind(r.cost_usd)
-        .bind(r.priced)
+        .bind(r.priced as i64)
         .bind(r.tokens_saved as i64)
         .bind(r.group_id)
         .bind(r.part)
         .bind(r.api_equivalent_usd)
-        .bind(r.usage_estimated)
+        .bind(r.usage_estimated as i64)
         .bind(&r.chosen)
         .execute(&mut *tx)
         .await?;
@@ -72,7 +74,7 @@ async fn insert_rows(tx: &mut sqlx::SqliteConnection, records: &[UsageRecord]) -
 }
 
 /// Adds a record to its hourly aggregate (same transaction as the record).
-async fn add_to_hour(tx: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result<(), StoreError> {
+async fn add_to_hour(tx: &mut sqlx::AnyConnection, r: &UsageRecord) -> Result<(), StoreError> {
     let model = match (&r.provider, &r.model) {
         (Some(p), Some(m)) => format!("{p}/{m}"),
         _ => r.requested_model.clone(),
@@ -81,15 +83,19 @@ async fn add_to_hour(tx: &mut sqlx::SqliteConnection, r: &UsageRecord) -> Result
     let sql = format!(
         "INSERT INTO usage_hourly (hour_ms, provider, model, account_id, key_id, tool, requests, errors, input_tokens, output_tokens,
              cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, latency_ms_sum, tokens_saved, api_equivalent_usd, lat_{bucket})
-         VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)
          ON CONFLICT (hour_ms, provider, model, account_id, key_id, tool) DO UPDATE SET
-             requests = requests + 1, errors = errors + excluded.errors, input_tokens = input_tokens + excluded.input_tokens,
-             output_tokens = output_tokens + excluded.output_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-             cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-             reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, cost_usd = cost_usd + excluded.cost_usd,
-             latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, tokens_saved = tokens_saved + excluded.tokens_saved,
-             api_equivalent_usd = api_equivalent_usd + excluded.api_equivalent_usd,
-             lat_{bucket} = lat_{bucket} + 1"
+             requests = usage_hourly.requests + 1, errors = usage_hourly.errors + excluded.errors,
+             input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
+             output_tokens = usage_hourly.output_tokens + excluded.output_tokens,
+             cache_read_tokens = usage_hourly.cache_read_tokens + excluded.cache_read_tokens,
+             cache_write_tokens = usage_hourly.cache_write_tokens + excluded.cache_write_tokens,
+             reasoning_tokens = usage_hourly.reasoning_tokens + excluded.reasoning_tokens,
+             cost_usd = usage_hourly.cost_usd + excluded.cost_usd,
+             latency_ms_sum = usage_hourly.latency_ms_sum + excluded.latency_ms_sum,
+             tokens_saved = usage_hourly.tokens_saved + excluded.tokens_saved,
+             api_equivalent_usd = usage_hourly.api_equivalent_usd + excluded.api_equivalent_usd,
+             lat_{bucket} = usage_hourly.lat_{bucket} + 1"
     );
     sqlx::query(&sql)
         .bind(r.ts_ms.div_euclid(3_600_000) * 3_600_000)
@@ -178,12 +184,14 @@ pub struct UsageRow {
 
 /// The newest `limit` records, newest first.
 pub async fn recent(store: &Store, limit: i64) -> Result<Vec<UsageRow>, StoreError> {
-    let rows =
-        sqlx::query("SELECT * FROM usage_records ORDER BY id DESC LIMIT ?").bind(limit).fetch_all(store.pool()).await?;
+    let rows = sqlx::query("SELECT * FROM usage_records ORDER BY id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?;
     rows.iter().map(row).collect()
 }
 
-fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
+fn row(r: &sqlx::any::AnyRow) -> Result<UsageRow, StoreError> {
     Ok(UsageRow {
         id: r.get("id"),
         ts_ms: r.get("ts_ms"),
@@ -196,7 +204,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         model: r.get("model"),
         attempts: serde_json::from_str(&r.get::<String, _>("attempts"))
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        stream: r.get("stream"),
+        stream: r.get::<i64, _>("stream") != 0,
         status: r.get("status"),
         outcome: r.get::<String, _>("outcome").parse().map_err(StoreError::Corrupt)?,
         latency_ms: r.get("latency_ms"),
@@ -206,11 +214,11 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<UsageRow, StoreError> {
         cache_read_tokens: r.get("cache_read_tokens"),
         cache_write_tokens: r.get("cache_write_tokens"),
         reasoning_tokens: r.get("reasoning_tokens"),
-        usage_reported: r.get("usage_reported"),
-        usage_estimated: r.get("usage_estimated"),
+        usage_reported: r.get::<i64, _>("usage_reported") != 0,
+        usage_estimated: r.get::<i64, _>("usage_estimated") != 0,
         chosen: r.get("chosen"),
         cost_usd: r.get("cost_usd"),
-        priced: r.get("priced"),
+        priced: r.get::<i64, _>("priced") != 0,
         tokens_saved: r.get("tokens_saved"),
         group_id: r.get("group_id"),
         part: r.get("part"),
@@ -244,20 +252,20 @@ pub struct UsageTotals {
 /// aggregates (`by` is one of a fixed set, never user text).
 pub async fn summary(store: &Store, since_ms: i64, by: &'static str) -> Result<Vec<UsageTotals>, StoreError> {
     let sql = format!(
-        "SELECT CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
-         SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
-         FROM usage_hourly WHERE hour_ms >= ? GROUP BY grp ORDER BY requests DESC"
+        "SELECT CAST({by} AS TEXT) AS grp, CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(errors) AS BIGINT) AS errors,
+         CAST(SUM(input_tokens) AS BIGINT) AS input, CAST(SUM(output_tokens) AS BIGINT) AS output, CAST(SUM(cache_read_tokens) AS BIGINT) AS cache_read,
+         CAST(SUM(reasoning_tokens) AS BIGINT) AS reasoning, CAST(SUM(latency_ms_sum) AS DOUBLE PRECISION) / CAST(SUM(requests) AS DOUBLE PRECISION) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, CAST(SUM(tokens_saved) AS BIGINT) AS saved, {LAT_SUMS}
+         FROM usage_hourly WHERE hour_ms >= $1 GROUP BY grp ORDER BY requests DESC"
     );
     let rows = sqlx::query(&sql).bind(since_ms.div_euclid(3_600_000) * 3_600_000).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(totals).collect())
 }
 
 /// The bucket sums every analytics query selects.
-const LAT_SUMS: &str = "SUM(lat_0) AS l0, SUM(lat_1) AS l1, SUM(lat_2) AS l2, SUM(lat_3) AS l3, SUM(lat_4) AS l4, \
-    SUM(lat_5) AS l5, SUM(lat_6) AS l6, SUM(lat_7) AS l7, SUM(lat_8) AS l8, SUM(lat_9) AS l9, SUM(lat_10) AS l10";
+const LAT_SUMS: &str = "CAST(SUM(lat_0) AS BIGINT) AS l0, CAST(SUM(lat_1) AS BIGINT) AS l1, CAST(SUM(lat_2) AS BIGINT) AS l2, CAST(SUM(lat_3) AS BIGINT) AS l3, CAST(SUM(lat_4) AS BIGINT) AS l4, \
+    CAST(SUM(lat_5) AS BIGINT) AS l5, CAST(SUM(lat_6) AS BIGINT) AS l6, CAST(SUM(lat_7) AS BIGINT) AS l7, CAST(SUM(lat_8) AS BIGINT) AS l8, CAST(SUM(lat_9) AS BIGINT) AS l9, CAST(SUM(lat_10) AS BIGINT) AS l10";
 
-fn totals(r: &sqlx::sqlite::SqliteRow) -> UsageTotals {
+fn totals(r: &sqlx::any::AnyRow) -> UsageTotals {
     let mut buckets = [0i64; 11];
     for (i, b) in buckets.iter_mut().enumerate() {
         *b = r.get::<Option<i64>, _>(format!("l{i}").as_str()).unwrap_or(0);
@@ -294,10 +302,10 @@ pub async fn series(
     by: &'static str,
 ) -> Result<Vec<SeriesPoint>, StoreError> {
     let sql = format!(
-        "SELECT (hour_ms / ?) * ? AS bucket, CAST({by} AS TEXT) AS grp, SUM(requests) AS requests, SUM(errors) AS errors,
-         SUM(input_tokens) AS input, SUM(output_tokens) AS output, SUM(cache_read_tokens) AS cache_read,
-         SUM(reasoning_tokens) AS reasoning, CAST(SUM(latency_ms_sum) AS REAL) / SUM(requests) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, SUM(tokens_saved) AS saved, {LAT_SUMS}
-         FROM usage_hourly WHERE hour_ms >= ? GROUP BY bucket, grp ORDER BY bucket, requests DESC"
+        "SELECT (hour_ms / $1) * $2 AS bucket, CAST({by} AS TEXT) AS grp, CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(errors) AS BIGINT) AS errors,
+         CAST(SUM(input_tokens) AS BIGINT) AS input, CAST(SUM(output_tokens) AS BIGINT) AS output, CAST(SUM(cache_read_tokens) AS BIGINT) AS cache_read,
+         CAST(SUM(reasoning_tokens) AS BIGINT) AS reasoning, CAST(SUM(latency_ms_sum) AS DOUBLE PRECISION) / CAST(SUM(requests) AS DOUBLE PRECISION) AS latency, SUM(cost_usd) AS cost, SUM(api_equivalent_usd) AS api_cost, CAST(SUM(tokens_saved) AS BIGINT) AS saved, {LAT_SUMS}
+         FROM usage_hourly WHERE hour_ms >= $3 GROUP BY bucket, grp ORDER BY bucket, requests DESC"
     );
     let rows = sqlx::query(&sql)
         .bind(bucket_ms)
@@ -310,7 +318,7 @@ pub async fn series(
 
 /// Deletes raw records older than `before_ms` (their hourly aggregates stay). Returns how many.
 pub async fn prune(store: &Store, before_ms: i64) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM usage_records WHERE ts_ms < ?")
+    Ok(sqlx::query("DELETE FROM usage_records WHERE ts_ms < $1")
         .bind(before_ms)
         .execute(store.pool())
         .await?
@@ -319,7 +327,7 @@ pub async fn prune(store: &Store, before_ms: i64) -> Result<u64, StoreError> {
 
 /// Every record since `since_ms`, oldest first, for export.
 pub async fn since(store: &Store, since_ms: i64) -> Result<Vec<UsageRow>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM usage_records WHERE ts_ms >= ? ORDER BY id")
+    let rows = sqlx::query("SELECT * FROM usage_records WHERE ts_ms >= $1 ORDER BY id")
         .bind(since_ms)
         .fetch_all(store.pool())
         .await?;
@@ -328,12 +336,12 @@ pub async fn since(store: &Store, since_ms: i64) -> Result<Vec<UsageRow>, StoreE
 
 /// Sets the user's price for `PROVIDER/MODEL`.
 pub async fn upsert_price(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     model: &str,
     p: &Price,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO prices (model, input, output, cache_read, cache_write, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO prices (model, input, output, cache_read, cache_write, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT(model) DO UPDATE SET input = excluded.input, output = excluded.output,
          cache_read = excluded.cache_read, cache_write = excluded.cache_write",
     )
@@ -371,7 +379,7 @@ pub async fn list_prices(store: &Store) -> Result<Vec<(String, Price)>, StoreErr
 pub async fn spend_since(store: &Store, key_id: i64, since_ms: i64) -> Result<f64, StoreError> {
     let since_ms = since_ms.div_euclid(3_600_000) * 3_600_000;
     let spent: Option<f64> =
-        sqlx::query_scalar("SELECT SUM(cost_usd) FROM usage_hourly WHERE key_id = ? AND hour_ms >= ?")
+        sqlx::query_scalar("SELECT SUM(cost_usd) FROM usage_hourly WHERE key_id = $1 AND hour_ms >= $2")
             .bind(key_id)
             .bind(since_ms)
             .fetch_one(store.pool())

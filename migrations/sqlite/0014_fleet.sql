@@ -1,0 +1,14 @@
+-- Team mode: what the gateways sharing one database must agree on.
+-- A value sealed with the master key: a gateway started with another key cannot open it and
+-- refuses to start (it must never seal with a second key).
+CREATE TABLE key_check (
+    id     INTEGER PRIMARY KEY NOT NULL,
+    sealed BLOB NOT NULL
+);
+-- Dashboard sessions (the SHA-256 of the cookie's token): a login on one gateway is valid on
+-- all, a logout ends it everywhere.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
