@@ -38,25 +38,14 @@ impl Postgres {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let pg = Self { dir, bin, port, as_postgres };
         let data = pg.dir.path().join("data");
-        run(
-            &mut pg.command("initdb").arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "--no-sync"]),
-            "initdb",
-        );
+        run(pg.command("initdb").arg("-D").arg(&data).args(["-A", "trust", "-U", "postgres", "--no-sync"]), "initdb");
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             pg.dir.path().display()
         );
         let log = pg.dir.path().join("server.log");
         run(
-            &mut pg
-                .command("pg_ctl")
-                .arg("-D")
-                .arg(&data)
-                .arg("-o")
-                .arg(options)
-                .arg("-l")
-                .arg(&log)
-                .args(["-w", "start"]),
+            pg.command("pg_ctl").arg("-D").arg(&data).arg("-o").arg(options).arg("-l").arg(&log).args(["-w", "start"]),
             "pg_ctl start",
         );
         pg

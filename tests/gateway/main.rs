@@ -14,6 +14,7 @@ mod desktop;
 mod durability;
 mod embeddings;
 mod errors;
+mod fleet;
 mod gemini_login;
 mod keys;
 mod kiro_shape;

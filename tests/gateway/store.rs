@@ -135,7 +135,7 @@ async fn listings(m: &Manager) -> Value {
         "series": m.usage_series("7d", "hour", UsageGroup::Provider).await.unwrap(),
         "cooldowns": m.cooldowns().await.unwrap(),
         "quotas": m.stored_quotas().await.unwrap().into_iter().map(|q| (q.account_id, q.windows)).collect::<Vec<_>>(),
-        "prices": m.price_list().await.unwrap().into_iter().map(|(model, p, from)| (model, p, from)).collect::<Vec<_>>(),
+        "prices": m.price_list().await.unwrap(),
     });
     strip(&mut out, &["created_at", "revoked_at", "id", "ts_ms", "bucket_ms", "until_ms", "resets_at_ms"]);
     strip(&mut out["keys"], &["key_hint"]); // random keys

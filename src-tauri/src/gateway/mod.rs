@@ -199,7 +199,7 @@ impl Gateway {
             usage,
             limits: Arc::new(KeyLimiter::new(manager.store().clone())),
             manager: manager.clone(),
-            sessions: Arc::new(api::session::Sessions::default()),
+            sessions: Arc::new(api::session::Sessions::new(manager.store().clone())),
             notices: crate::routing::Notices::default(),
             logins: Arc::new(crate::login::tokens::Logins::new(Arc::new(crate::manage::logins::ManagerKeeper(
                 manager.clone(),

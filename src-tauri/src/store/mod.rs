@@ -11,6 +11,7 @@ pub mod providers;
 pub mod routing;
 pub mod secrets;
 pub mod serving;
+pub mod sessions;
 pub mod settings;
 pub mod usage;
 

@@ -125,8 +125,8 @@ pub async fn setting_set(
     };
     if route.name == crate::manage::dashboard::SETTING_NAME {
         // A new password: every other browser logs in again; this one stays in.
-        app.sessions.end_all();
-        return app.sessions.start(settings.into_response());
+        app.sessions.end_all().await;
+        return app.sessions.start(settings.into_response()).await;
     }
     settings.into_response()
 }

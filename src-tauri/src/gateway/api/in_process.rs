@@ -3,7 +3,7 @@
 //! same answers, with no socket in between. It rides on the app's own session, since the window
 //! belongs to the user at the machine (no dashboard password).
 
-use super::session::{Sessions, COOKIE_NAME};
+use super::session::COOKIE_NAME;
 use crate::gateway::AppState;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -43,7 +43,7 @@ pub async fn call_api(state: &AppState, method: &str, path: &str, body: Option<V
     let Ok(method) = http::Method::from_bytes(method.as_bytes()) else {
         return refused(400, format!("'{method}' is not an HTTP method"));
     };
-    let token = Sessions::app_session(&state.sessions);
+    let token = state.sessions.app_session().await;
     let mut request = match http::Request::builder()
         .method(method)
         .uri(path)

@@ -18,7 +18,10 @@ pub async fn status(
     headers: HeaderMap,
 ) -> Reply<GetSession> {
     let password_set = app.manager.dashboard_password_is_set().await?;
-    let logged_in = session::token_of(&headers).is_some_and(|t| app.sessions.is_valid(&t));
+    let logged_in = match session::token_of(&headers) {
+        Some(token) => app.sessions.is_valid(&token).await,
+        None => false,
+    };
     ok(switchyard_api::SessionStatus {
         password_set,
         logged_in,
@@ -28,8 +31,8 @@ pub async fn status(
 }
 
 /// The answer of a successful setup or login: it starts a session.
-fn logged_in<R: Route<Answer = LoggedIn>>(app: &AppState) -> Response {
-    app.sessions.start(Answer::<R>::ok(LoggedIn { logged_in: true }).into_response())
+async fn logged_in<R: Route<Answer = LoggedIn>>(app: &AppState) -> Response {
+    app.sessions.start(Answer::<R>::ok(LoggedIn { logged_in: true }).into_response()).await
 }
 
 pub async fn setup(
@@ -54,7 +57,7 @@ pub async fn setup(
         ));
     }
     app.manager.dashboard_password_set(&body.password).await?;
-    Ok(logged_in::<SetUpPassword>(&app))
+    Ok(logged_in::<SetUpPassword>(&app).await)
 }
 
 pub async fn login(
@@ -77,12 +80,12 @@ pub async fn login(
         );
     }
     app.sessions.clear_failures(peer.ip());
-    Ok(logged_in::<LogIn>(&app))
+    Ok(logged_in::<LogIn>(&app).await)
 }
 
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = session::token_of(&headers) {
-        app.sessions.end(&token);
+        app.sessions.end(&token).await;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(http::header::SET_COOKIE, session::set_cookie(None));

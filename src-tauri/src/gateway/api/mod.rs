@@ -91,7 +91,7 @@ fn on<R: Route, H: Handler<T, AppState>, T: 'static>(router: Router<AppState>, h
 /// is put in force before its answer returns, so the next request already sees it.
 async fn require_session(State(app): State<AppState>, request: Request, next: Next) -> Response {
     match session::token_of(request.headers()) {
-        Some(token) if app.sessions.is_valid(&token) => {
+        Some(token) if app.sessions.is_valid(&token).await => {
             let changes = request.method() != http::Method::GET;
             let response = next.run(request).await;
             if changes && response.status().is_success() {

@@ -1,11 +1,13 @@
 //! Dashboard sessions: the password login that guards every /api route. A session is a random
-//! 256-bit token in an HttpOnly, SameSite=Strict cookie; the server keeps only its SHA-256 and
-//! expiry, in memory (a restart asks for the password again). Failed logins are limited per
+//! 256-bit token in an HttpOnly, SameSite=Strict cookie; the store keeps only its SHA-256 and
+//! expiry (`store::sessions`), so every gateway on a shared database knows it. Failed logins are limited per
 //! client address. The first password may be set from this machine only (loopback peer and a
 //! loopback Host header, so neither another host nor a DNS-rebound page can claim the
 //! dashboard); elsewhere it is set with `switchyard settings set dashboard-password -`.
 
 use super::super::error::ApiError;
+use crate::store::{self, Store};
+use axum::response::IntoResponse;
 use http::{HeaderMap, StatusCode};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -21,65 +23,80 @@ pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
-#[derive(Default)]
 pub struct Sessions {
-    live: Mutex<HashMap<[u8; 32], Instant>>,
+    store: Store,
     failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
     /// The desktop app's own session (its window calls /api in-process; it never leaves the
     /// process).
-    app: Mutex<Option<String>>,
+    app: tokio::sync::Mutex<Option<String>>,
 }
 
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Sessions {
+    pub fn new(store: Store) -> Self {
+        Self { store, failures: Mutex::default(), app: tokio::sync::Mutex::default() }
+    }
+
     /// Starts a session; returns the token for the cookie.
-    pub fn create(&self) -> String {
+    pub async fn create(&self) -> Result<String, ApiError> {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = hex::encode(raw);
-        let now = Instant::now();
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.retain(|_, expiry| *expiry > now);
-        live.insert(digest(&token), now + SESSION_TTL);
-        token
+        let now = crate::base::now_ms();
+        store::sessions::insert(&self.store, &digest(&token), now, now + SESSION_TTL.as_millis() as i64)
+            .await
+            .map_err(unavailable)?;
+        Ok(token)
     }
 
     /// Starts a session and puts its cookie on `response`.
-    pub fn start(&self, mut response: axum::response::Response) -> axum::response::Response {
-        let token = self.create();
-        response.headers_mut().insert(http::header::SET_COOKIE, set_cookie(Some(&token)));
-        response
+    pub async fn start(&self, mut response: axum::response::Response) -> axum::response::Response {
+        match self.create().await {
+            Ok(token) => {
+                response.headers_mut().insert(http::header::SET_COOKIE, set_cookie(Some(&token)));
+                response
+            }
+            Err(e) => e.into_response(),
+        }
     }
 
     /// The desktop app's session token: started on first use, started anew once it expired
     /// or every session was ended.
-    pub fn app_session(&self) -> String {
-        let mut app = self.app.lock().unwrap_or_else(|p| p.into_inner());
+    pub async fn app_session(&self) -> String {
+        let mut app = self.app.lock().await;
         match app.as_ref() {
-            Some(token) if self.is_valid(token) => token.clone(),
+            Some(token) if self.is_valid(token).await => token.clone(),
             _ => {
-                let token = self.create();
+                let token = self.create().await.unwrap_or_default();
                 *app = Some(token.clone());
                 token
             }
         }
     }
 
-    pub fn is_valid(&self, token: &str) -> bool {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.get(&digest(token)).is_some_and(|expiry| *expiry > Instant::now())
+    /// A live session (a store that cannot be reached answers no).
+    pub async fn is_valid(&self, token: &str) -> bool {
+        let live = store::sessions::is_live(&self.store, &digest(token), crate::base::now_ms()).await;
+        live.unwrap_or_else(|e| {
+            tracing::warn!("cannot check a dashboard session: {e}");
+            false
+        })
     }
 
-    pub fn end(&self, token: &str) {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest(token));
+    pub async fn end(&self, token: &str) {
+        if let Err(e) = store::sessions::remove(&self.store, &digest(token)).await {
+            tracing::warn!("cannot end a dashboard session: {e}");
+        }
     }
 
     /// Ends every session (the password changed).
-    pub fn end_all(&self) {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    pub async fn end_all(&self) {
+        if let Err(e) = store::sessions::remove_all(&self.store).await {
+            tracing::warn!("cannot end the dashboard sessions: {e}");
+        }
     }
 
     /// Refuses a login attempt from `peer` while it has used up its failures; says when to retry.
@@ -114,6 +131,11 @@ impl Sessions {
     pub fn clear_failures(&self, peer: IpAddr) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&peer);
     }
+}
+
+fn unavailable(e: store::StoreError) -> ApiError {
+    tracing::error!("cannot keep a dashboard session: {e}");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", format!("cannot keep the session: {e}"))
 }
 
 /// The session token a request carries in its Cookie header.
@@ -157,20 +179,29 @@ pub fn is_local_request(peer: IpAddr, headers: &HeaderMap) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sessions_start_check_and_end() {
-        let s = Sessions::default();
-        let t = s.create();
-        assert_eq!(t.len(), 64);
-        assert!(s.is_valid(&t));
-        assert!(!s.is_valid("nope"));
-        s.end(&t);
-        assert!(!s.is_valid(&t));
+    async fn sessions() -> (tempfile::TempDir, Sessions) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        (dir, Sessions::new(store))
     }
 
-    #[test]
-    fn failures_lock_an_address_out() {
-        let s = Sessions::default();
+    #[tokio::test]
+    async fn sessions_start_check_and_end() {
+        let (_dir, s) = sessions().await;
+        let t = s.create().await.unwrap();
+        assert_eq!(t.len(), 64);
+        assert!(s.is_valid(&t).await);
+        assert!(!s.is_valid("nope").await);
+        s.end(&t).await;
+        assert!(!s.is_valid(&t).await);
+        let (a, b) = (s.create().await.unwrap(), s.create().await.unwrap());
+        s.end_all().await;
+        assert!(!s.is_valid(&a).await && !s.is_valid(&b).await);
+    }
+
+    #[tokio::test]
+    async fn failures_lock_an_address_out() {
+        let (_dir, s) = sessions().await;
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
         for _ in 0..MAX_FAILURES {
             assert!(s.check_rate(peer).is_ok());

@@ -1,0 +1,174 @@
+//! Team mode: three `serve` processes on one PostgreSQL database, as behind a load balancer.
+//! A change made through any of them reaches the others within a second (configuration, a
+//! revoked key, a dashboard login and logout); each request is recorded exactly once, by the
+//! gateway that served it; one gateway killed with SIGKILL costs the others nothing; /ready
+//! answers for the load balancer; a gateway started with another master key is refused.
+
+use crate::common::mock::{MockConfig, MockProvider};
+use crate::common::postgres::Postgres;
+use crate::common::{http, Env, Gateway};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// One chat request, its answer read to the end (with strict durability the end comes after
+/// the record's commit).
+async fn chat(gw: &Gateway, key: &str, model: &str) -> u16 {
+    send_chat(&gw.url, key, model).await
+}
+
+async fn send_chat(url: &str, key: &str, model: &str) -> u16 {
+    let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+    let answer = http().post(format!("{url}/v1/chat/completions")).bearer_auth(key).json(&body).send().await.unwrap();
+    let status = answer.status().as_u16();
+    answer.bytes().await.expect("the whole answer");
+    status
+}
+
+/// How long until `check` holds on every gateway (panics after 5 s).
+async fn within_all<F, Fut>(gws: &[&Gateway], what: &str, check: F) -> Duration
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    for gw in gws {
+        while !check(gw.url.clone()).await {
+            assert!(started.elapsed() < Duration::from_secs(5), "{what}: not seen on {} after 5 s", gw.url);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    started.elapsed()
+}
+
+async fn models(url: String, key: String) -> Vec<String> {
+    let r = http().get(format!("{url}/v1/models")).bearer_auth(key).send().await.unwrap();
+    let v: Value = r.json().await.unwrap_or_default();
+    v["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_gateways_share_one_database() {
+    let pg = Postgres::start();
+    let url = pg.database("fleet");
+    let keys = tempfile::tempdir().unwrap();
+    let master = keys.path().join("fleet.key");
+    Env::new().ok(&["master-key", "new", master.to_str().unwrap()]);
+    let mock = MockProvider::start(MockConfig::default()).await;
+    let envs: Vec<Env> = (0..3).map(|_| Env::new().with_store(&url, &master)).collect();
+    envs[0].add_provider("mock", &mock.base_url(), "upstream-key", "m");
+    envs[0].ok(&["settings", "set", "require-key", "true"]);
+    envs[0].ok(&["settings", "set", "usage-durability", "strict"]);
+    let key = envs[1].ok(&["key", "create", "--name", "team"]).trim().to_string();
+    let old_key = envs[2].ok(&["key", "create", "--name", "leaver"]).trim().to_string();
+    let mut gws = Vec::new();
+    for env in &envs {
+        gws.push(env.serve().await);
+    }
+    let all: Vec<&Gateway> = gws.iter().collect();
+    let mut sent = 0;
+    for gw in &all {
+        let ready: Value = http().get(format!("{}/ready", gw.url)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(ready["status"], "ready", "{ready}");
+        assert_eq!(chat(gw, &key, "mock/m").await, 200);
+        assert_eq!(chat(gw, &old_key, "mock/m").await, 200);
+        sent += 2;
+    }
+
+    // Configuration made through one reaches every gateway.
+    envs[2].add_provider("second", &mock.base_url(), "upstream-key-2", "m2");
+    let key_for_models = key.clone();
+    let took = within_all(&all, "a new provider", |u| {
+        let k = key_for_models.clone();
+        async move { models(u, k).await.contains(&"second/m2".to_string()) }
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "a new provider reached every gateway in {took:?}");
+
+    // A key revoked through one gateway's dashboard API is refused by all.
+    let (setup, cookie) = {
+        let r = http()
+            .post(format!("{}/api/session/setup", gws[0].url))
+            .json(&json!({"password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        (r.status().as_u16(), cookie)
+    };
+    assert_eq!(setup, 200);
+    let listed: Value = http()
+        .get(format!("{}/api/keys", gws[1].url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let leaver = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "leaver")
+        .expect("a session started on one gateway works on another")["id"]
+        .as_i64()
+        .unwrap();
+    let revoked =
+        http().delete(format!("{}/api/keys/{leaver}", gws[2].url)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(revoked.status(), 204);
+    let old = old_key.clone();
+    // Requests sent before a gateway saw the revocation are served (and recorded).
+    let served_meanwhile = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let took = within_all(&all, "a revoked key", |u| {
+        let (k, served) = (old.clone(), served_meanwhile.clone());
+        async move {
+            let status = send_chat(&u, &k, "mock/m").await;
+            if status == 200 {
+                served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            status == 401
+        }
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "the revocation reached every gateway in {took:?}");
+    sent += served_meanwhile.load(std::sync::atomic::Ordering::SeqCst);
+
+    // A logout on one gateway ends the session on all of them.
+    let out = http().post(format!("{}/api/session/logout", gws[1].url)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    for gw in &gws {
+        let r = http().get(format!("{}/api/overview", gw.url)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(r.status(), 401, "logged out everywhere ({})", gw.url);
+    }
+
+    // Requests spread over the fleet; one gateway is killed; the others keep serving.
+    for i in 0..30 {
+        assert_eq!(chat(all[i % 3], &key, "mock/m").await, 200);
+        sent += 1;
+    }
+    gws[2].signal(libc::SIGKILL);
+    gws[2].wait_exit(Duration::from_secs(5)).await;
+    for i in 0..10 {
+        assert_eq!(chat(&gws[i % 2], &key, "second/m2").await, 200);
+        sent += 1;
+    }
+    // Every answered request has exactly one record (strict durability: committed before the
+    // answer ended), the killed gateway's included.
+    let served_ok: i64 = pg.sql("fleet", "SELECT COUNT(*) FROM usage_records WHERE status = 200").parse().unwrap();
+    assert_eq!(served_ok, sent, "one record per request served");
+    let per_hour: i64 = pg.sql("fleet", "SELECT SUM(requests) FROM usage_hourly").parse().unwrap();
+    let all_records: i64 = pg.sql("fleet", "SELECT COUNT(*) FROM usage_records").parse().unwrap();
+    assert_eq!(per_hour, all_records, "the hourly totals count each record once");
+
+    // Another master key is refused at start, before anything is written.
+    let other = keys.path().join("other.key");
+    Env::new().ok(&["master-key", "new", other.to_str().unwrap()]);
+    let intruder = Env::new().with_store(&url, &other);
+    let err = intruder.fails(&["serve", "--port", "0"]);
+    assert!(err.contains("sealed with another master key"), "{err}");
+    let err = Env::new().with_store(&url, &keys.path().join("missing.key")).fails(&["provider", "list"]);
+    assert!(err.contains("missing.key"), "{err}");
+}
