@@ -12,3 +12,6 @@ CREATE TABLE sessions (
     created_ms INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL
 );
+-- Bumped by every change of the routing state gateways share (cooldowns), which they poll as
+-- they poll `config_rev`: a quota reset learnt by one gateway reaches the others.
+INSERT INTO meta (key, value) VALUES ('state_rev', 1);

@@ -87,6 +87,26 @@ async fn three_gateways_share_one_database() {
     .await;
     assert!(took < Duration::from_secs(1), "a new provider reached every gateway in {took:?}");
 
+    // A 429 with a reset learnt by one gateway: within a second the others skip that account
+    // too (they go straight to the next one) until the reset.
+    envs[0].add_provider("cool", &mock.base_url(), "fail-429-ra-30", "m");
+    envs[0].ok(&["account", "add", "cool", "--api-key", "spare-key", "--priority", "1"]);
+    within_all(&all, "the provider with a spare account", |u| {
+        let k = key.clone();
+        async move { models(u, k).await.contains(&"cool/m".to_string()) }
+    })
+    .await;
+    let limited = || mock.requests().iter().filter(|r| format!("{:?}", r.headers).contains("fail-429-ra-30")).count();
+    assert_eq!(chat(&gws[0], &key, "cool/m").await, 200, "served by the spare account");
+    sent += 1;
+    assert_eq!(limited(), 1, "the first gateway met the 429");
+    tokio::time::sleep(Duration::from_secs(1)).await; // the bound under test
+    for gw in &gws[1..] {
+        assert_eq!(chat(gw, &key, "cool/m").await, 200);
+        sent += 1;
+    }
+    assert_eq!(limited(), 1, "the other gateways skipped the cooling account");
+
     // A key revoked through one gateway's dashboard API is refused by all.
     let (setup, cookie) = {
         let r = http()

@@ -151,6 +151,8 @@ pub struct Gateway {
     usage_writer: UsageWriter,
     watcher: tokio::task::JoinHandle<()>,
     quota_watch: tokio::task::JoinHandle<()>,
+    /// Loads the cooldowns other gateways on the same database learnt.
+    state_watch: tokio::task::JoinHandle<()>,
     model_watch: tokio::task::JoinHandle<()>,
 }
 
@@ -211,8 +213,9 @@ impl Gateway {
         };
         let watcher = tokio::spawn(state.live.clone().watch(manager.store().clone(), manager.sealer().clone()));
         let quota_watch = tokio::spawn(quotas::watch(state.clone()));
+        let state_watch = tokio::spawn(state.routing.clone().follow());
         let model_watch = tokio::spawn(model_lists::watch(state.clone()));
-        Ok(Self { state, manager, usage_writer, watcher, quota_watch, model_watch })
+        Ok(Self { state, manager, usage_writer, watcher, quota_watch, state_watch, model_watch })
     }
 
     /// The state the handlers read (the desktop app calls /api in-process with it).
@@ -251,6 +254,7 @@ impl Gateway {
     pub async fn close(self) {
         self.watcher.abort();
         self.quota_watch.abort();
+        self.state_watch.abort();
         self.model_watch.abort();
         if tokio::time::timeout(Duration::from_secs(5), self.usage_writer.close()).await.is_err() {
             tracing::warn!("usage records still pending after 5 s; closing anyway");

@@ -1,7 +1,8 @@
 //! The gateway's routing memory, shared by all requests: cooldowns per (account, upstream
 //! model), rotation counters per provider and combo, requests served per account, and the
 //! account each conversation last used. Cooldowns are also written to the store (off the
-//! request path) and read back at start, so a known quota reset survives a restart.
+//! request path) and read back at start, so a known quota reset survives a restart; gateways
+//! sharing a database load each other's (`follow`), so one 429 with a reset is learnt by all.
 
 use super::{ComboStrategy, Strategy};
 use crate::snapshot::{AccountRuntime, ProviderRuntime};
@@ -79,6 +80,48 @@ impl RoutingState {
             cooldowns.entry(c.account_id).or_default().push((c.model, cooldown));
         }
         Ok(Self { cooldowns: Mutex::new(cooldowns), store: Some(store), ..Default::default() })
+    }
+
+    /// Loads the cooldowns other gateways saved, whenever the shared state's revision moves;
+    /// runs until aborted. A cooldown only ever gets longer here: each ends by itself at its
+    /// reset, or on this gateway's own success.
+    pub async fn follow(self: Arc<Self>) {
+        let Some(store) = self.store.clone() else { return };
+        let mut seen = None;
+        let mut ticker = tokio::time::interval(crate::snapshot::POLL_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let Ok(rev) = crate::store::routing::state_rev(&store).await else { continue };
+            if seen == Some(rev) {
+                continue;
+            }
+            let now = SystemTime::now();
+            match crate::store::routing::active_cooldowns(&store, unix_ms(now)).await {
+                Ok(stored) => {
+                    self.merge(stored);
+                    seen = Some(rev);
+                }
+                Err(e) => tracing::warn!("cannot read the shared cooldowns: {e}"),
+            }
+        }
+    }
+
+    /// Takes the stored cooldowns that end later than the ones held.
+    fn merge(&self, stored: Vec<CooldownRecord>) {
+        let mut map = self.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+        for c in stored {
+            let until = UNIX_EPOCH + Duration::from_millis(c.until_ms.max(0) as u64);
+            let entries = map.entry(c.account_id).or_default();
+            match entries.iter_mut().find(|(m, _)| *m == c.model) {
+                Some((_, held)) if held.until >= until => {}
+                Some((_, held)) => held.until = until,
+                None => {
+                    let failures = c.failures.max(1) as u32;
+                    entries.push((c.model, Cooldown { until, failures, reason: c.reason }));
+                }
+            }
+        }
     }
 
     /// The cooldown of (account, model) still in force, if any.

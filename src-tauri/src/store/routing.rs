@@ -124,7 +124,10 @@ pub async fn active_cooldowns(store: &Store, now_ms: i64) -> Result<Vec<Cooldown
         .collect())
 }
 
+/// Saves a cooldown and bumps the shared routing state's revision (other gateways on the same
+/// database then load it).
 pub async fn save_cooldown(store: &Store, c: &CooldownRecord) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO cooldowns (account_id, model, until_ms, failures, reason) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT(account_id, model) DO UPDATE SET until_ms = excluded.until_ms, failures = excluded.failures, reason = excluded.reason",
@@ -134,17 +137,32 @@ pub async fn save_cooldown(store: &Store, c: &CooldownRecord) -> Result<(), Stor
     .bind(c.until_ms)
     .bind(c.failures)
     .bind(&c.reason)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
+    bump_state_rev(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
+async fn bump_state_rev(tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'state_rev'").execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The shared routing state's revision: bumped by every cooldown saved or cleared.
+pub async fn state_rev(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = 'state_rev'").fetch_one(store.pool()).await?)
+}
+
 pub async fn clear_cooldown(store: &Store, account_id: i64, model: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM cooldowns WHERE account_id = $1 AND model = $2")
         .bind(account_id)
         .bind(model)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
+    bump_state_rev(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
