@@ -15,3 +15,12 @@ CREATE TABLE sessions (
 -- Bumped by every change of the routing state gateways share (cooldowns), which they poll as
 -- they poll `config_rev`: a quota reset learnt by one gateway reaches the others.
 INSERT INTO meta (key, value) VALUES ('state_rev', 1);
+-- Requests and tokens per gateway key per minute (`window_ms`: the minute's start), counted by
+-- every gateway on a shared database so that a key's rpm and tpm hold across the fleet.
+CREATE TABLE rate_counters (
+    key_id    BIGINT NOT NULL,
+    window_ms BIGINT NOT NULL,
+    requests  BIGINT NOT NULL DEFAULT 0,
+    tokens    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, window_ms)
+);

@@ -40,6 +40,16 @@ where
     started.elapsed()
 }
 
+/// Waits until every gateway runs on the configuration revision the database holds now.
+async fn caught_up(gws: &[&Gateway], pg: &Postgres) {
+    let rev: i64 = pg.sql("fleet", "SELECT value FROM meta WHERE key = 'config_rev'").parse().unwrap();
+    within_all(gws, "the latest configuration", |u| async move {
+        let ready: Value = http().get(format!("{u}/ready")).send().await.unwrap().json().await.unwrap_or_default();
+        ready["config_rev"].as_i64().unwrap_or(0) >= rev
+    })
+    .await;
+}
+
 async fn models(url: String, key: String) -> Vec<String> {
     let r = http().get(format!("{url}/v1/models")).bearer_auth(key).send().await.unwrap();
     let v: Value = r.json().await.unwrap_or_default();
@@ -63,6 +73,11 @@ async fn three_gateways_share_one_database() {
     envs[0].ok(&["settings", "set", "usage-durability", "strict"]);
     let key = envs[1].ok(&["key", "create", "--name", "team"]).trim().to_string();
     let old_key = envs[2].ok(&["key", "create", "--name", "leaver"]).trim().to_string();
+    let limited_key = envs[1].ok(&["key", "create", "--name", "limited"]).trim().to_string();
+    let listed: Value = serde_json::from_str(&envs[1].ok(&["key", "list", "--json"])).unwrap();
+    let limited_id =
+        listed.as_array().unwrap().iter().find(|k| k["name"] == "limited").unwrap()["id"].as_i64().unwrap();
+    envs[2].ok(&["key", "set", &limited_id.to_string(), "--rpm", "6"]);
     let mut gws = Vec::new();
     for env in &envs {
         gws.push(env.serve().await);
@@ -91,11 +106,7 @@ async fn three_gateways_share_one_database() {
     // too (they go straight to the next one) until the reset.
     envs[0].add_provider("cool", &mock.base_url(), "fail-429-ra-30", "m");
     envs[0].ok(&["account", "add", "cool", "--api-key", "spare-key", "--priority", "1"]);
-    within_all(&all, "the provider with a spare account", |u| {
-        let k = key.clone();
-        async move { models(u, k).await.contains(&"cool/m".to_string()) }
-    })
-    .await;
+    caught_up(&all, &pg).await;
     let limited = || mock.requests().iter().filter(|r| format!("{:?}", r.headers).contains("fail-429-ra-30")).count();
     assert_eq!(chat(&gws[0], &key, "cool/m").await, 200, "served by the spare account");
     sent += 1;
@@ -106,6 +117,15 @@ async fn three_gateways_share_one_database() {
         sent += 1;
     }
     assert_eq!(limited(), 1, "the other gateways skipped the cooling account");
+
+    // A key's rpm holds across the fleet: 18 requests at once, 6 on each gateway, and exactly
+    // the limit is served.
+    let burst = (0..18).map(|i| chat(all[i % 3], &limited_key, "mock/m"));
+    let statuses = futures_util::future::join_all(burst).await;
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((served, refused), (6, 12), "rpm 6 across three gateways: {statuses:?}");
+    sent += served as i64;
 
     // A key revoked through one gateway's dashboard API is refused by all.
     let (setup, cookie) = {

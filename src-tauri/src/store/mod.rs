@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod copy;
 pub mod keys;
 pub mod providers;
+pub mod rates;
 pub mod routing;
 pub mod secrets;
 pub mod serving;

@@ -1,7 +1,9 @@
 //! Budgets and limits per gateway key, enforced before a request is routed: expiry, allowed
 //! models (globs), requests and tokens per minute (sliding 60 s windows), and daily and
 //! monthly USD budgets (UTC days and months; spend read from the store once per key, then kept
-//! up to date as records are written).
+//! up to date as records are written). On a database many gateways share (PostgreSQL), the
+//! per-minute counts live in the store (`store::rates`, a sliding-window estimate over two
+//! minutes) and the spend is read again every second, so the limits hold across the fleet.
 
 use crate::store::keys::KeyLimits;
 use crate::store::Store;
@@ -44,13 +46,19 @@ struct Spend {
     day_usd: f64,
     month: (i32, u8),
     month_usd: f64,
+    read_at: Instant,
 }
+
+/// How long a fleet's gateway trusts the spend it read (others spend meanwhile).
+const SHARED_SPEND_FRESH: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct KeyLimiter {
     windows: Mutex<HashMap<i64, Window>>,
     spend: Mutex<HashMap<i64, Spend>>,
     store: Option<Store>,
+    /// The last minute whose old counts this gateway pruned (shared counts only).
+    pruned: std::sync::atomic::AtomicI64,
 }
 
 fn day_and_month(now: OffsetDateTime) -> (i64, (i32, u8)) {
@@ -141,6 +149,9 @@ impl KeyLimiter {
             }
         }
         if limits.rpm.is_some() || limits.tpm.is_some() {
+            if let Some(store) = self.shared_store() {
+                return self.check_shared(store, id, limits).await;
+            }
             let now = Instant::now();
             let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
             let w = windows.entry(id).or_default();
@@ -175,9 +186,75 @@ impl KeyLimiter {
         Ok(())
     }
 
+    /// The store, when gateways share it (PostgreSQL): counts then live there.
+    fn shared_store(&self) -> Option<&Store> {
+        self.store.as_ref().filter(|s| s.backend() == crate::store::Backend::Postgres)
+    }
+
+    /// rpm and tpm counted in the shared store: this minute's count plus the previous
+    /// minute's, weighted by how much of it still lies within the last 60 s. The request is
+    /// taken and checked in one statement. A store that cannot be reached lets the request
+    /// through (and says so in the log) rather than stopping the fleet.
+    async fn check_shared(&self, store: &Store, id: i64, limits: &KeyLimits) -> Result<(), Refusal> {
+        use crate::store::rates::{self, MINUTE_MS};
+        let now_ms = crate::base::now_ms();
+        let window = now_ms - now_ms.rem_euclid(MINUTE_MS);
+        let last = self.pruned.swap(window, std::sync::atomic::Ordering::Relaxed);
+        if last != window {
+            let store = store.clone();
+            tokio::spawn(async move { rates::prune(&store, window - 2 * MINUTE_MS).await });
+        }
+        let still_counted = 1.0 - (now_ms - window) as f64 / MINUTE_MS as f64;
+        let (before_requests, before_tokens) = rates::counted(store, id, window - MINUTE_MS).await.unwrap_or((0, 0));
+        let carried = |n: i64| (n as f64 * still_counted).ceil() as i64;
+        let max_requests = limits.rpm.map_or(i64::MAX, |rpm| rpm - carried(before_requests));
+        let max_tokens = limits.tpm.map_or(i64::MAX, |tpm| tpm - carried(before_tokens));
+        match rates::take(store, id, window, max_requests, max_tokens).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let wait = Duration::from_millis((window + MINUTE_MS - now_ms).max(1000) as u64);
+                let (requests, tokens) = rates::counted(store, id, window).await.unwrap_or((0, 0));
+                let message = match (limits.rpm, limits.tpm) {
+                    (Some(rpm), _) if requests >= max_requests => {
+                        format!(
+                            "gateway key {id} reached its limit of {rpm} requests per minute; retry in {}",
+                            human(wait)
+                        )
+                    }
+                    (_, Some(tpm)) => format!(
+                        "gateway key {id} reached its limit of {tpm} tokens per minute ({} used); retry in {}",
+                        tokens + carried(before_tokens),
+                        human(wait)
+                    ),
+                    (Some(rpm), None) => {
+                        format!(
+                            "gateway key {id} reached its limit of {rpm} requests per minute; retry in {}",
+                            human(wait)
+                        )
+                    }
+                    (None, None) => unreachable!("checked only with a limit"),
+                };
+                Err(Refusal::RateLimited(message, wait))
+            }
+            Err(e) => {
+                tracing::warn!("cannot count gateway key {id}'s request in the shared store, letting it through: {e}");
+                Ok(())
+            }
+        }
+    }
+
     /// Counts a finished request's tokens and cost against its key.
     pub fn settle(&self, id: i64, tokens: u64, cost_usd: f64) {
-        if tokens > 0 {
+        if let (Some(store), true) = (self.shared_store(), tokens > 0) {
+            let store = store.clone();
+            let now_ms = crate::base::now_ms();
+            let window = now_ms - now_ms.rem_euclid(crate::store::rates::MINUTE_MS);
+            tokio::spawn(async move {
+                if let Err(e) = crate::store::rates::add_tokens(&store, id, window, tokens as i64).await {
+                    tracing::warn!("cannot count gateway key {id}'s tokens in the shared store: {e}");
+                }
+            });
+        } else if tokens > 0 {
             let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
             windows.entry(id).or_default().tokens.push_back((Instant::now(), tokens));
         }
@@ -187,7 +264,7 @@ impl KeyLimiter {
             let mut spend = self.spend.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = spend.get_mut(&id) {
                 if s.day != day {
-                    *s = Spend { day, day_usd: 0.0, month: s.month, month_usd: s.month_usd };
+                    *s = Spend { day, day_usd: 0.0, ..*s };
                 }
                 if s.month != month {
                     s.month = month;
@@ -202,8 +279,9 @@ impl KeyLimiter {
     /// The key's spend today and this month: from the store the first time, then in memory.
     async fn spend_of(&self, id: i64, now: OffsetDateTime) -> Spend {
         let (day, month) = day_and_month(now);
+        let fresh = |s: &Spend| self.shared_store().is_none() || s.read_at.elapsed() < SHARED_SPEND_FRESH;
         if let Some(s) = self.spend.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-            if s.day == day && s.month == month {
+            if s.day == day && s.month == month && fresh(s) {
                 return *s;
             }
         }
@@ -213,7 +291,7 @@ impl KeyLimiter {
             day_usd = crate::store::usage::spend_since(store, id, day_start).await.unwrap_or(0.0);
             month_usd = crate::store::usage::spend_since(store, id, start_of_month_ms(now)).await.unwrap_or(0.0);
         }
-        let spend = Spend { day, day_usd, month, month_usd };
+        let spend = Spend { day, day_usd, month, month_usd, read_at: Instant::now() };
         self.spend.lock().unwrap_or_else(|e| e.into_inner()).insert(id, spend);
         spend
     }
