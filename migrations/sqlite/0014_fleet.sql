@@ -24,3 +24,11 @@ CREATE TABLE rate_counters (
     tokens    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (key_id, window_ms)
 );
+-- Short leases a gateway holds while it does what only one may do at a time (refreshing a
+-- login, whose rotating refresh token must not be sent twice); one that is not released
+-- (a gateway died) expires at `until_ms`.
+CREATE TABLE leases (
+    name     TEXT PRIMARY KEY NOT NULL,
+    holder   TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+);

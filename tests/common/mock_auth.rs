@@ -51,6 +51,8 @@ pub struct AuthState {
     pub refresh_outage: AtomicU64,
     /// Every token request's grant type, in order.
     pub grants: Mutex<Vec<String>>,
+    /// Every refresh token presented to the refresh grant, in order.
+    pub refresh_tokens_seen: Mutex<Vec<String>>,
     /// Google's side (Gemini CLI's login and Code Assist).
     pub google: crate::common::mock_google::GoogleState,
 }
@@ -206,6 +208,7 @@ async fn token(State(s): State<Arc<AuthState>>, headers: HeaderMap, body: axum::
         }
         "refresh_token" => {
             let token = f.get("refresh_token").cloned().unwrap_or_default();
+            s.refresh_tokens_seen.lock().unwrap().push(token.clone());
             if token.is_empty() || s.revoked.lock().unwrap().contains(&token) {
                 return error("invalid_grant");
             }

@@ -5,6 +5,7 @@
 //! answers for the load balancer; a gateway started with another master key is refused.
 
 use crate::common::mock::{MockConfig, MockProvider};
+use crate::common::mock_auth::MockAuth;
 use crate::common::postgres::Postgres;
 use crate::common::{http, Env, Gateway};
 use serde_json::{json, Value};
@@ -211,4 +212,48 @@ async fn three_gateways_share_one_database() {
     assert!(err.contains("sealed with another master key"), "{err}");
     let err = Env::new().with_store(&url, &keys.path().join("missing.key")).fails(&["provider", "list"]);
     assert!(err.contains("missing.key"), "{err}");
+}
+
+/// A subscription login whose token is due on three gateways at once: it is refreshed once
+/// for the fleet, the others take the stored result, and its rotating refresh token is never
+/// sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_is_refreshed_once_for_the_fleet() {
+    let pg = Postgres::start();
+    let url = pg.database("fleet");
+    let keys = tempfile::tempdir().unwrap();
+    let master = keys.path().join("fleet.key");
+    Env::new().ok(&["master-key", "new", master.to_str().unwrap()]);
+    let (auth, mock) = (MockAuth::start().await, MockProvider::start(MockConfig::default()).await);
+    let envs: Vec<Env> = (0..3).map(|_| Env::new().with_store(&url, &master)).collect();
+    crate::logins::point_at(&envs[0], &auth, "claude");
+    envs[0].ok(&["provider", "add", "claude", "--base-url", &mock.root_url()]);
+    // Ten minutes left: inside Claude's four-hour lead, so every gateway wants a refresh.
+    let saved = json!({"claudeAiOauth": {"accessToken": "old-token", "refreshToken": "rt-claude",
+        "expiresAt": crate::logins::now_ms() + 600_000, "scopes": ["user:inference"]}});
+    crate::logins::write(&envs[0], ".claude/.credentials.json", &saved.to_string());
+    envs[0].ok(&["login", "claude", "--import"]);
+    let mut gws = Vec::new();
+    for env in &envs {
+        gws.push(env.serve().await);
+    }
+    let body =
+        json!({"model": "claude/claude-sonnet-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]});
+    let asks = (0..12).map(|i| {
+        let (url, body) = (gws[i % 3].url.clone(), body.clone());
+        async move {
+            let r = http().post(format!("{url}/v1/messages")).json(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+    });
+    for (status, answer) in futures_util::future::join_all(asks).await {
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(auth.refreshes(), 1, "one refresh for three gateways and twelve requests");
+    let seen = auth.state.refresh_tokens_seen.lock().unwrap().clone();
+    assert_eq!(seen, ["rt-claude"], "the refresh token was sent once");
+    let tokens: std::collections::HashSet<String> =
+        mock.requests().iter().map(|r| crate::logins::header(r, "authorization")).collect();
+    assert_eq!(tokens.len(), 1, "every gateway used the one new token: {tokens:?}");
 }

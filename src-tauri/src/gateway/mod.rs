@@ -203,7 +203,7 @@ impl Gateway {
             manager: manager.clone(),
             sessions: Arc::new(api::session::Sessions::new(manager.store().clone())),
             notices: crate::routing::Notices::default(),
-            logins: Arc::new(crate::login::tokens::Logins::new(Arc::new(crate::manage::logins::ManagerKeeper(
+            logins: Arc::new(crate::login::tokens::Logins::new(Arc::new(crate::manage::logins::ManagerKeeper::new(
                 manager.clone(),
             )))),
             pending_logins: Arc::default(),

@@ -246,9 +246,25 @@ fn still_usable(creds: &Credentials, now_ms: i64) -> bool {
     !creds.access_token.is_empty() && creds.expires_at_ms.is_none_or(|at| at - now_ms > STILL_USABLE_MS)
 }
 
-/// Stores a refreshed login (sealed) for an account.
+/// Stores a refreshed login (sealed) for an account, and lets one gateway of those sharing
+/// a store refresh it at a time.
 pub trait Keeper: Send + Sync {
     fn keep(&self, account: i64, creds: &Credentials) -> futures_util::future::BoxFuture<'_, Result<(), String>>;
+
+    /// The login as stored now (another gateway may have refreshed it).
+    fn stored(&self, _account: i64) -> futures_util::future::BoxFuture<'_, Option<Credentials>> {
+        Box::pin(async { None })
+    }
+
+    /// Waits until this gateway holds the right to refresh the account's login (false: it
+    /// could not be had in time; the refresh goes ahead).
+    fn hold(&self, _account: i64) -> futures_util::future::BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
+
+    fn release(&self, _account: i64) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// The logins in use by the gateway, one cell per account.
@@ -298,6 +314,34 @@ impl Logins {
         creds: &mut Credentials,
         settings: &BTreeMap<String, String>,
     ) -> Result<(), LoginError> {
+        // One refresh per login across the gateways sharing the store: the others wait for
+        // it and take the stored result; a rotated refresh token is never sent twice.
+        let held = self.keeper.hold(account).await;
+        let renewed = self.renew_held(account, creds, settings).await;
+        if held {
+            self.keeper.release(account).await;
+        }
+        renewed
+    }
+
+    async fn renew_held(
+        &self,
+        account: i64,
+        creds: &mut Credentials,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<(), LoginError> {
+        if let Some(stored) = self.keeper.stored(account).await {
+            let newer = stored.access_token != creds.access_token && !stored.access_token.is_empty();
+            if newer && !stored.expires_within(now_ms(), stored.kind.refresh_lead()) {
+                tracing::info!(account, "login token refreshed by another gateway: taken from the store");
+                *creds = stored;
+                return Ok(());
+            }
+            if newer || stored.refresh_token != creds.refresh_token {
+                // Whatever was stored last holds the refresh token that still works.
+                *creds = stored;
+            }
+        }
         let endpoints = Endpoints::new(creds.kind, settings);
         let fresh = refresh(&self.http, &endpoints, creds).await?;
         if let Err(why) = self.keeper.keep(account, &fresh).await {

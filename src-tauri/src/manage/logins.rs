@@ -342,13 +342,63 @@ impl LoginUi for Silent {
     }
 }
 
-/// The manager as the gateway's keeper of refreshed logins.
-pub struct ManagerKeeper(pub Manager);
+/// The manager as the gateway's keeper of refreshed logins: it stores them, reads them back,
+/// and holds a lease in the store while this gateway refreshes one.
+pub struct ManagerKeeper {
+    manager: Manager,
+    /// This gateway, as a lease holder (random per process).
+    holder: String,
+}
+
+/// How long a refresh lease lasts unless released (a gateway that died mid-refresh).
+const REFRESH_LEASE_MS: i64 = 30_000;
+
+impl ManagerKeeper {
+    pub fn new(manager: Manager) -> Self {
+        let mut id = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut id);
+        Self { manager, holder: hex::encode(id) }
+    }
+}
 
 impl tokens::Keeper for ManagerKeeper {
     fn keep(&self, account: i64, creds: &Credentials) -> BoxFuture<'_, std::result::Result<(), String>> {
         let creds = creds.clone();
-        Box::pin(async move { self.0.login_keep(account, &creds).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.manager.login_keep(account, &creds).await.map_err(|e| e.to_string()) })
+    }
+
+    fn stored(&self, account: i64) -> BoxFuture<'_, Option<Credentials>> {
+        Box::pin(async move {
+            let accounts = store::accounts::list_sealed(&self.manager.store).await.ok()?;
+            let (record, sealed) = accounts.into_iter().find(|(a, _)| a.id == account)?;
+            let json = self.manager.sealer.open_string(&secret_purpose(&record.provider_id), &sealed?).ok()?;
+            serde_json::from_str(&json).ok()
+        })
+    }
+
+    fn hold(&self, account: i64) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let name = format!("refresh:{account}");
+            let deadline = now_ms() + REFRESH_LEASE_MS + 5_000;
+            while now_ms() < deadline {
+                let now = now_ms();
+                match store::leases::take(&self.manager.store, &name, &self.holder, now, now + REFRESH_LEASE_MS).await {
+                    Ok(true) => return true,
+                    Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Err(e) => {
+                        tracing::warn!(account, "cannot take the refresh lease, refreshing without it: {e}");
+                        return false;
+                    }
+                }
+            }
+            false
+        })
+    }
+
+    fn release(&self, account: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let _ = store::leases::release(&self.manager.store, &format!("refresh:{account}"), &self.holder).await;
+        })
     }
 }
 

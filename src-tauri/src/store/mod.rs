@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod copy;
 pub mod keys;
+pub mod leases;
 pub mod providers;
 pub mod rates;
 pub mod routing;
