@@ -32,3 +32,13 @@ CREATE TABLE leases (
     holder   TEXT NOT NULL,
     until_ms BIGINT NOT NULL
 );
+-- The requests each capped account serves now, one row per request, across the gateways
+-- sharing the database (`max-concurrent` holds for the fleet). A gateway renews its rows
+-- while it runs; those of a gateway that died expire at `until_ms`.
+CREATE TABLE account_slots (
+    id         BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL,
+    holder     TEXT NOT NULL,
+    until_ms   BIGINT NOT NULL
+);
+CREATE INDEX account_slots_by_account ON account_slots(account_id, until_ms);

@@ -79,6 +79,12 @@ async fn three_gateways_share_one_database() {
     let limited_id =
         listed.as_array().unwrap().iter().find(|k| k["name"] == "limited").unwrap()["id"].as_i64().unwrap();
     envs[2].ok(&["key", "set", &limited_id.to_string(), "--rpm", "6"]);
+    // An account that may serve two requests at once, each taking 700 ms.
+    envs[0].add_provider("capped", &mock.base_url(), "slow-700", "m");
+    let accounts: Value = serde_json::from_str(&envs[0].ok(&["account", "list", "--json"])).unwrap();
+    let capped =
+        accounts.as_array().unwrap().iter().find(|a| a["provider_id"] == "capped").unwrap()["id"].as_i64().unwrap();
+    envs[1].ok(&["account", "set", &capped.to_string(), "--max-concurrent", "2"]);
     let mut gws = Vec::new();
     for env in &envs {
         gws.push(env.serve().await);
@@ -126,6 +132,14 @@ async fn three_gateways_share_one_database() {
     let served = statuses.iter().filter(|s| **s == 200).count();
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((served, refused), (6, 12), "rpm 6 across three gateways: {statuses:?}");
+    sent += served as i64;
+
+    // An account's max-concurrent holds across the fleet: six requests at once, two on each
+    // gateway, and two are served while the others are told every account is busy.
+    let burst = (0..6).map(|i| chat(all[i % 3], &key, "capped/m"));
+    let statuses = futures_util::future::join_all(burst).await;
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!((served, statuses.iter().filter(|s| **s == 429).count()), (2, 4), "max-concurrent 2: {statuses:?}");
     sent += served as i64;
 
     // A key revoked through one gateway's dashboard API is refused by all.

@@ -25,16 +25,29 @@ pub struct Cooldown {
     pub reason: String,
 }
 
-/// A request counted against its account's concurrency cap until dropped.
-pub struct InFlight(Option<Arc<AtomicU32>>);
+/// A request counted against its account's concurrency cap until dropped: in this gateway,
+/// and in the shared store when gateways share one (its slot row).
+pub struct InFlight(Option<Arc<AtomicU32>>, Option<(Store, i64)>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Some(counter) = &self.0 {
             counter.fetch_sub(1, Ordering::AcqRel);
         }
+        if let Some((store, slot)) = self.1.take() {
+            tokio::spawn(async move {
+                if let Err(e) = crate::store::slots::release(&store, slot).await {
+                    tracing::warn!("cannot free a shared concurrency slot (it expires by itself): {e}");
+                }
+            });
+        }
     }
 }
+
+/// How long a shared concurrency slot lasts unless its gateway renews it (one that died).
+const SLOT_LEASE: Duration = Duration::from_secs(60);
+/// How often a gateway renews its shared slots.
+const SLOT_RENEWAL: Duration = Duration::from_secs(15);
 
 /// An account left out of a plan, with the cooldown that keeps it out.
 pub type CoolingAccount = (Arc<AccountRuntime>, Cooldown);
@@ -51,6 +64,8 @@ pub struct RoutingState {
     in_flight: Mutex<HashMap<i64, Arc<AtomicU32>>>,
     /// Where cooldowns are persisted (absent in unit tests).
     store: Option<Store>,
+    /// This gateway, as the holder of shared concurrency slots (random per process).
+    holder: String,
     pub plans_built: AtomicU64,
 }
 
@@ -79,7 +94,9 @@ impl RoutingState {
             let cooldown = Cooldown { until, failures: c.failures.max(1) as u32, reason: c.reason };
             cooldowns.entry(c.account_id).or_default().push((c.model, cooldown));
         }
-        Ok(Self { cooldowns: Mutex::new(cooldowns), store: Some(store), ..Default::default() })
+        let mut id = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut id);
+        Ok(Self { cooldowns: Mutex::new(cooldowns), store: Some(store), holder: hex::encode(id), ..Default::default() })
     }
 
     /// Loads the cooldowns other gateways saved, whenever the shared state's revision moves;
@@ -90,8 +107,17 @@ impl RoutingState {
         let mut seen = None;
         let mut ticker = tokio::time::interval(crate::snapshot::POLL_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut renewed = std::time::Instant::now();
         loop {
             ticker.tick().await;
+            if renewed.elapsed() >= SLOT_RENEWAL && self.shared_store().is_some() {
+                renewed = std::time::Instant::now();
+                let now = unix_ms(SystemTime::now());
+                let until = now + SLOT_LEASE.as_millis() as i64;
+                if let Err(e) = crate::store::slots::renew(&store, &self.holder, now, until).await {
+                    tracing::warn!("cannot renew the shared concurrency slots: {e}");
+                }
+            }
             let Ok(rev) = crate::store::routing::state_rev(&store).await else { continue };
             if seen == Some(rev) {
                 continue;
@@ -282,10 +308,36 @@ impl RoutingState {
         self.served.lock().unwrap_or_else(|e| e.into_inner()).get(&account).copied().unwrap_or(0)
     }
 
-    /// Starts a request on `account` unless it is at its concurrency cap. The request counts
-    /// until the returned guard is dropped (the answer's body ended).
+    /// The store, when gateways share it (PostgreSQL): concurrency caps are then counted there.
+    fn shared_store(&self) -> Option<&Store> {
+        self.store.as_ref().filter(|s| s.backend() == crate::store::Backend::Postgres)
+    }
+
+    /// Starts a request on `account` unless it is at its concurrency cap, in this gateway and,
+    /// on a shared database, across the fleet. The request counts until the returned guard is
+    /// dropped (the answer's body ended). A shared store that cannot be reached leaves the
+    /// gateway's own count in force.
+    pub async fn begin(&self, account: &AccountRuntime) -> Option<InFlight> {
+        let mut local = self.try_begin(account)?;
+        let (Some(store), Some(cap)) = (self.shared_store(), account.max_concurrent) else { return Some(local) };
+        let now = unix_ms(SystemTime::now());
+        let until = now + SLOT_LEASE.as_millis() as i64;
+        match crate::store::slots::take(store, account.id, cap as i64, &self.holder, now, until).await {
+            Ok(Some(slot)) => {
+                local.1 = Some((store.clone(), slot));
+                Some(local)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(account = account.id, "cannot take a shared concurrency slot, counting here only: {e}");
+                Some(local)
+            }
+        }
+    }
+
+    /// Starts a request on `account` unless it is at this gateway's count of its cap.
     pub fn try_begin(&self, account: &AccountRuntime) -> Option<InFlight> {
-        let Some(max) = account.max_concurrent else { return Some(InFlight(None)) };
+        let Some(max) = account.max_concurrent else { return Some(InFlight(None, None)) };
         let counter = self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).entry(account.id).or_default().clone();
         let mut current = counter.load(Ordering::Acquire);
         loop {
@@ -293,7 +345,7 @@ impl RoutingState {
                 return None;
             }
             match counter.compare_exchange(current, current + 1, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return Some(InFlight(Some(counter))),
+                Ok(_) => return Some(InFlight(Some(counter), None)),
                 Err(now) => current = now,
             }
         }

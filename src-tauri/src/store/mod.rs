@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod serving;
 pub mod sessions;
 pub mod settings;
+pub mod slots;
 pub mod usage;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

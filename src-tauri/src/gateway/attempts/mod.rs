@@ -164,7 +164,11 @@ async fn try_account<J: Job>(
     let account_id = account.map(|a| a.id);
     // The account's slot among its `max-concurrent` requests: held by the answer until it is
     // sent (`hold_until_sent`), freed here on every other way out.
-    let slot = match account.map(|a| app.routing.try_begin(a)) {
+    let slot = match account {
+        Some(a) => Some(app.routing.begin(a).await),
+        None => None,
+    };
+    let slot = match slot {
         Some(None) => {
             note(draft, Attempt::AtCapacity { provider: &provider.id, account: account_id.unwrap_or(0) });
             tally.busy = true;
