@@ -3,7 +3,7 @@
 //! as root (initdb refuses root), stopped when dropped. The programs come from Debian's
 //! `postgresql` package (`.ci/install` installs it); `SWITCHYARD_TEST_PG_BIN` points elsewhere.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Postgres {
@@ -97,10 +97,6 @@ impl Postgres {
             .expect("run psql");
         assert!(out.status.success(), "psql {statement}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 

@@ -8,6 +8,7 @@ mod cancel;
 mod cli;
 mod conformance;
 mod connections;
+mod container;
 mod dashboard_api;
 mod dashboard_ui;
 mod desktop;

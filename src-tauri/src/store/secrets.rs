@@ -217,6 +217,7 @@ fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 
 /// The OS keychain through the `keyring` crate (macOS Keychain, Windows Credential Manager,
 /// Secret Service on Linux desktops).
+#[cfg(feature = "keychain")]
 mod keychain {
     use super::KEYCHAIN_SERVICE;
 
@@ -226,6 +227,20 @@ mod keychain {
 
     pub fn set(account: &str, value: &str) -> Result<(), String> {
         keyring::Entry::new(KEYCHAIN_SERVICE, account).and_then(|e| e.set_password(value)).map_err(|e| e.to_string())
+    }
+}
+
+/// Built without the OS keychain (a server or the container): the key lives in a file.
+#[cfg(not(feature = "keychain"))]
+mod keychain {
+    const ABSENT: &str = "this build has no OS keychain support";
+
+    pub fn get(_account: &str) -> Result<String, String> {
+        Err(ABSENT.into())
+    }
+
+    pub fn set(_account: &str, _value: &str) -> Result<(), String> {
+        Err(ABSENT.into())
     }
 }
 
