@@ -79,6 +79,9 @@ async fn three_gateways_share_one_database() {
     let limited_id =
         listed.as_array().unwrap().iter().find(|k| k["name"] == "limited").unwrap()["id"].as_i64().unwrap();
     envs[2].ok(&["key", "set", &limited_id.to_string(), "--rpm", "6"]);
+    // A larger limit, whose requests each gateway takes from the shared count two at a time.
+    let bulk_key = envs[1].ok(&["key", "create", "--name", "bulk"]).trim().to_string();
+    envs[2].ok(&["key", "set", &(limited_id + 1).to_string(), "--rpm", "200"]);
     // An account that may serve two requests at once, each taking 700 ms.
     envs[0].add_provider("capped", &mock.base_url(), "slow-700", "m");
     let accounts: Value = serde_json::from_str(&envs[0].ok(&["account", "list", "--json"])).unwrap();
@@ -133,6 +136,16 @@ async fn three_gateways_share_one_database() {
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((served, refused), (6, 12), "rpm 6 across three gateways: {statuses:?}");
     sent += served as i64;
+    let mut bulk_served = 0;
+    for i in 0..210 {
+        match chat(all[i % 3], &bulk_key, "mock/m").await {
+            200 => bulk_served += 1,
+            429 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!((197..=200).contains(&bulk_served), "rpm 200 over three gateways served {bulk_served}");
+    sent += bulk_served;
 
     // An account's max-concurrent holds across the fleet: six requests at once, two on each
     // gateway, and two are served while the others are told every account is busy.
