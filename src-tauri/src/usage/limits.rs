@@ -8,7 +8,7 @@
 use crate::store::keys::KeyLimits;
 use crate::store::Store;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -65,7 +65,14 @@ pub struct KeyLimiter {
     /// The previous minute's shared counts of a key, read once a minute: (minute, requests,
     /// tokens).
     before: Mutex<HashMap<i64, (i64, i64, i64)>>,
+    /// Tokens of finished requests not yet added to the shared count, per (key, minute):
+    /// written together every 250 ms (`TOKEN_FLUSH`) instead of one write per request.
+    unflushed: Arc<Mutex<HashMap<(i64, i64), i64>>>,
+    flushing: std::sync::atomic::AtomicBool,
 }
+
+/// How often a gateway adds its finished requests' tokens to the shared per-minute counts.
+const TOKEN_FLUSH: Duration = Duration::from_millis(250);
 
 /// How many requests of a key a gateway takes from the shared count at once: one for small
 /// limits (exact), up to 64 for large ones (one round trip per 64 requests; at most 1 % of
@@ -291,14 +298,12 @@ impl KeyLimiter {
     /// Counts a finished request's tokens and cost against its key.
     pub fn settle(&self, id: i64, tokens: u64, cost_usd: f64) {
         if let (Some(store), true) = (self.shared_store(), tokens > 0) {
-            let store = store.clone();
             let now_ms = crate::base::now_ms();
             let window = now_ms - now_ms.rem_euclid(crate::store::rates::MINUTE_MS);
-            tokio::spawn(async move {
-                if let Err(e) = crate::store::rates::add_tokens(&store, id, window, tokens as i64).await {
-                    tracing::warn!("cannot count gateway key {id}'s tokens in the shared store: {e}");
-                }
-            });
+            *self.unflushed.lock().unwrap_or_else(|e| e.into_inner()).entry((id, window)).or_default() += tokens as i64;
+            if !self.flushing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                tokio::spawn(flush_tokens(store.clone(), self.unflushed.clone()));
+            }
         } else if tokens > 0 {
             let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
             windows.entry(id).or_default().tokens.push_back((Instant::now(), tokens));
@@ -339,6 +344,22 @@ impl KeyLimiter {
         let spend = Spend { day, day_usd, month, month_usd, read_at: Instant::now() };
         self.spend.lock().unwrap_or_else(|e| e.into_inner()).insert(id, spend);
         spend
+    }
+}
+
+/// Adds the tokens gathered since the last pass to the shared counts, every `TOKEN_FLUSH`,
+/// for the gateway's life.
+async fn flush_tokens(store: Store, unflushed: Arc<Mutex<HashMap<(i64, i64), i64>>>) {
+    let mut ticker = tokio::time::interval(TOKEN_FLUSH);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let batch = std::mem::take(&mut *unflushed.lock().unwrap_or_else(|e| e.into_inner()));
+        for ((id, window), tokens) in batch {
+            if let Err(e) = crate::store::rates::add_tokens(&store, id, window, tokens).await {
+                tracing::warn!("cannot count gateway key {id}'s tokens in the shared store: {e}");
+            }
+        }
     }
 }
 
