@@ -11,7 +11,8 @@
 //! - `formats`: wire formats of each API, decoded into and encoded from one IR
 //! - `saver`: the token saver (long tool outputs compressed in requests)
 //! - `tools`: coding tools' config files, pointed at Switchyard and put back
-//! - `store`: SQLite through sqlx, migrations, sealed secrets
+//! - `store`: SQLite or PostgreSQL through sqlx, migrations, sealed secrets, and what the
+//!   gateways sharing a database coordinate through (sessions, counts, slots, leases)
 //! - `login`: subscription logins (OAuth flows, imports, token refresh, quotas)
 //! - `providers`: the catalog, a provider as the request path holds it, upstream requests
 //! - `snapshot`: the live, atomically swapped configuration the gateway reads, loaded from
