@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// A provider Switchyard knows (`GET /api/catalog`): added by its id, with only a key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogEntry {
+    /// The provider id (in `catalog.toml`, the table's name).
+    #[serde(default)]
     pub id: String,
     pub name: String,
     pub kind: Format,

@@ -38,7 +38,7 @@ impl Manager {
     }
 
     pub fn provider_catalog(&self) -> Vec<CatalogEntry> {
-        catalog::all().values().map(Into::into).collect()
+        catalog::all().values().cloned().collect()
     }
 
     pub async fn provider_remove(&self, id: &str) -> Result<()> {

@@ -4,7 +4,6 @@
 
 use crate::base::settings::Settings;
 use crate::login::quota::Window;
-use crate::providers::catalog::CatalogEntry;
 use crate::store::accounts::AccountRecord;
 use crate::store::keys::{GatewayKeyRecord, KeyLimits};
 use crate::store::providers::ProviderRecord;
@@ -28,20 +27,6 @@ impl From<ProviderRecord> for api::Provider {
             proxy: p.proxy,
             first_byte_timeout_secs: p.first_byte_timeout_secs,
             stall_timeout_secs: p.stall_timeout_secs,
-        }
-    }
-}
-
-impl From<&CatalogEntry> for api::CatalogEntry {
-    fn from(e: &CatalogEntry) -> Self {
-        Self {
-            id: e.id.clone(),
-            name: e.name.clone(),
-            kind: e.kind,
-            base_url: e.base_url.clone(),
-            auth: e.auth,
-            needs_base_url: e.needs_base_url,
-            models: e.models.clone(),
         }
     }
 }

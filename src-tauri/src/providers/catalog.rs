@@ -1,24 +1,11 @@
 //! The built-in catalog of API-key providers, read from `catalog.toml` (data, not code per
 //! provider). Adding an account to a catalog provider needs no base URL.
 
-use super::{AuthStyle, Format};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct CatalogEntry {
-    #[serde(skip_deserializing)]
-    pub id: String,
-    pub name: String,
-    pub kind: Format,
-    pub base_url: String,
-    pub auth: AuthStyle,
-    #[serde(default)]
-    pub needs_base_url: bool,
-    #[serde(default)]
-    pub models: Vec<String>,
-}
+/// An entry is the same type the dashboard lists (its id is the table's name in the file).
+pub use switchyard_api::CatalogEntry;
 
 static CATALOG: OnceLock<BTreeMap<String, CatalogEntry>> = OnceLock::new();
 
@@ -41,6 +28,7 @@ pub fn get(id: &str) -> Option<&'static CatalogEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::{AuthStyle, Format};
 
     #[test]
     fn catalog_parses_and_names_the_product_providers() {

@@ -181,9 +181,9 @@ impl<R: Route> Answer<R> {
 
 impl<R: Route> IntoResponse for Answer<R> {
     fn into_response(self) -> Response {
-        match serde_json::to_value(&self.value) {
-            Ok(serde_json::Value::Null) => StatusCode::NO_CONTENT.into_response(),
-            Ok(value) => (self.status, axum::Json(value)).into_response(),
+        match serde_json::to_vec(&self.value) {
+            Ok(json) if json == b"null" => StatusCode::NO_CONTENT.into_response(),
+            Ok(json) => (self.status, [(http::header::CONTENT_TYPE, "application/json")], json).into_response(),
             Err(e) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", format!("answer: {e}")).into_response()
             }
