@@ -115,6 +115,21 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(url).map_err(|e| StoreError::Url(format!("invalid database URL: {e}")))?;
+        // One connection first: a pool's "timed out" would hide why (refused, unknown host,
+        // authentication, no such database).
+        let unreachable = |e: String| StoreError::Url(format!("cannot reach the database at {}: {e}", redacted(url)));
+        match tokio::time::timeout(
+            Duration::from_secs(10),
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        {
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+            Ok(Err(e)) => return Err(unreachable(e.to_string())),
+            Err(_) => return Err(unreachable("no answer within 10 s".into())),
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .min_connections(1)

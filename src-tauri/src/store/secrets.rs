@@ -19,6 +19,8 @@ const NONCE_LEN: usize = 12;
 pub enum SecretError {
     #[error("master key file {path}: {source}")]
     KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("{0} already exists: a master key is never replaced (the secrets sealed with it would not open); choose another path")]
+    KeyFileExists(PathBuf),
     #[error("master key file {0} is damaged (expected 64 hex characters)")]
     KeyFileDamaged(PathBuf),
     #[error("the master key is kept in the OS keychain, which cannot be reached now ({0}); unlock the keychain or run where it is available")]
@@ -153,7 +155,10 @@ pub fn write_new_key_file(path: &Path) -> Result<(), SecretError> {
         file.write_all(format!("{}\n", hex::encode(key)).as_bytes())?;
         file.sync_all()
     });
-    written.map_err(|source| SecretError::KeyFile { path: path.to_path_buf(), source })
+    written.map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => SecretError::KeyFileExists(path.to_path_buf()),
+        _ => SecretError::KeyFile { path: path.to_path_buf(), source },
+    })
 }
 
 /// What the check value holds, sealed: opening it proves the key is the one the store's
